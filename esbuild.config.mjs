@@ -1,0 +1,77 @@
+// One build script for every bundle. Extension and CLI are Node/CJS bundles with `vscode` external;
+// the webview is a browser bundle. `--tests` and `--bench` also bundle test and benchmark entry points
+// to out/ so that plain `node` can run them without a TypeScript loader.
+import * as esbuild from 'esbuild';
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = new Set(process.argv.slice(2));
+const production = args.has('--production');
+const watch = args.has('--watch');
+
+/** @param {string} dir @param {RegExp} pattern */
+function filesUnder(dir, pattern) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) return filesUnder(full, pattern);
+    return pattern.test(name) ? [full] : [];
+  });
+}
+
+const nodeBase = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['vscode'],
+  minify: production,
+  sourcemap: production ? false : 'linked',
+  logLevel: 'warning',
+  // The SDK and nanoid ship ESM; bundling them keeps the VSIX free of node_modules.
+  mainFields: ['module', 'main'],
+};
+
+/** @type {esbuild.BuildOptions[]} */
+const builds = [
+  { ...nodeBase, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  { ...nodeBase, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+];
+
+if (existsSync('src/webview/main.ts')) {
+  builds.push({
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    minify: production,
+    sourcemap: production ? false : 'linked',
+    logLevel: 'warning',
+    entryPoints: { webview: 'src/webview/main.ts' },
+    outdir: 'dist',
+    loader: { '.css': 'css' },
+  });
+}
+
+if (args.has('--tests')) {
+  const entries = [
+    ...filesUnder('test/unit', /\.test\.ts$/),
+    ...filesUnder('test/integration', /\.ts$/),
+    ...filesUnder('test/e2e', /\.ts$/),
+    ...filesUnder('test/support', /\.ts$/),
+  ];
+  // mocha and playwright-core stay external: they are loaded from node_modules at run time.
+  builds.push({ ...nodeBase, sourcemap: 'inline', minify: false, entryPoints: entries, outdir: 'out', outbase: '.', external: ['vscode', 'mocha', 'playwright-core'] });
+}
+
+if (args.has('--bench')) {
+  builds.push({ ...nodeBase, sourcemap: false, minify: false, entryPoints: filesUnder('bench', /\.ts$/), outdir: 'out/bench', outbase: 'bench', external: ['vscode'] });
+}
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('[esbuild] watching');
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

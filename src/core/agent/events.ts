@@ -1,0 +1,35 @@
+// What the agent loop reports while it works. The CLI prints these; the chat controller maps them to
+// webview protocol messages. Plain data only.
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+}
+
+/** Why a turn started: the person sent a message, or finished background tasks woke the agent. */
+export type TurnTrigger = 'user' | 'background';
+
+export type AgentErrorKind =
+  | 'auth' // missing or invalid API key
+  | 'rate_limit' // 429 after retries
+  | 'overloaded' // 529 after retries
+  | 'connection' // dropped stream, refused connection, timeout
+  | 'api' // any other API error (400, 500 after retries…)
+  | 'max_turns';
+
+export type AgentEvent =
+  | { type: 'turn_start'; trigger: TurnTrigger }
+  /** One model request is about to be sent (a turn can make several). */
+  | { type: 'request_start'; requestIndex: number }
+  | { type: 'text_delta'; text: string }
+  | { type: 'tool_start'; toolUseId: string; name: string; input: unknown }
+  | { type: 'tool_end'; toolUseId: string; name: string; result: string; isError: boolean }
+  /** Notifications were drained into the conversation before a model call. */
+  | { type: 'notifications_delivered'; taskIds: string[] }
+  | { type: 'usage'; request: TokenUsage; total: TokenUsage }
+  | { type: 'retry'; attempt: number; status?: number; delayMs: number }
+  | { type: 'error'; kind: AgentErrorKind; message: string }
+  /** The turn ended: finished normally, was stopped by the person, or failed. */
+  | { type: 'turn_end'; reason: 'end_turn' | 'aborted' | 'error' | 'max_turns' };

@@ -1,0 +1,40 @@
+// The contract between the agent engine and its front ends (CLI, chat controller).
+import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
+import type { Disposable, TaskManager } from '../tasks/types';
+import type { AgentEvent, TokenUsage } from './events';
+
+export interface AgentSessionOptions {
+  conversationId: string;
+  /** Workspace folder: file tools stay inside it, commands run in it. */
+  cwd: string;
+  manager: TaskManager;
+  model: string;
+  maxTokens: number;
+  /** Undefined: the session reports an `auth` error on send instead of calling the API. */
+  apiKey: string | undefined;
+  /** Anthropic-compatible endpoint; undefined = the SDK default (which honours ANTHROPIC_BASE_URL). */
+  baseURL?: string;
+  /** Model requests allowed in one turn before it stops with `max_turns`. */
+  maxTurns?: number;
+  /** Start a turn by itself when tasks it started finish while it is idle. Default true. */
+  autoResume?: boolean;
+  /** A history restored from storage. */
+  history?: MessageParam[];
+}
+
+export interface AgentSession extends Disposable {
+  readonly conversationId: string;
+  /** Always valid for the API (every tool_use answered). */
+  readonly history: readonly MessageParam[];
+  readonly totalUsage: TokenUsage;
+  /** True while a turn runs. */
+  readonly busy: boolean;
+  /** Runs one turn to the end. Errors are reported as `error` events, never thrown. */
+  send(text: string): Promise<void>;
+  /** Aborts the running turn (stream and foreground tools); background tasks keep running. */
+  stop(): void;
+  /** Resolves when the session is idle and no task it started is running (the CLI's `-p` waits on this). */
+  whenSettled(signal?: AbortSignal): Promise<void>;
+  setAutoResume(enabled: boolean): void;
+  onEvent(listener: (event: AgentEvent) => void): Disposable;
+}

@@ -1,0 +1,114 @@
+// The background-task contract shared by the engine, the tools, the CLI and the VS Code views.
+// Plain data only: snapshots are safe to post to a webview or persist to storage.
+
+export type TaskStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'interrupted';
+
+export const FINISHED_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled', 'timed_out', 'interrupted'];
+
+/** Who started a task, and which conversation (if any) hears about its end. */
+export type TaskOrigin =
+  | { kind: 'agent'; conversationId: string }
+  /** Started by the person (command palette, tree title). `conversationId` set = report to that chat. */
+  | { kind: 'user'; conversationId?: string };
+
+export interface TaskSnapshot {
+  readonly id: string;
+  readonly command: string;
+  readonly description?: string;
+  readonly cwd: string;
+  readonly pid?: number;
+  readonly status: TaskStatus;
+  /** Exit code once ended normally; null while running or when killed by a signal. */
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
+  readonly endedAt?: number;
+  /** Total bytes the task has printed so far (stdout + stderr). */
+  readonly outputBytes: number;
+  /** Full interleaved output on disk. */
+  readonly logPath: string;
+  readonly origin: TaskOrigin;
+  /** Wall-clock limit after which the task is killed with status `timed_out`. */
+  readonly timeoutMs?: number;
+  /** Spawn error or similar, in one sentence. */
+  readonly error?: string;
+}
+
+export type TaskEvent =
+  | { readonly type: 'started'; readonly task: TaskSnapshot }
+  /** Throttled progress (a few per second at most per task), never per chunk. */
+  | { readonly type: 'output'; readonly task: TaskSnapshot }
+  | { readonly type: 'ended'; readonly task: TaskSnapshot }
+  | { readonly type: 'removed'; readonly taskId: string };
+
+export interface StartTaskOptions {
+  command: string;
+  cwd: string;
+  description?: string;
+  timeoutMs?: number;
+  origin: TaskOrigin;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What the model is told when a task ends. One per ended task, for `origin.conversationId`. */
+export interface TaskNotification {
+  readonly taskId: string;
+  readonly conversationId: string;
+  readonly status: TaskStatus;
+  readonly exitCode: number | null;
+  readonly durationMs: number;
+  readonly command: string;
+  readonly description?: string;
+  /** Bounded tail of the output (already cut to size, with a marker where it was cut). */
+  readonly outputTail: string;
+  readonly outputBytes: number;
+  /** Epoch ms when queued. */
+  readonly queuedAt: number;
+}
+
+export interface OutputSlice {
+  readonly text: string;
+  /** Byte offset in the full log where `text` starts. */
+  readonly offset: number;
+  /** Offset to pass next time to continue reading. */
+  readonly nextOffset: number;
+  readonly totalBytes: number;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/** The one owner of background processes. Implemented by `BackgroundManager` in backgroundManager.ts. */
+export interface TaskManager extends Disposable {
+  /** Spawns at once and returns the running snapshot (a spawn error yields a `failed` snapshot, never a throw). */
+  start(options: StartTaskOptions): TaskSnapshot;
+  get(taskId: string): TaskSnapshot | undefined;
+  /** Newest first. */
+  list(): TaskSnapshot[];
+  /** Reads the log from `offset` (default: the last `maxBytes`), at most `maxBytes` bytes. */
+  readOutput(taskId: string, options?: { offset?: number; maxBytes?: number }): Promise<OutputSlice>;
+  /** Bounded head+tail text kept in memory, with a cut marker; cheap, synchronous. */
+  outputPreview(taskId: string, maxBytes?: number): string;
+  /** Kills the whole process tree; resolves with the final snapshot once every process is gone. */
+  cancel(taskId: string): Promise<TaskSnapshot>;
+  cancelAll(): Promise<void>;
+  /** Resolves when the task has ended (at once if it already has). */
+  waitForEnd(taskId: string, signal?: AbortSignal): Promise<TaskSnapshot>;
+  /** Forgets a finished task (its log file is deleted). */
+  remove(taskId: string): void;
+  onEvent(listener: (event: TaskEvent) => void): Disposable;
+  /** Re-adds tasks persisted by an earlier window; any that were `running` become `interrupted`. */
+  restore(previous: readonly TaskSnapshot[]): void;
+  /** Ended-task notifications, per conversation. */
+  readonly notifications: NotificationSource;
+}
+
+export interface NotificationSource {
+  /** Removes and returns every queued notification for the conversation, oldest first. */
+  drain(conversationId: string): TaskNotification[];
+  pendingCount(conversationId: string): number;
+  /** Fires after a notification is queued (used for auto-resume). */
+  onQueued(listener: (notification: TaskNotification) => void): Disposable;
+}

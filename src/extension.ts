@@ -1,0 +1,17 @@
+// Activation only: build the services, register the parts, hand back a small API for tests.
+import * as vscode from 'vscode';
+import { createServices, type Services } from './vscode/services';
+
+export interface BackgroundAgentApi {
+  readonly services: Services;
+}
+
+export function activate(context: vscode.ExtensionContext): BackgroundAgentApi {
+  const services = createServices(context);
+  context.subscriptions.push(services);
+  return { services };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

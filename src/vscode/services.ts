@@ -1,0 +1,25 @@
+// The long-lived services of one extension activation. Built once in activate(), disposed on deactivate.
+import * as vscode from 'vscode';
+import { BackgroundManager } from '../core/tasks/backgroundManager';
+
+export interface Services extends vscode.Disposable {
+  readonly context: vscode.ExtensionContext;
+  readonly manager: BackgroundManager;
+  readonly log: vscode.LogOutputChannel;
+}
+
+export function createServices(context: vscode.ExtensionContext): Services {
+  const log = vscode.window.createOutputChannel('Background Agent', { log: true });
+  const logDir = vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'task-logs').fsPath;
+  const manager = new BackgroundManager({ logDir });
+  return {
+    context,
+    manager,
+    log,
+    dispose() {
+      // Kills every task this window owns: no orphans after deactivation.
+      manager.dispose();
+      log.dispose();
+    },
+  };
+}
