@@ -33,6 +33,8 @@ export interface TaskSnapshot {
   readonly timeoutMs?: number;
   /** Spawn error or similar, in one sentence. */
   readonly error?: string;
+  /** True while a tool waits on it in the foreground (bash): its end is not notified. See `TaskManager.moveToBackground`. */
+  readonly foreground?: boolean;
 }
 
 export type TaskEvent =
@@ -49,6 +51,11 @@ export interface StartTaskOptions {
   timeoutMs?: number;
   origin: TaskOrigin;
   env?: NodeJS.ProcessEnv;
+  /**
+   * A tool waits for this task (bash): if it ends while still foreground, no notification is queued (the tool
+   * result already carries its output). `moveToBackground` turns it into an ordinary, notified task.
+   */
+  foreground?: boolean;
 }
 
 /** What the model is told when a task ends. One per ended task, for `origin.conversationId`. */
@@ -96,6 +103,11 @@ export interface TaskManager extends Disposable {
   cancelAll(): Promise<void>;
   /** Resolves when the task has ended (at once if it already has). */
   waitForEnd(taskId: string, signal?: AbortSignal): Promise<TaskSnapshot>;
+  /**
+   * A foreground task outlived its tool's wait: from now on it is a background task whose end is notified.
+   * Emits an `output` event with the updated snapshot. Returns undefined for an unknown id.
+   */
+  moveToBackground(taskId: string): TaskSnapshot | undefined;
   /** Forgets a finished task (its log file is deleted). */
   remove(taskId: string): void;
   onEvent(listener: (event: TaskEvent) => void): Disposable;

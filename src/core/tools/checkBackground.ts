@@ -1,0 +1,55 @@
+// check_background: lists tasks, or shows one task's status and a bounded slice of its output.
+import { z } from 'zod';
+import { formatBytes } from '../tasks/formatNotifications';
+import type { OutputSlice, TaskSnapshot } from '../tasks/types';
+import { defineTool } from './defineTool';
+import { MAX_OUTPUT_BYTES } from './limits';
+import { describeStatus, durationOf, unknownTask } from './taskText';
+import { ok } from './types';
+
+const schema = z.strictObject({
+  task_id: z.string().min(1).optional().describe('Task to inspect. Omit to list every task.'),
+  offset: z.number().int().min(0).optional().describe('Byte offset in the output to read from (use the next offset a previous call gave). Omit for the tail.'),
+});
+
+export const checkBackgroundTool = defineTool({
+  name: 'check_background',
+  description:
+    'Without task_id: list background tasks, one line each (`<id>: [<status>] <command>`). With task_id: its status, exit code, ' +
+    `duration and output (the last ${MAX_OUTPUT_BYTES / 1024} KiB, or from byte \`offset\` for incremental reads; the result gives the next offset).`,
+  schema,
+  async run(input, ctx) {
+    if (input.task_id === undefined) {
+      const tasks = ctx.manager.list();
+      if (tasks.length === 0) return ok('No background tasks.');
+      return ok(tasks.map((t) => `${t.id}: [${t.status}] ${t.command}`).join('\n'));
+    }
+    const task = ctx.manager.get(input.task_id);
+    if (!task) return unknownTask(ctx.manager, input.task_id);
+    const slice = await ctx.manager.readOutput(task.id, { offset: input.offset, maxBytes: MAX_OUTPUT_BYTES });
+    return ok(formatTask(task, slice, input.offset));
+  },
+});
+
+function formatTask(task: TaskSnapshot, slice: OutputSlice, requestedOffset: number | undefined): string {
+  const header = [
+    `Task ${task.id}: ${describeStatus(task)}`,
+    `command: ${task.command}`,
+    ...(task.description ? [`description: ${task.description}`] : []),
+    `${task.status === 'running' ? 'running for' : 'duration'}: ${durationOf(task)}`,
+  ];
+  if (slice.totalBytes === 0) return [...header, 'output: (none yet)'].join('\n');
+  if (requestedOffset !== undefined && requestedOffset >= slice.totalBytes && slice.text === '') {
+    const more = task.status === 'running' ? 'no new output yet; call again later with the same offset' : 'the task has ended, there is no more output';
+    return [...header, `output: offset ${requestedOffset} is at or past the end (${slice.totalBytes} bytes); ${more}.`].join('\n');
+  }
+  const range = `bytes ${slice.offset}–${slice.nextOffset} of ${slice.totalBytes} (${formatBytes(slice.totalBytes)})`;
+  const earlier = slice.offset > 0 && requestedOffset === undefined ? `; earlier output: call with offset 0` : '';
+  const footer =
+    slice.nextOffset < slice.totalBytes
+      ? `[more output is available: call check_background with task_id "${task.id}" and offset ${slice.nextOffset}]`
+      : task.status === 'running'
+        ? `[end of output so far; the task is still running: call again with offset ${slice.nextOffset} for new output]`
+        : `[end of output]`;
+  return [...header, `output, ${range}${earlier}:`, slice.text.replace(/\n$/, ''), footer].join('\n');
+}

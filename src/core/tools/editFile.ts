@@ -1,0 +1,56 @@
+// edit_file: replaces exactly one occurrence of `old_text`; zero or several matches are refused so that an
+// edit never lands in the wrong place.
+import { readFile, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { defineTool } from './defineTool';
+import { fail, ok } from './types';
+import { resolveInWorkspace } from './workspacePath';
+import { errorText } from './writeFile';
+
+const schema = z.strictObject({
+  path: z.string().min(1).describe('File path, relative to the workspace folder.'),
+  old_text: z.string().min(1).describe('Exact text to replace, including whitespace; must occur exactly once in the file.'),
+  new_text: z.string().describe('Text to put in its place.'),
+});
+
+export const editFileTool = defineTool({
+  name: 'edit_file',
+  description:
+    'Replace one exact occurrence of `old_text` with `new_text` in a workspace file. `old_text` must match exactly (whitespace included) ' +
+    'and occur exactly once; include surrounding lines to make it unique.',
+  schema,
+  async run(input, ctx) {
+    const resolved = await resolveInWorkspace(ctx.cwd, input.path);
+    if (!resolved.ok) return fail(resolved.message);
+    const { absolute, display } = resolved;
+    let text: string;
+    try {
+      text = await readFile(absolute, 'utf8');
+    } catch (error) {
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      return fail(missing ? `File not found: ${display}; use write_file to create it.` : `Could not read ${display}: ${errorText(error)}.`);
+    }
+    // A file with Windows line endings still matches text the model wrote with \n.
+    const crlf = text.includes('\r\n') && !input.old_text.includes('\r\n');
+    const oldText = crlf ? input.old_text.replace(/\n/g, '\r\n') : input.old_text;
+    const newText = crlf ? input.new_text.replace(/\n/g, '\r\n') : input.new_text;
+    const count = countOccurrences(text, oldText);
+    if (count === 0) return fail(`\`old_text\` was not found in ${display}; it must match the file exactly, whitespace included (read_file shows the current text).`);
+    if (count > 1) return fail(`\`old_text\` occurs ${count} times in ${display}; include more surrounding lines so that it matches exactly once.`);
+    const at = text.indexOf(oldText);
+    const updated = text.slice(0, at) + newText + text.slice(at + oldText.length);
+    try {
+      await writeFile(absolute, updated, { encoding: 'utf8', signal: ctx.signal });
+    } catch (error) {
+      return fail(`Could not write ${display}: ${errorText(error)}.`);
+    }
+    const line = text.slice(0, at).split('\n').length;
+    return ok(`Edited ${display}: replaced 1 occurrence at line ${line}.`);
+  },
+});
+
+function countOccurrences(text: string, needle: string): number {
+  let count = 0;
+  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) count++;
+  return count;
+}

@@ -1,0 +1,25 @@
+// The contract between the agent loop and the tools. Plain data in, plain text out: a tool never throws.
+import type { TaskManager } from '../tasks/types';
+
+export interface ToolContext {
+  /** Workspace folder: file tools stay inside it, commands run in it. */
+  cwd: string;
+  manager: TaskManager;
+  /** Tasks the tools start are reported to this conversation when they end. */
+  conversationId: string;
+  /** Aborted when the person presses Stop: foreground work ends, background tasks keep running. */
+  signal: AbortSignal;
+}
+
+export interface ToolResult {
+  content: string;
+  isError: boolean;
+}
+
+export function ok(content: string): ToolResult {
+  return { content, isError: false };
+}
+
+export function fail(content: string): ToolResult {
+  return { content, isError: true };
+}

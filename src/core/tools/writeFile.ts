@@ -1,0 +1,38 @@
+// write_file: creates or overwrites a workspace file, creating missing parent folders.
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { defineTool } from './defineTool';
+import { fail, ok } from './types';
+import { resolveInWorkspace } from './workspacePath';
+
+const schema = z.strictObject({
+  path: z.string().min(1).describe('File path, relative to the workspace folder (absolute paths must be inside it).'),
+  content: z.string().describe('The complete new content of the file.'),
+});
+
+export const writeFileTool = defineTool({
+  name: 'write_file',
+  description: 'Create a file in the workspace or overwrite it completely with `content`. Missing parent folders are created. To change part of a file, prefer edit_file.',
+  schema,
+  async run(input, ctx) {
+    const resolved = await resolveInWorkspace(ctx.cwd, input.path);
+    if (!resolved.ok) return fail(resolved.message);
+    const { absolute, display } = resolved;
+    const existing = await stat(absolute).catch(() => undefined);
+    if (existing?.isDirectory()) return fail(`${display} is a directory; write_file needs a file path.`);
+    try {
+      await mkdir(path.dirname(absolute), { recursive: true });
+      await writeFile(absolute, input.content, { encoding: 'utf8', signal: ctx.signal });
+    } catch (error) {
+      return fail(`Could not write ${display}: ${errorText(error)}.`);
+    }
+    const bytes = Buffer.byteLength(input.content);
+    const lines = input.content === '' ? 0 : input.content.split('\n').length - (input.content.endsWith('\n') ? 1 : 0);
+    return ok(`${existing ? 'Overwrote' : 'Created'} ${display} (${lines} lines, ${bytes} bytes).`);
+  },
+});
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
