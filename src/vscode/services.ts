@@ -1,11 +1,14 @@
 // The long-lived services of one extension activation. Built once in activate(), disposed on deactivate.
 import * as vscode from 'vscode';
 import { BackgroundManager } from '../core/tasks/backgroundManager';
+import { createActiveChat, type ActiveChatHolder } from './activeChat';
 
 export interface Services extends vscode.Disposable {
   readonly context: vscode.ExtensionContext;
   readonly manager: BackgroundManager;
   readonly log: vscode.LogOutputChannel;
+  /** The chat the person is looking at; the chat controller sets it, "Run Command in Background…" reports to it. */
+  readonly activeChat: ActiveChatHolder;
 }
 
 export function createServices(context: vscode.ExtensionContext): Services {
@@ -16,6 +19,7 @@ export function createServices(context: vscode.ExtensionContext): Services {
     context,
     manager,
     log,
+    activeChat: createActiveChat(),
     dispose() {
       // Kills every task this window owns: no orphans after deactivation.
       manager.dispose();
