@@ -1,6 +1,7 @@
 // Activation only: build the services, register the parts, hand back a small API for tests.
 import * as vscode from 'vscode';
 import { createServices, type Services } from './vscode/services';
+import { registerTasksView } from './vscode/tasks/register';
 
 export interface BackgroundAgentApi {
   readonly services: Services;
@@ -9,6 +10,7 @@ export interface BackgroundAgentApi {
 export function activate(context: vscode.ExtensionContext): BackgroundAgentApi {
   const services = createServices(context);
   context.subscriptions.push(services);
+  context.subscriptions.push(registerTasksView(services));
   return { services };
 }
 

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { BackgroundManager } from '../core/tasks/backgroundManager';
 import { createActiveChat, type ActiveChatHolder } from './activeChat';
+import type { TasksViewHandle } from './tasks/register';
 
 export interface Services extends vscode.Disposable {
   readonly context: vscode.ExtensionContext;
@@ -9,6 +10,8 @@ export interface Services extends vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   /** The chat the person is looking at; the chat controller sets it, "Run Command in Background…" reports to it. */
   readonly activeChat: ActiveChatHolder;
+  /** Set by registerTasksView while the view exists; tests and benchmarks read the tree through it. */
+  tasksView?: TasksViewHandle;
 }
 
 export function createServices(context: vscode.ExtensionContext): Services {

@@ -1,0 +1,51 @@
+// Wires the Background Tasks view: tree, commands, output documents, status bar, badge, context keys, persistence.
+import * as vscode from 'vscode';
+import type { Services } from '../services';
+import { registerTaskCommands } from './taskCommands';
+import { bindBadge, bindContextKeys, TaskCounts } from './taskCounts';
+import { TaskOutputDocuments } from './taskOutputDocument';
+import { persistTasks, restorePersistedTasks } from './taskPersistence';
+import { createTasksStatusBar } from './statusBar';
+import { TasksTreeProvider } from './tasksTreeProvider';
+
+export const TASKS_VIEW_ID = 'backgroundAgent.tasks';
+
+/** What tests and benchmarks can reach through the extension's API (`services.tasksView`). */
+export interface TasksViewHandle {
+  readonly provider: TasksTreeProvider;
+  readonly view: vscode.TreeView<string>;
+}
+
+export function registerTasksView(services: Services): vscode.Disposable {
+  const { manager, context, log } = services;
+  // Restore first, so the tree's first render already has the last window's tasks.
+  try {
+    const restored = restorePersistedTasks(manager, context.workspaceState);
+    if (restored > 0) log.info(`Restored ${restored} background task(s) of the last window.`);
+  } catch (error) {
+    log.warn(`Could not restore background tasks of the last window: ${String(error)}`);
+  }
+
+  const provider = new TasksTreeProvider(manager);
+  const view = vscode.window.createTreeView(TASKS_VIEW_ID, { treeDataProvider: provider, canSelectMany: true, showCollapseAll: false });
+  provider.setVisible(view.visible);
+  const counts = new TaskCounts(manager);
+  const handle: TasksViewHandle = { provider, view };
+  services.tasksView = handle;
+
+  return vscode.Disposable.from(
+    view.onDidChangeVisibility((e) => provider.setVisible(e.visible)),
+    registerTaskCommands({ manager, view, activeChat: services.activeChat, log }),
+    new TaskOutputDocuments(manager),
+    createTasksStatusBar(counts),
+    bindBadge(view, counts),
+    bindContextKeys(counts),
+    persistTasks(manager, context.workspaceState, log),
+    counts,
+    view,
+    provider,
+    new vscode.Disposable(() => {
+      if (services.tasksView === handle) services.tasksView = undefined;
+    }),
+  );
+}

@@ -1,0 +1,202 @@
+// Read-only documents with a task's output, on the `background-task:` scheme, that follow the log while it runs.
+//
+// Size: a log can be 1 GB, so a document never holds all of it. It shows a header (command, status), then the
+// first HEAD_BYTES and the last TAIL_BYTES of the log with a note where the middle was left out, and the path of
+// the full log. Why head *and* tail: the tail is what a person watches while a task runs and where the error of a
+// failed build is; the head shows how the command started (its configuration, the first error of a cascade).
+// Reads are bounded (`manager.readOutput` with maxBytes), so opening a 1 GB log costs the same as a 2 MB one.
+import * as vscode from 'vscode';
+import type { TaskManager, TaskSnapshot } from '../../core/tasks/types';
+import { formatBytes, formatElapsed, origin, statusWord, taskDurationMs } from './taskText';
+
+export const TASK_OUTPUT_SCHEME = 'background-task';
+export const HEAD_BYTES = 64 * 1024;
+export const TAIL_BYTES = 1024 * 1024;
+const FOLLOW_MS = 500;
+
+export function taskOutputUri(task: Pick<TaskSnapshot, 'id' | 'command' | 'description'>): vscode.Uri {
+  // The file name is what the editor tab shows: make it say which task this is.
+  const name = (task.description || task.command).replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'output';
+  return vscode.Uri.from({ scheme: TASK_OUTPUT_SCHEME, path: `/${task.id}/${name}.log` });
+}
+
+export function taskIdOf(uri: vscode.Uri): string | undefined {
+  if (uri.scheme !== TASK_OUTPUT_SCHEME) return undefined;
+  return uri.path.split('/')[1] || undefined;
+}
+
+interface Rendered {
+  outputBytes: number;
+  status: string;
+}
+
+export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changeEmitter.event;
+  /** What each document showed last, by uri string: a tick re-renders only documents whose task moved on. */
+  private readonly rendered = new Map<string, Rendered>();
+  /** Editors scrolled to the end before an update keep following the end after it. */
+  private readonly following = new Set<vscode.TextEditor>();
+  private followTimer: NodeJS.Timeout | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly manager: TaskManager) {
+    this.disposables.push(
+      this.changeEmitter,
+      vscode.workspace.registerTextDocumentContentProvider(TASK_OUTPUT_SCHEME, this),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.onVisibleEditorsChanged()),
+      vscode.workspace.onDidChangeTextDocument((e) => this.onDocumentChanged(e.document)),
+      vscode.workspace.onDidCloseTextDocument((doc) => this.rendered.delete(doc.uri.toString())),
+    );
+    const events = manager.onEvent((event) => {
+      if (event.type === 'ended' || event.type === 'removed') this.refreshVisible(event.type === 'ended' ? event.task.id : event.taskId);
+      if (event.type === 'started') this.updateFollowing();
+    });
+    this.disposables.push({ dispose: () => events.dispose() });
+    this.updateFollowing();
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const id = taskIdOf(uri);
+    const task = id ? this.manager.get(id) : undefined;
+    if (!id || !task) {
+      this.rendered.delete(uri.toString());
+      return `No background task ${id ?? ''} in this window (it was removed, or belongs to another window).\n`;
+    }
+    this.rendered.set(uri.toString(), { outputBytes: task.outputBytes, status: task.status });
+    let body: string;
+    try {
+      body = await this.readBounded(task);
+    } catch (error) {
+      body = `(The output could not be read: ${error instanceof Error ? error.message : String(error)})\n`;
+    }
+    return header(task) + body;
+  }
+
+  private async readBounded(task: TaskSnapshot): Promise<string> {
+    const tail = await this.manager.readOutput(task.id, { maxBytes: TAIL_BYTES });
+    if (tail.offset === 0) return tail.text || '(no output yet)\n';
+    if (tail.offset <= HEAD_BYTES) {
+      // Small enough to show whole (head and tail overlap): one read from the start, still bounded.
+      const whole = await this.manager.readOutput(task.id, { offset: 0, maxBytes: HEAD_BYTES + TAIL_BYTES });
+      return whole.text;
+    }
+    const head = await this.manager.readOutput(task.id, { offset: 0, maxBytes: HEAD_BYTES });
+    const skipped = tail.offset - head.nextOffset;
+    const note =
+      `\n… ${formatBytes(skipped)} of output left out here. Shown: the first ${formatBytes(HEAD_BYTES)} and the last ` +
+      `${formatBytes(TAIL_BYTES)} of ${formatBytes(tail.totalBytes)}. The whole log: ${task.logPath}\n\n`;
+    return dropPartialLastLine(head.text) + note + dropPartialFirstLine(tail.text);
+  }
+
+  /** Re-render visible documents of one task (it ended or was removed). */
+  private refreshVisible(taskId: string): void {
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (taskIdOf(editor.document.uri) === taskId) this.fire(editor.document.uri);
+    }
+    this.updateFollowing();
+  }
+
+  private onVisibleEditorsChanged(): void {
+    // A document shown again after being hidden catches up once.
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document.uri.scheme === TASK_OUTPUT_SCHEME && this.isStale(editor.document.uri)) this.fire(editor.document.uri);
+    }
+    this.updateFollowing();
+  }
+
+  private isStale(uri: vscode.Uri): boolean {
+    const id = taskIdOf(uri);
+    const task = id ? this.manager.get(id) : undefined;
+    const last = this.rendered.get(uri.toString());
+    if (!task || !last) return false;
+    return task.outputBytes !== last.outputBytes || task.status !== last.status;
+  }
+
+  /** Poll visible documents of running tasks: cheaper than reacting to every output event of a flood. */
+  private updateFollowing(): void {
+    const needed = vscode.window.visibleTextEditors.some((editor) => {
+      const id = taskIdOf(editor.document.uri);
+      return id !== undefined && this.manager.get(id)?.status === 'running';
+    });
+    if (needed && !this.followTimer) {
+      this.followTimer = setInterval(() => this.follow(), FOLLOW_MS);
+    } else if (!needed && this.followTimer) {
+      clearInterval(this.followTimer);
+      this.followTimer = undefined;
+    }
+  }
+
+  private follow(): void {
+    const seen = new Set<string>();
+    for (const editor of vscode.window.visibleTextEditors) {
+      const uri = editor.document.uri;
+      if (uri.scheme !== TASK_OUTPUT_SCHEME || seen.has(uri.toString())) continue;
+      seen.add(uri.toString());
+      if (this.isStale(uri)) this.fire(uri);
+    }
+    this.updateFollowing();
+  }
+
+  private fire(uri: vscode.Uri): void {
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document.uri.toString() === uri.toString() && isAtEnd(editor)) this.following.add(editor);
+    }
+    this.changeEmitter.fire(uri);
+  }
+
+  private onDocumentChanged(document: vscode.TextDocument): void {
+    if (document.uri.scheme !== TASK_OUTPUT_SCHEME) return;
+    for (const editor of [...this.following]) {
+      if (editor.document !== document) continue;
+      this.following.delete(editor);
+      revealEnd(editor);
+    }
+  }
+
+  dispose(): void {
+    if (this.followTimer) clearInterval(this.followTimer);
+    this.followTimer = undefined;
+    this.following.clear();
+    this.rendered.clear();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function header(task: TaskSnapshot): string {
+  const status =
+    task.status === 'running'
+      ? `running since ${new Date(task.startedAt).toLocaleTimeString()}`
+      : task.status === 'interrupted'
+        ? 'interrupted (the window closed while it ran)'
+        : `${statusWord(task.status)}${task.exitCode !== null ? `, exit code ${task.exitCode}` : ''}${task.signal ? `, signal ${task.signal}` : ''}, after ${formatElapsed(taskDurationMs(task, Date.now()))}`;
+  const lines = [
+    `$ ${task.command}`,
+    `Task ${task.id}: ${status}. ${formatBytes(task.outputBytes)} of output.`,
+    `Folder ${task.cwd}; started by ${origin(task.origin)}${task.pid !== undefined ? `; pid ${task.pid}` : ''}.`,
+  ];
+  if (task.error) lines.push(`Error: ${task.error}`);
+  lines.push('─'.repeat(60), '');
+  return lines.join('\n');
+}
+
+function dropPartialLastLine(text: string): string {
+  const end = text.lastIndexOf('\n');
+  return end >= 0 ? text.slice(0, end + 1) : text;
+}
+
+function dropPartialFirstLine(text: string): string {
+  const start = text.indexOf('\n');
+  return start >= 0 ? text.slice(start + 1) : text;
+}
+
+function isAtEnd(editor: vscode.TextEditor): boolean {
+  const last = editor.visibleRanges[editor.visibleRanges.length - 1];
+  return !last || last.end.line >= editor.document.lineCount - 2;
+}
+
+export function revealEnd(editor: vscode.TextEditor): void {
+  const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
+  editor.selection = new vscode.Selection(end, end);
+  editor.revealRange(new vscode.Range(end, end), vscode.TextEditorRevealType.Default);
+}

@@ -1,0 +1,63 @@
+// Tasks of the last window come back: their snapshots live in workspaceState; running ones return as `interrupted`
+// (manager.restore does that), finished ones with their logs still readable.
+import * as vscode from 'vscode';
+import type { TaskManager, TaskSnapshot, TaskStatus } from '../../core/tasks/types';
+
+const STATE_KEY = 'backgroundAgent.tasks.v1';
+/** Older tasks beyond this are dropped from the record: the list is for recent work, not an archive. */
+export const MAX_PERSISTED_TASKS = 200;
+const SAVE_DELAY_MS = 300;
+
+const STATUSES: readonly TaskStatus[] = ['running', 'completed', 'failed', 'cancelled', 'timed_out', 'interrupted'];
+
+/** Reads what the last window saved; ignores anything malformed (an older version, a hand-edited store). */
+export function loadPersistedTasks(state: vscode.Memento): TaskSnapshot[] {
+  const raw = state.get<unknown>(STATE_KEY);
+  return Array.isArray(raw) ? raw.filter(isSnapshot) : [];
+}
+
+export function restorePersistedTasks(manager: TaskManager, state: vscode.Memento): number {
+  const previous = loadPersistedTasks(state);
+  if (previous.length > 0) manager.restore(previous);
+  return previous.length;
+}
+
+/** Saves the task list whenever a task starts, ends or is removed (debounced), and once more on dispose. */
+export function persistTasks(manager: TaskManager, state: vscode.Memento, log: vscode.LogOutputChannel): vscode.Disposable {
+  let timer: NodeJS.Timeout | undefined;
+  const save = (): void => {
+    timer = undefined;
+    const tasks = manager.list().slice(0, MAX_PERSISTED_TASKS);
+    state.update(STATE_KEY, tasks).then(undefined, (error: unknown) => log.warn(`Could not save background tasks: ${String(error)}`));
+  };
+  const subscription = manager.onEvent((event) => {
+    if (event.type === 'output') return; // byte counts are refreshed by the next start/end; a flood must not write storage
+    if (!timer) timer = setTimeout(save, SAVE_DELAY_MS);
+  });
+  return new vscode.Disposable(() => {
+    subscription.dispose();
+    if (timer) {
+      clearTimeout(timer);
+      save();
+    }
+  });
+}
+
+function isSnapshot(value: unknown): value is TaskSnapshot {
+  if (!value || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  const origin = v.origin as Record<string, unknown> | undefined;
+  return (
+    typeof v.id === 'string' &&
+    typeof v.command === 'string' &&
+    typeof v.cwd === 'string' &&
+    typeof v.status === 'string' &&
+    STATUSES.includes(v.status as TaskStatus) &&
+    typeof v.startedAt === 'number' &&
+    typeof v.outputBytes === 'number' &&
+    typeof v.logPath === 'string' &&
+    (v.exitCode === null || typeof v.exitCode === 'number') &&
+    !!origin &&
+    (origin.kind === 'agent' || origin.kind === 'user')
+  );
+}

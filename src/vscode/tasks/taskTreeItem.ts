@@ -1,0 +1,73 @@
+// One task as a tree item: label, state description, icon, menu context and accessible name.
+// The tooltip is built separately (on hover, through resolveTreeItem) because it reads output.
+import * as vscode from 'vscode';
+import type { TaskSnapshot, TaskStatus } from '../../core/tasks/types';
+import { formatBytes, formatElapsed, lastLines, origin, statusWord, taskAccessibleLabel, taskDescription, taskDurationMs, taskLabel } from './taskText';
+
+/** `viewItem` values the menus in package.json match on. Stable: changing them breaks the menus. */
+export const CONTEXT_RUNNING = 'task.running';
+export const CONTEXT_FINISHED = 'task.finished';
+
+const ICONS: Record<TaskStatus, vscode.ThemeIcon> = {
+  running: new vscode.ThemeIcon('loading~spin'),
+  completed: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  cancelled: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground')),
+  timed_out: new vscode.ThemeIcon('watch', new vscode.ThemeColor('editorWarning.foreground')),
+  interrupted: new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('charts.orange')),
+};
+
+export function taskIcon(status: TaskStatus): vscode.ThemeIcon {
+  return ICONS[status];
+}
+
+export function createTaskTreeItem(task: TaskSnapshot, now: number): vscode.TreeItem {
+  const item = new vscode.TreeItem(taskLabel(task), vscode.TreeItemCollapsibleState.None);
+  // The id keeps selection and focus on the same row when the list is re-sorted or refreshed.
+  item.id = task.id;
+  item.description = taskDescription(task, now);
+  item.iconPath = taskIcon(task.status);
+  item.contextValue = task.status === 'running' ? CONTEXT_RUNNING : CONTEXT_FINISHED;
+  item.accessibilityInformation = { label: taskAccessibleLabel(task, now), role: 'treeitem' };
+  // A click opens the live output: the one thing a person wants from a task row.
+  item.command = { command: 'backgroundAgent.task.showOutput', title: 'Show Output', arguments: [task.id] };
+  return item;
+}
+
+const PREVIEW_LINES = 12;
+
+/** Full details for the hover. `preview` is the manager's bounded in-memory head+tail. */
+export function createTaskTooltip(task: TaskSnapshot, preview: string, now: number): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.supportThemeIcons = true;
+  md.appendMarkdown(`**${escape(taskLabel(task))}** — ${statusWord(task.status)}`);
+  if (task.exitCode !== null && task.status !== 'running') md.appendMarkdown(` (exit code ${task.exitCode})`);
+  if (task.signal) md.appendMarkdown(` (signal ${escape(task.signal)})`);
+  md.appendMarkdown('\n\n');
+  md.appendCodeblock(task.command, 'shellscript');
+  const rows: [string, string][] = [
+    ['Task', task.id],
+    ['Folder', task.cwd],
+    ['Process id', task.pid !== undefined ? String(task.pid) : '—'],
+    ['Started', new Date(task.startedAt).toLocaleString()],
+    [task.status === 'running' ? 'Elapsed' : 'Duration', task.status === 'interrupted' ? 'unknown (window closed)' : formatElapsed(taskDurationMs(task, now))],
+    ['Output', formatBytes(task.outputBytes)],
+    ['Started by', origin(task.origin)],
+  ];
+  if (task.timeoutMs !== undefined) rows.push(['Time limit', formatElapsed(task.timeoutMs)]);
+  if (task.error) rows.push(['Error', task.error]);
+  md.appendMarkdown(rows.map(([k, v]) => `${k}: ${escape(v)}`).join('  \n'));
+  md.appendMarkdown('\n\n');
+  const tail = lastLines(preview, PREVIEW_LINES);
+  if (tail) {
+    md.appendMarkdown('Last lines of output:\n');
+    md.appendCodeblock(tail, 'log');
+  } else {
+    md.appendMarkdown('_No output yet._');
+  }
+  return md;
+}
+
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
