@@ -1,0 +1,234 @@
+// The session around the loop: one turn at a time, Stop, events to listeners, usage totals, and the
+// auto-resume rule (finished background tasks wake an idle agent). The tools and the model client are
+// passed in, so tests can swap in a tool that blocks until aborted; session.ts wires the real ones.
+import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
+import type { Disposable, TaskNotification } from '../tasks/types';
+import { Conversation } from './conversation';
+import type { AgentEvent, TokenUsage, TurnTrigger } from './events';
+import { runTurn, type ToolRunner, type TurnEndReason } from './loop';
+import { createModelClient, type ModelClient } from './modelClient';
+import type { RetryOptions } from './retryPolicy';
+import { buildSystemPrompt } from './systemPrompt';
+import type { AgentSession, AgentSessionOptions } from './types';
+
+export interface AgentSessionDeps {
+  tools: ToolRunner;
+  /** Default: the real SDK client for options.apiKey / options.baseURL. */
+  client?: ModelClient;
+  retry?: Partial<RetryOptions>;
+  systemPrompt?: string;
+  /** How long auto-resume waits for more tasks to end so that they go in one turn. */
+  resumeBatchMs?: number;
+}
+
+export const DEFAULT_MAX_TURNS = 50;
+const DEFAULT_RESUME_BATCH_MS = 75;
+
+const zeroUsage = (): TokenUsage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 });
+
+export function createAgentSessionWith(options: AgentSessionOptions, deps: AgentSessionDeps): AgentSession {
+  const { conversationId, manager } = options;
+  const conversation = new Conversation(options.history ?? []);
+  const listeners = new Set<(event: AgentEvent) => void>();
+  const settleChecks = new Set<() => void>();
+  const systemPrompt = deps.systemPrompt ?? buildSystemPrompt({ cwd: options.cwd });
+  const resumeBatchMs = deps.resumeBatchMs ?? DEFAULT_RESUME_BATCH_MS;
+  let client = deps.client;
+  let total = zeroUsage();
+  let busy = false;
+  let waitingSends = 0;
+  let autoResume = options.autoResume ?? true;
+  let disposed = false;
+  let turnAbort: AbortController | undefined;
+  let resumeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last turn failed or was stopped: queued results wait for a new event or message, not an instant retry. */
+  let halted = false;
+  let chain: Promise<void> = Promise.resolve();
+
+  const emit = (event: AgentEvent): void => {
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // A broken listener (UI gone) must not break the turn.
+      }
+    }
+  };
+
+  const recheckSettled = (): void => {
+    for (const check of [...settleChecks]) check();
+  };
+
+  function runningTaskCount(): number {
+    return manager.list().filter((t) => t.status === 'running' && t.origin.conversationId === conversationId).length;
+  }
+
+  function isSettled(): boolean {
+    // A disposed session does nothing more: whoever waits on it is released.
+    if (disposed) return true;
+    if (busy || waitingSends > 0 || resumeTimer) return false;
+    if (runningTaskCount() > 0) return false;
+    // Queued results only keep the session unsettled if something will deliver them.
+    return !(autoResume && !halted && !disposed && manager.notifications.pendingCount(conversationId) > 0);
+  }
+
+  function scheduleResume(): void {
+    if (!autoResume || disposed || resumeTimer) return;
+    resumeTimer = setTimeout(() => {
+      resumeTimer = undefined;
+      if (!busy && waitingSends === 0 && !disposed && autoResume && manager.notifications.pendingCount(conversationId) > 0) {
+        void enqueueTurn('background');
+      }
+      recheckSettled();
+    }, resumeBatchMs);
+  }
+
+  const queuedSub: Disposable = manager.notifications.onQueued((n: TaskNotification) => {
+    if (n.conversationId !== conversationId) return;
+    // A new event is a reason to wake even after a failed or stopped turn.
+    halted = false;
+    if (!busy) scheduleResume();
+    recheckSettled();
+  });
+  const taskSub: Disposable = manager.onEvent((event) => {
+    if (event.type === 'ended' || event.type === 'removed') recheckSettled();
+  });
+
+  function enqueueTurn(trigger: TurnTrigger, text?: string): Promise<void> {
+    waitingSends++;
+    const run = chain.then(async () => {
+      waitingSends--;
+      if (disposed) return;
+      await runOneTurn(trigger, text);
+    });
+    chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async function runOneTurn(trigger: TurnTrigger, text: string | undefined): Promise<void> {
+    busy = true;
+    halted = false;
+    const abort = new AbortController();
+    turnAbort = abort;
+    emit({ type: 'turn_start', trigger });
+    let reason: TurnEndReason;
+    try {
+      if (text !== undefined) conversation.addUserText(text);
+      if (!options.apiKey) {
+        emit({ type: 'error', kind: 'auth', message: 'No Anthropic API key is set. Set one (or ANTHROPIC_API_KEY) and send again; your message is kept.' });
+        reason = 'error';
+      } else {
+        client ??= createModelClient({ apiKey: options.apiKey, baseURL: options.baseURL, retry: deps.retry });
+        reason = await runTurn({
+          conversation,
+          conversationId,
+          cwd: options.cwd,
+          manager,
+          model: options.model,
+          maxTokens: options.maxTokens,
+          maxTurns: options.maxTurns ?? DEFAULT_MAX_TURNS,
+          systemPrompt,
+          tools: deps.tools,
+          client,
+          signal: abort.signal,
+          emit,
+          addUsage: (request) => {
+            total = addUsage(total, request);
+            return total;
+          },
+        });
+      }
+    } catch (err) {
+      // runTurn promises not to throw; if it does, the person still gets a sentence and a usable session.
+      emit({ type: 'error', kind: 'api', message: `The agent failed unexpectedly: ${err instanceof Error ? err.message : String(err)}` });
+      reason = 'error';
+    }
+    conversation.repair();
+    turnAbort = undefined;
+    busy = false;
+    halted = reason !== 'end_turn';
+    emit({ type: 'turn_end', reason });
+    // Results that arrived after the last check of the turn.
+    if (!halted && manager.notifications.pendingCount(conversationId) > 0) scheduleResume();
+    recheckSettled();
+  }
+
+  return {
+    conversationId,
+    get history(): readonly MessageParam[] {
+      return conversation.history;
+    },
+    get totalUsage(): TokenUsage {
+      return { ...total };
+    },
+    get busy(): boolean {
+      return busy;
+    },
+    send(text: string): Promise<void> {
+      if (disposed) return Promise.resolve();
+      return enqueueTurn('user', text);
+    },
+    stop(): void {
+      turnAbort?.abort();
+    },
+    whenSettled(signal?: AbortSignal): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const done = (): void => {
+          settleChecks.delete(check);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        const check = (): void => {
+          if (isSettled()) {
+            done();
+            resolve();
+          }
+        };
+        const onAbort = (): void => {
+          done();
+          reject(signal?.reason instanceof Error ? signal.reason : new Error('whenSettled aborted'));
+        };
+        if (signal?.aborted) {
+          onAbort();
+          return;
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
+        settleChecks.add(check);
+        check();
+      });
+    },
+    setAutoResume(enabled: boolean): void {
+      autoResume = enabled;
+      if (!enabled && resumeTimer) {
+        clearTimeout(resumeTimer);
+        resumeTimer = undefined;
+      }
+      if (enabled && !busy && !halted && manager.notifications.pendingCount(conversationId) > 0) scheduleResume();
+      recheckSettled();
+    },
+    onEvent(listener: (event: AgentEvent) => void): Disposable {
+      listeners.add(listener);
+      return { dispose: () => listeners.delete(listener) };
+    },
+    dispose(): void {
+      if (disposed) return;
+      disposed = true;
+      turnAbort?.abort();
+      if (resumeTimer) clearTimeout(resumeTimer);
+      resumeTimer = undefined;
+      queuedSub.dispose();
+      taskSub.dispose();
+      listeners.clear();
+      // Anyone waiting for the session to settle is released: it will do nothing more.
+      for (const check of [...settleChecks]) check();
+    },
+  };
+}
+
+function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+    cacheCreationTokens: a.cacheCreationTokens + b.cacheCreationTokens,
+  };
+}

@@ -1,0 +1,135 @@
+// One turn of the agent: drain background results into the conversation, ask the model, run the tools
+// it calls, and repeat until it ends its turn with nothing pending, the person stops it, an error
+// survives the retries, or the turn's request budget runs out. Never throws.
+import type { Tool, ToolResultBlockParam, ToolUseBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import type { TaskManager } from '../tasks/types';
+import { formatBackgroundResults } from '../tasks/formatNotifications';
+import { applyPromptCaching } from './cache';
+import { INTERRUPTED_RESULT, type Conversation } from './conversation';
+import type { AgentEvent, TokenUsage } from './events';
+import type { ModelClient } from './modelClient';
+
+/** What the loop needs from the tools layer (src/core/tools/index.ts supplies the real one). */
+export interface ToolRunner {
+  readonly definitions: readonly Tool[];
+  execute(name: string, input: unknown, ctx: { cwd: string; manager: TaskManager; conversationId: string; signal: AbortSignal }): Promise<{ content: string; isError: boolean }>;
+}
+
+export type TurnEndReason = 'end_turn' | 'aborted' | 'error' | 'max_turns';
+
+export interface TurnContext {
+  conversation: Conversation;
+  conversationId: string;
+  cwd: string;
+  manager: TaskManager;
+  model: string;
+  maxTokens: number;
+  maxTurns: number;
+  systemPrompt: string;
+  tools: ToolRunner;
+  client: ModelClient;
+  signal: AbortSignal;
+  emit(event: AgentEvent): void;
+  /** Adds one request's usage to the session total and returns the new total. */
+  addUsage(request: TokenUsage): TokenUsage;
+}
+
+export async function runTurn(ctx: TurnContext): Promise<TurnEndReason> {
+  for (let requestIndex = 0; ; requestIndex++) {
+    if (ctx.signal.aborted) return 'aborted';
+    if (requestIndex >= ctx.maxTurns) {
+      ctx.emit({ type: 'error', kind: 'max_turns', message: `Stopped after ${ctx.maxTurns} model requests in one turn (the turn limit). Send a message to continue.` });
+      return 'max_turns';
+    }
+    deliverNotifications(ctx);
+
+    ctx.emit({ type: 'request_start', requestIndex });
+    const prompt = applyPromptCaching(ctx.systemPrompt, ctx.tools.definitions, ctx.conversation.history);
+    const result = await ctx.client.call(
+      { model: ctx.model, max_tokens: ctx.maxTokens, system: prompt.system, tools: prompt.tools, messages: prompt.messages },
+      ctx.signal,
+      {
+        onText: (text) => ctx.emit({ type: 'text_delta', text }),
+        onRetry: (attempt, delayMs, status) => ctx.emit({ type: 'retry', attempt, status, delayMs }),
+      },
+    );
+    if (!result.ok) {
+      // Keep what the person already saw; the history stays valid (no tool_use was kept).
+      ctx.conversation.addPartialAssistantText(result.partialText);
+      if (result.aborted) return 'aborted';
+      ctx.emit({ type: 'error', kind: result.error.kind, message: result.error.message });
+      return 'error';
+    }
+
+    const { message } = result;
+    const request: TokenUsage = {
+      inputTokens: message.usage.input_tokens,
+      outputTokens: message.usage.output_tokens,
+      cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
+      cacheCreationTokens: message.usage.cache_creation_input_tokens ?? 0,
+    };
+    ctx.emit({ type: 'usage', request, total: ctx.addUsage(request) });
+
+    const toolUses = ctx.conversation.addAssistant(message.content);
+    // Every tool_use must be answered, whatever the stop reason (a max_tokens cut can leave one).
+    if (toolUses.length > 0) {
+      const aborted = await runTools(ctx, toolUses);
+      if (aborted) return 'aborted';
+      continue;
+    }
+    // Continue-on-pending: results that arrived during this request are delivered before stopping.
+    if (ctx.manager.notifications.pendingCount(ctx.conversationId) > 0) continue;
+    // pause_turn: the API paused a long turn and expects the same conversation to be sent again.
+    if (message.stop_reason === 'pause_turn') continue;
+    return 'end_turn';
+  }
+}
+
+function deliverNotifications(ctx: TurnContext): void {
+  const notifications = ctx.manager.notifications.drain(ctx.conversationId);
+  if (notifications.length === 0) return;
+  ctx.conversation.addUserText(formatBackgroundResults(notifications));
+  ctx.emit({ type: 'notifications_delivered', taskIds: notifications.map((n) => n.taskId) });
+}
+
+/** Runs the calls in order. On Stop, the running tool is abandoned at once and the rest are answered as interrupted. */
+async function runTools(ctx: TurnContext, toolUses: readonly ToolUseBlockParam[]): Promise<boolean> {
+  const results: ToolResultBlockParam[] = [];
+  let aborted = false;
+  for (const use of toolUses) {
+    if (aborted || ctx.signal.aborted) {
+      aborted = true;
+      results.push({ type: 'tool_result', tool_use_id: use.id, content: INTERRUPTED_RESULT, is_error: true });
+      continue;
+    }
+    ctx.emit({ type: 'tool_start', toolUseId: use.id, name: use.name, input: use.input });
+    const outcome = await executeUntilAbort(ctx, use);
+    if (outcome === 'aborted') {
+      aborted = true;
+      results.push({ type: 'tool_result', tool_use_id: use.id, content: INTERRUPTED_RESULT, is_error: true });
+      ctx.emit({ type: 'tool_end', toolUseId: use.id, name: use.name, result: INTERRUPTED_RESULT, isError: true });
+      continue;
+    }
+    // The API refuses an empty tool_result text block; say so instead.
+    const content = outcome.content === '' ? '(no output)' : outcome.content;
+    results.push({ type: 'tool_result', tool_use_id: use.id, content, ...(outcome.isError ? { is_error: true } : {}) });
+    ctx.emit({ type: 'tool_end', toolUseId: use.id, name: use.name, result: content, isError: outcome.isError });
+  }
+  ctx.conversation.addToolResults(results);
+  return aborted;
+}
+
+function executeUntilAbort(ctx: TurnContext, use: ToolUseBlockParam): Promise<{ content: string; isError: boolean } | 'aborted'> {
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve('aborted');
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve()
+      .then(() => ctx.tools.execute(use.name, use.input, { cwd: ctx.cwd, manager: ctx.manager, conversationId: ctx.conversationId, signal: ctx.signal }))
+      .then(
+        (result) => resolve(result),
+        // The tools layer promises never to throw; if one does, the model hears about it and the loop lives.
+        (err: unknown) => resolve({ content: `Tool ${use.name} failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`, isError: true }),
+      )
+      .finally(() => ctx.signal.removeEventListener('abort', onAbort));
+  });
+}
