@@ -26,7 +26,9 @@ function formatEntry(n: TaskNotification): string {
   if (n.outputBytes === 0) {
     lines.push('output: (none)');
   } else {
-    lines.push(`output (${formatBytes(n.outputBytes)} in total; use check_background with task_id "${n.taskId}" and offset to read more):`);
+    // The tail carries its own cut marker (with how to read the rest) when it is not the whole output.
+    const whole = Buffer.byteLength(n.outputTail) >= n.outputBytes;
+    lines.push(whole ? 'output:' : `output (the end of ${formatBytes(n.outputBytes)}):`);
     lines.push(neutralize(n.outputTail.replace(/\n$/, '')));
   }
   return lines.join('\n');

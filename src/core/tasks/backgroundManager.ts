@@ -1,0 +1,396 @@
+// The one owner of background tasks: starts them through the process runner, keeps their output (log
+// file + bounded memory), decides their final status, queues one notification per ended task, and
+// kills every process it started when asked or disposed.
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newInstanceId, newTaskId } from './ids';
+import { callListeners } from './listeners';
+import { NotificationQueue } from './notificationQueue';
+import { notificationTail, NOTIFICATION_TAIL_BYTES } from './notificationTail';
+import { HeadTailBuffer, DEFAULT_HEAD_BYTES, DEFAULT_TAIL_BYTES } from './outputBuffer';
+import { RunningProcess, killTreesNow, terminateTrees, type KillTarget, type ProcessResult } from './processRunner';
+import { TASK_MARKER_ENV } from './processTree';
+import { readLogEdgesSync, readLogSlice, TaskLogWriter } from './taskLog';
+import { toSnapshot, type TaskRecord } from './taskRecord';
+import type { Disposable, OutputSlice, StartTaskOptions, TaskEvent, TaskManager, TaskSnapshot } from './types';
+
+export interface BackgroundManagerOptions {
+  /** Folder for the tasks' log files (created if missing). */
+  logDir: string;
+  /** Time between SIGTERM and SIGKILL when cancelling. Default 2000 ms. */
+  killGraceMs?: number;
+  /** Size of the output tail a notification carries. Default 3 KiB (and at most 40 lines). */
+  notificationTailBytes?: number;
+  /** In-memory output kept per task: first bytes and last bytes. Defaults 16 KiB and 64 KiB. */
+  headBytes?: number;
+  tailBytes?: number;
+}
+
+/** Thrown for a task id the manager does not know; the message is fit to show to the model. */
+export class UnknownTaskError extends Error {
+  constructor(readonly taskId: string) {
+    super(`No background task with id "${taskId}". Call check_background without task_id to list tasks.`);
+    this.name = 'UnknownTaskError';
+  }
+}
+
+/** At most this many `output` events per task per second (UIs re-render on each). */
+const OUTPUT_EVENT_INTERVAL_MS = 250;
+/** After the tree is gone, how long the shell's exit event may take before we stop waiting for it. */
+const END_AFTER_KILL_MS = 1000;
+
+export class BackgroundManager implements TaskManager {
+  readonly notifications = new NotificationQueue();
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly listeners = new Set<(event: TaskEvent) => void>();
+  private readonly instanceId = newInstanceId();
+  private readonly killGraceMs: number;
+  private readonly tailBytes: number;
+  private logDirReady = false;
+  private disposed = false;
+
+  constructor(private readonly options: BackgroundManagerOptions) {
+    this.killGraceMs = options.killGraceMs ?? 2000;
+    this.tailBytes = options.notificationTailBytes ?? NOTIFICATION_TAIL_BYTES;
+  }
+
+  start(options: StartTaskOptions): TaskSnapshot {
+    if (this.disposed) throw new Error('The background task manager was disposed.');
+    let id = newTaskId();
+    while (this.tasks.has(id)) id = newTaskId();
+    const record: TaskRecord = {
+      id,
+      command: options.command,
+      ...(options.description !== undefined && { description: options.description }),
+      cwd: options.cwd,
+      origin: options.origin,
+      ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      ...(options.foreground !== undefined && { foreground: options.foreground }),
+      logPath: join(this.options.logDir, `${id}.log`),
+      startedAt: Date.now(),
+      marker: `${this.instanceId}.${id}`,
+      status: 'running',
+      exitCode: null,
+      signal: null,
+      buffer: new HeadTailBuffer(this.options.headBytes ?? DEFAULT_HEAD_BYTES, this.options.tailBytes ?? DEFAULT_TAIL_BYTES),
+      endWaiters: [],
+    };
+    this.tasks.set(id, record);
+
+    const problem = this.prepare(options.cwd);
+    if (problem) {
+      this.emit({ type: 'started', task: toSnapshot(record) });
+      this.failBeforeSpawn(record, problem);
+      return toSnapshot(record);
+    }
+    record.log = new TaskLogWriter(record.logPath, () => record.process?.resume());
+    record.process = new RunningProcess({
+      command: options.command,
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env, [TASK_MARKER_ENV]: record.marker },
+      onData: (chunk) => this.onData(record, chunk),
+      onEnd: (result) => this.onEnd(record, result),
+    });
+    record.pid = record.process.pid;
+    if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
+      record.timeoutTimer = setTimeout(() => {
+        record.killReason ??= 'timed_out';
+        void this.kill([record]);
+      }, options.timeoutMs);
+    }
+    this.emit({ type: 'started', task: toSnapshot(record) });
+    return toSnapshot(record);
+  }
+
+  get(taskId: string): TaskSnapshot | undefined {
+    const record = this.tasks.get(taskId);
+    return record && toSnapshot(record);
+  }
+
+  list(): TaskSnapshot[] {
+    return [...this.tasks.values()].sort((a, b) => b.startedAt - a.startedAt).map(toSnapshot);
+  }
+
+  async readOutput(taskId: string, options: { offset?: number; maxBytes?: number } = {}): Promise<OutputSlice> {
+    const record = this.require(taskId);
+    const settled = record.status !== 'running';
+    if (settled) await record.logClosed;
+    try {
+      return await readLogSlice(record.logPath, { ...options, settled });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', offset: 0, nextOffset: 0, totalBytes: 0 };
+      throw error;
+    }
+  }
+
+  outputPreview(taskId: string, maxBytes?: number): string {
+    const record = this.tasks.get(taskId);
+    if (!record) return '';
+    return this.bufferOf(record).preview(maxBytes);
+  }
+
+  moveToBackground(taskId: string): TaskSnapshot | undefined {
+    const record = this.tasks.get(taskId);
+    if (!record) return undefined;
+    // Ended already: the waiting tool reports the result itself, so no late notification either.
+    if (record.status === 'running' && record.foreground) {
+      record.foreground = false;
+      this.emit({ type: 'output', task: toSnapshot(record) });
+    }
+    return toSnapshot(record);
+  }
+
+  async cancel(taskId: string): Promise<TaskSnapshot> {
+    const record = this.require(taskId);
+    if (record.status === 'running') {
+      record.killReason ??= 'cancelled';
+      await this.kill([record]);
+    }
+    return toSnapshot(record);
+  }
+
+  async cancelAll(): Promise<void> {
+    const running = [...this.tasks.values()].filter((r) => r.status === 'running');
+    for (const record of running) record.killReason ??= 'cancelled';
+    await this.kill(running);
+  }
+
+  waitForEnd(taskId: string, signal?: AbortSignal): Promise<TaskSnapshot> {
+    const record = this.require(taskId);
+    if (record.status !== 'running') return Promise.resolve(toSnapshot(record));
+    return new Promise<TaskSnapshot>((resolve, reject) => {
+      if (signal?.aborted) return reject(abortError(signal));
+      const onAbort = () => {
+        record.endWaiters = record.endWaiters.filter((w) => w !== waiter);
+        reject(abortError(signal as AbortSignal));
+      };
+      const waiter = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(toSnapshot(record));
+      };
+      record.endWaiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  remove(taskId: string): void {
+    const record = this.tasks.get(taskId);
+    if (!record) return;
+    if (record.status === 'running') throw new Error(`Task ${taskId} is still running; cancel it before removing it.`);
+    this.tasks.delete(taskId);
+    void Promise.resolve(record.logClosed)
+      .then(() => rm(record.logPath, { force: true }))
+      .catch(() => undefined);
+    this.emit({ type: 'removed', taskId });
+  }
+
+  onEvent(listener: (event: TaskEvent) => void): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  restore(previous: readonly TaskSnapshot[]): void {
+    for (const snapshot of previous) {
+      if (this.tasks.has(snapshot.id)) continue;
+      const wasRunning = snapshot.status === 'running';
+      this.tasks.set(snapshot.id, {
+        id: snapshot.id,
+        command: snapshot.command,
+        ...(snapshot.description !== undefined && { description: snapshot.description }),
+        cwd: snapshot.cwd,
+        origin: snapshot.origin,
+        ...(snapshot.timeoutMs !== undefined && { timeoutMs: snapshot.timeoutMs }),
+        logPath: snapshot.logPath,
+        startedAt: snapshot.startedAt,
+        marker: '',
+        ...(snapshot.pid !== undefined && { pid: snapshot.pid }),
+        status: wasRunning ? 'interrupted' : snapshot.status,
+        exitCode: snapshot.exitCode,
+        signal: snapshot.signal,
+        ...(snapshot.endedAt !== undefined && { endedAt: snapshot.endedAt }),
+        error: wasRunning ? 'The window closed or reloaded while this task ran.' : snapshot.error,
+        restoredBytes: snapshot.outputBytes,
+        endWaiters: [],
+      });
+    }
+  }
+
+  /** Kills every task's whole tree at once (SIGKILL, synchronous), so none outlives this process. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const targets: KillTarget[] = [];
+    for (const record of this.tasks.values()) {
+      if (!record.marker) continue; // restored: not ours
+      // A finished task's pid may belong to someone else by now; its marker still finds escaped descendants.
+      targets.push(record.status === 'running' && record.pid !== undefined ? { pid: record.pid, marker: record.marker } : { marker: record.marker });
+    }
+    killTreesNow(targets);
+    for (const record of this.tasks.values()) {
+      clearTimeout(record.timeoutTimer);
+      clearTimeout(record.outputTimer);
+      if (record.status === 'running') {
+        record.status = 'interrupted';
+        record.endedAt = Date.now();
+        record.error = 'Stopped because Background Agent shut down.';
+        record.process?.detach();
+      }
+      void record.log?.close();
+    }
+    this.listeners.clear();
+    this.notifications.dispose();
+  }
+
+  private prepare(cwd: string): string | undefined {
+    try {
+      if (!statSync(cwd).isDirectory()) return `The working directory is not a folder: ${cwd}`;
+    } catch {
+      return `The working directory does not exist: ${cwd}`;
+    }
+    if (!this.logDirReady) {
+      try {
+        mkdirSync(this.options.logDir, { recursive: true });
+        this.logDirReady = true;
+      } catch (error) {
+        return `Could not create the task log folder ${this.options.logDir}: ${(error as Error).message}`;
+      }
+    }
+    return undefined;
+  }
+
+  private failBeforeSpawn(record: TaskRecord, problem: string): void {
+    const message = Buffer.from(`Could not start the command: ${problem}\n`);
+    record.buffer?.push(message);
+    try {
+      writeFileSync(record.logPath, message);
+    } catch {
+      // The log folder itself is the problem; readOutput answers with an empty slice.
+    }
+    this.onEnd(record, { exitCode: null, signal: null, error: problem });
+  }
+
+  private onData(record: TaskRecord, chunk: Buffer): boolean {
+    record.buffer?.push(chunk);
+    if (record.outputTimer === undefined && this.listeners.size > 0) {
+      record.outputTimer = setTimeout(() => {
+        record.outputTimer = undefined;
+        if (record.status === 'running') this.emit({ type: 'output', task: toSnapshot(record) });
+      }, OUTPUT_EVENT_INTERVAL_MS);
+    }
+    return record.log ? record.log.write(chunk) : true;
+  }
+
+  private onEnd(record: TaskRecord, result: ProcessResult): void {
+    clearTimeout(record.timeoutTimer);
+    clearTimeout(record.outputTimer);
+    record.outputTimer = undefined;
+    record.exitCode = result.exitCode;
+    record.signal = result.signal;
+    if (result.error !== undefined) {
+      record.error = result.error;
+      if (record.log) {
+        const message = Buffer.from(`Could not start the command: ${result.error}\n`);
+        record.buffer?.push(message);
+        record.log.write(message);
+      }
+    }
+    if (record.log) {
+      record.logClosed = record.log.close();
+      if (record.log.error) record.error ??= `Writing the output log failed: ${record.log.error.message}`;
+    }
+    if (this.disposed) return; // dispose() already settled its status; nobody listens any more.
+    record.endedAt = Date.now();
+    record.status = record.killReason ?? (result.error === undefined && result.exitCode === 0 ? 'completed' : 'failed');
+    this.queueNotification(record);
+    const snapshot = toSnapshot(record);
+    this.emit({ type: 'ended', task: snapshot });
+    const waiters = record.endWaiters;
+    record.endWaiters = [];
+    for (const waiter of waiters) waiter();
+    // The shell exited on its own but left processes in its group (`cmd &`): they must not outlive the task.
+    if (!record.killReason && record.pid !== undefined && groupExists(record.pid)) {
+      void terminateTrees([{ pid: record.pid, marker: record.marker }], this.killGraceMs);
+    }
+  }
+
+  private queueNotification(record: TaskRecord): void {
+    const conversationId = record.origin.conversationId;
+    // A foreground task's result goes back through the tool that waited for it.
+    if (conversationId === undefined || record.foreground) return;
+    const buffer = this.bufferOf(record);
+    this.notifications.push({
+      taskId: record.id,
+      conversationId,
+      status: record.status,
+      exitCode: record.exitCode,
+      durationMs: (record.endedAt ?? Date.now()) - record.startedAt,
+      command: record.command,
+      ...(record.description !== undefined && { description: record.description }),
+      outputTail: notificationTail(buffer, record.id, this.tailBytes),
+      outputBytes: buffer.totalBytes,
+      queuedAt: Date.now(),
+    });
+  }
+
+  /** Kills the trees and resolves once every process is gone and each task has ended. */
+  private async kill(records: readonly TaskRecord[]): Promise<void> {
+    const fresh = records.filter((r) => r.status === 'running' && !r.killing);
+    if (fresh.length > 0) {
+      const killing = terminateTrees(
+        fresh.flatMap((r) => (r.pid === undefined ? [] : [{ pid: r.pid, marker: r.marker }])),
+        this.killGraceMs,
+      );
+      for (const record of fresh) record.killing = killing;
+    }
+    await Promise.all(records.map(async (record) => {
+      await record.killing;
+      if (record.status !== 'running') return;
+      // The tree is gone; the shell's exit event is normally already on its way.
+      const ended = new Promise<void>((resolve) => record.endWaiters.push(resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_AFTER_KILL_MS)));
+      await Promise.race([ended, late]);
+      clearTimeout(timer);
+      if (record.status === 'running') record.process?.detach();
+    }));
+  }
+
+  private bufferOf(record: TaskRecord): HeadTailBuffer {
+    if (!record.buffer) {
+      const headBytes = this.options.headBytes ?? DEFAULT_HEAD_BYTES;
+      const tailBytes = this.options.tailBytes ?? DEFAULT_TAIL_BYTES;
+      try {
+        const edges = readLogEdgesSync(record.logPath, headBytes, tailBytes);
+        record.buffer = HeadTailBuffer.fromEdges(edges.head, edges.tail, edges.totalBytes, headBytes, tailBytes);
+      } catch {
+        record.buffer = new HeadTailBuffer(headBytes, tailBytes);
+      }
+    }
+    return record.buffer;
+  }
+
+  private require(taskId: string): TaskRecord {
+    const record = this.tasks.get(taskId);
+    if (!record) throw new UnknownTaskError(taskId);
+    return record;
+  }
+
+  private emit(event: TaskEvent): void {
+    callListeners(this.listeners, event);
+  }
+}
+
+function groupExists(pgid: number): boolean {
+  if (process.platform === 'win32') return false;
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('The wait was aborted.', 'AbortError');
+}

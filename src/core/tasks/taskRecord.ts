@@ -1,0 +1,61 @@
+// The manager's mutable state for one task, and the plain snapshot others see.
+import type { HeadTailBuffer } from './outputBuffer';
+import type { RunningProcess } from './processRunner';
+import type { TaskLogWriter } from './taskLog';
+import type { TaskOrigin, TaskSnapshot, TaskStatus } from './types';
+
+export interface TaskRecord {
+  readonly id: string;
+  readonly command: string;
+  readonly description?: string;
+  readonly cwd: string;
+  readonly origin: TaskOrigin;
+  readonly timeoutMs?: number;
+  readonly logPath: string;
+  readonly startedAt: number;
+  /** `<instance>.<id>` in the task's environment: finds descendants that escaped the tree. */
+  readonly marker: string;
+  pid?: number;
+  /** A tool waits on it (bash): while true its end is not notified. */
+  foreground?: boolean;
+  status: TaskStatus;
+  exitCode: number | null;
+  signal: string | null;
+  endedAt?: number;
+  error?: string;
+  /** Restored tasks load theirs from the log on first use. */
+  buffer?: HeadTailBuffer;
+  /** Output bytes of a restored task (its buffer may not be loaded). */
+  restoredBytes?: number;
+  process?: RunningProcess;
+  log?: TaskLogWriter;
+  /** Resolves once the log file is complete on disk. */
+  logClosed?: Promise<void>;
+  /** Why we are killing it; decides the final status over the exit code. */
+  killReason?: 'cancelled' | 'timed_out';
+  killing?: Promise<void>;
+  timeoutTimer?: NodeJS.Timeout;
+  outputTimer?: NodeJS.Timeout;
+  endWaiters: Array<() => void>;
+}
+
+export function toSnapshot(r: TaskRecord): TaskSnapshot {
+  return {
+    id: r.id,
+    command: r.command,
+    ...(r.description !== undefined && { description: r.description }),
+    cwd: r.cwd,
+    ...(r.pid !== undefined && { pid: r.pid }),
+    ...(r.foreground !== undefined && { foreground: r.foreground }),
+    status: r.status,
+    exitCode: r.exitCode,
+    signal: r.signal,
+    startedAt: r.startedAt,
+    ...(r.endedAt !== undefined && { endedAt: r.endedAt }),
+    outputBytes: r.buffer?.totalBytes ?? r.restoredBytes ?? 0,
+    logPath: r.logPath,
+    origin: r.origin,
+    ...(r.timeoutMs !== undefined && { timeoutMs: r.timeoutMs }),
+    ...(r.error !== undefined && { error: r.error }),
+  };
+}
