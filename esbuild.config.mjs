@@ -2,7 +2,7 @@
 // the webview is a browser bundle. `--tests` and `--bench` also bundle test and benchmark entry points
 // to out/ so that plain `node` can run them without a TypeScript loader.
 import * as esbuild from 'esbuild';
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, statSync, existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = new Set(process.argv.slice(2));
@@ -52,6 +52,10 @@ if (existsSync('src/webview/main.ts')) {
     loader: { '.css': 'css' },
   });
 }
+
+// The chat webview loads the codicon font from dist/ (the VSIX excludes node_modules).
+mkdirSync('dist/codicons', { recursive: true });
+for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(join('node_modules/@vscode/codicons/dist', file), join('dist/codicons', file));
 
 if (args.has('--tests')) {
   const entries = [

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { createServices, type Services } from './vscode/services';
 import { registerTasksView } from './vscode/tasks/register';
+import { registerChatView } from './vscode/chat/register';
 
 export interface BackgroundAgentApi {
   readonly services: Services;
@@ -11,6 +12,7 @@ export function activate(context: vscode.ExtensionContext): BackgroundAgentApi {
   const services = createServices(context);
   context.subscriptions.push(services);
   context.subscriptions.push(registerTasksView(services));
+  context.subscriptions.push(registerChatView(services));
   return { services };
 }
 

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { BackgroundManager } from '../core/tasks/backgroundManager';
 import { createActiveChat, type ActiveChatHolder } from './activeChat';
 import type { TasksViewHandle } from './tasks/register';
+import type { ChatController } from './chat/chatController';
 
 export interface Services extends vscode.Disposable {
   readonly context: vscode.ExtensionContext;
@@ -12,6 +13,8 @@ export interface Services extends vscode.Disposable {
   readonly activeChat: ActiveChatHolder;
   /** Set by registerTasksView while the view exists; tests and benchmarks read the tree through it. */
   tasksView?: TasksViewHandle;
+  /** Set by registerChatView while the chat exists; integration tests drive the chat through it. */
+  chat?: ChatController;
 }
 
 export function createServices(context: vscode.ExtensionContext): Services {

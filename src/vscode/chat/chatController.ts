@@ -1,0 +1,247 @@
+// Owns the chats and their agent sessions, and speaks the webview protocol. The view provider forwards
+// messages here; everything VS Code-specific the controller needs (dialogs, links, clipboard, reveal) comes
+// in through `ChatUi`, so integration tests can drive the real controller and read what it posts.
+import { nanoid } from 'nanoid';
+import type { AgentSession, AgentSessionOptions } from '../../core/agent/types';
+import type { Disposable, TaskManager } from '../../core/tasks/types';
+import { EMPTY_USAGE, type ChatViewState, type ExtensionMessage, type WebviewMessage } from '../../shared/protocol';
+import type { ActiveChatHolder } from '../activeChat';
+import { ChatRuntime, type SessionConfig } from './chatRuntime';
+import type { ChatStore, ChatSummary, StoredChat } from './chatStore';
+import type { ChatSettings } from './settings';
+
+export interface ChatUi {
+  openLink(href: string): Promise<void>;
+  copy(text: string): Promise<void>;
+  revealTask(taskId: string): Promise<void>;
+  /** Resolves the chosen chat id, or undefined when dismissed. */
+  pickChat(chats: readonly ChatSummary[], currentId: string): Promise<string | undefined>;
+  /** Resolves true when a key was stored. */
+  promptApiKey(): Promise<boolean>;
+}
+
+export interface ChatControllerDeps {
+  readonly manager: TaskManager;
+  readonly store: ChatStore;
+  readonly activeChat: ActiveChatHolder;
+  readonly ui: ChatUi;
+  apiKey(): Promise<string | undefined>;
+  settings(): ChatSettings;
+  /** The folder the agent works in. */
+  cwd(): string;
+  createSession(options: AgentSessionOptions): AgentSession;
+  log(message: string): void;
+}
+
+type Poster = (message: ExtensionMessage) => void;
+
+export class ChatController implements Disposable {
+  private readonly runtimes = new Map<string, ChatRuntime>();
+  private active: ChatRuntime | undefined;
+  private poster: Poster | undefined;
+  private readonly taskEvents: Disposable;
+  private readonly loaded: Promise<void>;
+  private disposed = false;
+
+  constructor(private readonly deps: ChatControllerDeps) {
+    this.taskEvents = deps.manager.onEvent((event) => {
+      for (const runtime of this.runtimes.values()) runtime.onTaskEvent(event);
+    });
+    this.loaded = this.openInitialChat();
+  }
+
+  /** The id of the chat shown (tests, commands). */
+  get activeChatId(): string | undefined {
+    return this.active?.chat.id;
+  }
+
+  get busy(): boolean {
+    return this.active?.busy ?? false;
+  }
+
+  whenLoaded(): Promise<void> {
+    return this.loaded;
+  }
+
+  /** The view provider hands in its postMessage; the returned disposable disconnects it. */
+  attachView(post: Poster): Disposable {
+    this.poster = post;
+    return {
+      dispose: () => {
+        if (this.poster === post) this.poster = undefined;
+      },
+    };
+  }
+
+  async handle(message: WebviewMessage): Promise<void> {
+    await this.loaded;
+    switch (message.type) {
+      case 'ready':
+        return this.replay();
+      case 'send': {
+        const text = message.text.trim();
+        if (text) this.requireActive().send(text, await this.sessionConfig());
+        return;
+      }
+      case 'stop':
+        return this.stop();
+      case 'newChat':
+        return this.newChat();
+      case 'showHistory':
+        return this.showHistory();
+      case 'retry':
+        this.requireActive().retry(await this.sessionConfig());
+        return;
+      case 'setApiKey':
+        return this.setApiKey();
+      case 'openLink':
+        return this.deps.ui.openLink(message.href);
+      case 'copy':
+        return this.deps.ui.copy(message.text);
+      case 'revealTask':
+        return this.deps.ui.revealTask(message.taskId);
+    }
+  }
+
+  stop(): void {
+    this.active?.stop();
+  }
+
+  async newChat(): Promise<void> {
+    await this.loaded;
+    if (this.active && this.active.chat.items.length === 0) {
+      this.postToView({ type: 'focusInput' });
+      return;
+    }
+    await this.open(newStoredChat());
+    this.postToView({ type: 'focusInput' });
+  }
+
+  async showHistory(): Promise<void> {
+    await this.loaded;
+    const current = this.requireActive().chat.id;
+    const chosen = await this.deps.ui.pickChat(this.deps.store.list(), current);
+    if (!chosen || chosen === current) return;
+    await this.openChatById(chosen);
+  }
+
+  async openChatById(id: string): Promise<boolean> {
+    const loaded = this.runtimes.get(id)?.chat ?? (await this.deps.store.load(id));
+    if (!loaded) {
+      this.deps.log(`Chat ${id} could not be read from storage.`);
+      return false;
+    }
+    await this.open(loaded);
+    return true;
+  }
+
+  async setApiKey(): Promise<void> {
+    const stored = await this.deps.ui.promptApiKey();
+    if (stored) await this.replay();
+  }
+
+  /** Settings are read on every send; auto-resume also applies to sessions already running. */
+  onSettingsChanged(): void {
+    const { autoResume } = this.deps.settings();
+    for (const runtime of this.runtimes.values()) runtime.setAutoResume(autoResume);
+  }
+
+  /** A key was set or removed elsewhere: the webview's "Set API Key" hints follow. */
+  async onApiKeyChanged(): Promise<void> {
+    await this.replay();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.taskEvents.dispose();
+    for (const runtime of this.runtimes.values()) {
+      this.deps.store.save(runtime.chat);
+      runtime.dispose();
+    }
+    this.runtimes.clear();
+    this.deps.store.flushSync();
+    this.poster = undefined;
+  }
+
+  private async openInitialChat(): Promise<void> {
+    const lastId = this.deps.store.activeId();
+    const last = lastId ? await this.deps.store.load(lastId) : undefined;
+    await this.open(last ?? newStoredChat());
+  }
+
+  private async open(chat: StoredChat): Promise<void> {
+    if (this.disposed) return;
+    let runtime = this.runtimes.get(chat.id);
+    if (!runtime) {
+      runtime = new ChatRuntime(chat, {
+        manager: this.deps.manager,
+        post: (chatId, message) => {
+          if (chatId === this.active?.chat.id) this.postToView(message);
+        },
+        save: (c) => this.deps.store.save(c),
+        createSession: (options) => this.deps.createSession(options),
+      });
+      this.runtimes.set(chat.id, runtime);
+    }
+    this.active = runtime;
+    this.deps.activeChat.conversationId = chat.id;
+    this.deps.store.setActive(chat.id);
+    // Tasks of this chat still running (or results waiting) after a reload: a session must be there to wake on them.
+    const waiting = this.deps.manager.list().some((t) => t.origin.conversationId === chat.id && t.status === 'running');
+    if (!runtime.hasSession && (waiting || this.deps.manager.notifications.pendingCount(chat.id) > 0)) {
+      runtime.attachSession(await this.sessionConfig());
+    }
+    this.pruneIdleRuntimes();
+    await this.replay();
+  }
+
+  /** Chats no longer shown keep their runtime only while they can still wake up. */
+  private pruneIdleRuntimes(): void {
+    for (const [id, runtime] of this.runtimes) {
+      if (runtime === this.active || runtime.busy) continue;
+      const running = this.deps.manager.list().some((t) => t.origin.conversationId === id && t.status === 'running');
+      if (running) continue;
+      this.deps.store.save(runtime.chat);
+      runtime.dispose();
+      this.runtimes.delete(id);
+    }
+  }
+
+  private async replay(): Promise<void> {
+    const hasApiKey = (await this.deps.apiKey()) !== undefined;
+    // From here on synchronous: the items and the dropped delta buffer must describe the same moment.
+    const runtime = this.active;
+    if (!runtime || !this.poster) return;
+    runtime.refreshTasks();
+    runtime.dropPendingDelta();
+    const state: ChatViewState = {
+      chatId: runtime.chat.id,
+      title: runtime.chat.title,
+      items: runtime.chat.items,
+      busy: runtime.busy,
+      usage: runtime.chat.usage,
+      hasApiKey,
+    };
+    this.postToView({ type: 'init', state });
+  }
+
+  private async sessionConfig(): Promise<SessionConfig> {
+    const settings = this.deps.settings();
+    return { ...settings, apiKey: await this.deps.apiKey(), cwd: this.deps.cwd() };
+  }
+
+  private requireActive(): ChatRuntime {
+    if (!this.active) throw new Error('No chat is open.');
+    return this.active;
+  }
+
+  private postToView(message: ExtensionMessage): void {
+    this.poster?.(message);
+  }
+}
+
+function newStoredChat(): StoredChat {
+  const now = Date.now();
+  return { id: `chat-${nanoid(12)}`, title: '', createdAt: now, updatedAt: now, items: [], history: [], usage: { ...EMPTY_USAGE } };
+}

@@ -1,0 +1,292 @@
+// One chat while it is loaded: its stored record, its agent session, and the mapping from agent and task
+// events to chat items. Items change here first and are then posted, so a webview that (re)connects gets
+// exactly what a connected one saw. No `vscode` import: integration tests drive it against the scripted server.
+import { nanoid } from 'nanoid';
+import type { AgentEvent } from '../../core/agent/events';
+import type { AgentSession, AgentSessionOptions } from '../../core/agent/types';
+import type { Disposable, TaskEvent, TaskManager, TaskSnapshot } from '../../core/tasks/types';
+import type { AssistantItem, ChatItem, ErrorItem, ExtensionMessage, TaskItem } from '../../shared/protocol';
+import type { StoredChat } from './chatStore';
+import { cutForCard, summarizeToolInput } from './toolSummary';
+
+export interface RuntimeHost {
+  readonly manager: TaskManager;
+  /** Posts to the webview if this chat is the one shown. */
+  post(chatId: string, message: ExtensionMessage): void;
+  save(chat: StoredChat): void;
+  createSession(options: AgentSessionOptions): AgentSession;
+}
+
+/** Everything a session is built from; a change (new key, other model) means a new session on the next send. */
+export interface SessionConfig {
+  apiKey: string | undefined;
+  model: string;
+  maxTokens: number;
+  baseURL: string | undefined;
+  autoResume: boolean;
+  cwd: string;
+}
+
+/** Deltas are coalesced for this long before one postMessage (the webview batches again per frame). */
+const DELTA_FLUSH_MS = 16;
+const TITLE_LENGTH = 60;
+
+export class ChatRuntime implements Disposable {
+  private session: AgentSession | undefined;
+  private sessionEvents: Disposable | undefined;
+  private fingerprint = '';
+  private assistant: AssistantItem | undefined;
+  private pendingDelta = '';
+  private deltaTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryStatusShown = false;
+
+  constructor(
+    readonly chat: StoredChat,
+    private readonly host: RuntimeHost,
+  ) {}
+
+  get busy(): boolean {
+    return this.session?.busy ?? false;
+  }
+
+  /** Live sessions keep waking on their tasks even when another chat is shown. */
+  get hasSession(): boolean {
+    return this.session !== undefined;
+  }
+
+  send(text: string, config: SessionConfig): void {
+    if (this.busy) return;
+    if (!this.chat.title) this.chat.title = text.split('\n')[0].slice(0, TITLE_LENGTH);
+    this.add({ kind: 'user', id: nanoid(10), text });
+    void this.ensureSession(config).send(text);
+  }
+
+  /** The failed message is still the last one in the history, so an empty send re-runs the turn. */
+  retry(config: SessionConfig): void {
+    if (this.busy) return;
+    this.disableRetries();
+    void this.ensureSession(config).send('');
+  }
+
+  stop(): void {
+    this.session?.stop();
+  }
+
+  setAutoResume(enabled: boolean): void {
+    this.session?.setAutoResume(enabled);
+  }
+
+  /** Task chips follow their task; a task of this chat that runs in the background gets a chip the first time it is seen. */
+  onTaskEvent(event: TaskEvent): void {
+    if (event.type === 'removed') return;
+    const task = event.task;
+    if (task.origin.conversationId !== this.chat.id || task.foreground) return;
+    const existing = this.findTaskItem(task.id);
+    if (existing) {
+      const next = taskItemOf(task, existing.id);
+      if (existing.status !== next.status || existing.exitCode !== next.exitCode || existing.endedAt !== next.endedAt) this.replace(next);
+    } else {
+      this.add(taskItemOf(task, nanoid(10)));
+    }
+  }
+
+  /** Before a replay: chips of tasks that changed while no event reached this chat (another window, a reload). */
+  refreshTasks(): void {
+    for (const item of this.chat.items) {
+      if (item.kind !== 'task') continue;
+      const task = this.host.manager.get(item.taskId);
+      if (task) Object.assign(item, taskItemOf(task, item.id));
+      else if (item.status === 'running') Object.assign(item, { status: 'interrupted' as const });
+    }
+  }
+
+  /** Streaming text not yet posted is already in the items: a replay must not send it twice. */
+  dropPendingDelta(): void {
+    if (this.deltaTimer) clearTimeout(this.deltaTimer);
+    this.deltaTimer = undefined;
+    this.pendingDelta = '';
+  }
+
+  dispose(): void {
+    this.dropPendingDelta();
+    this.sessionEvents?.dispose();
+    this.session?.dispose();
+    this.session = undefined;
+  }
+
+  private ensureSession(config: SessionConfig): AgentSession {
+    const fingerprint = JSON.stringify([config.apiKey, config.model, config.maxTokens, config.baseURL, config.cwd]);
+    if (this.session && (fingerprint === this.fingerprint || this.session.busy)) {
+      this.session.setAutoResume(config.autoResume);
+      return this.session;
+    }
+    const history = this.session ? [...this.session.history] : this.chat.history;
+    this.sessionEvents?.dispose();
+    this.session?.dispose();
+    const session = this.host.createSession({
+      conversationId: this.chat.id,
+      cwd: config.cwd,
+      manager: this.host.manager,
+      model: config.model,
+      maxTokens: config.maxTokens,
+      apiKey: config.apiKey,
+      baseURL: config.baseURL,
+      autoResume: config.autoResume,
+      history,
+    });
+    this.session = session;
+    this.fingerprint = fingerprint;
+    this.sessionEvents = session.onEvent((event) => this.onAgentEvent(event));
+    return session;
+  }
+
+  /** A chat reopened with tasks still running needs a session to be woken by their results. */
+  attachSession(config: SessionConfig): void {
+    this.ensureSession(config);
+  }
+
+  private onAgentEvent(event: AgentEvent): void {
+    switch (event.type) {
+      case 'turn_start':
+        this.disableRetries();
+        this.post({ type: 'busy', busy: true });
+        if (event.trigger === 'background') {
+          this.add({ kind: 'system', id: nanoid(10), tone: 'background', text: 'Turn started by finished background tasks, not by you' });
+        }
+        break;
+      case 'request_start':
+        this.finishAssistant();
+        break;
+      case 'text_delta':
+        this.appendText(event.text);
+        break;
+      case 'tool_start':
+        this.finishAssistant();
+        this.add({ kind: 'tool', id: event.toolUseId, name: event.name, summary: summarizeToolInput(event.name, event.input), state: 'running' });
+        break;
+      case 'tool_end': {
+        const item = this.chat.items.find((i) => i.id === event.toolUseId);
+        if (item?.kind === 'tool') this.replace({ ...item, state: event.isError ? 'error' : 'done', result: cutForCard(event.result) });
+        break;
+      }
+      case 'notifications_delivered': {
+        const n = event.taskIds.length;
+        this.add({ kind: 'system', id: nanoid(10), tone: 'delivered', text: `${n} background result${n === 1 ? '' : 's'} delivered` });
+        break;
+      }
+      case 'usage':
+        this.chat.usage = { ...event.total };
+        this.post({ type: 'usage', usage: this.chat.usage });
+        break;
+      case 'retry': {
+        const why = event.status === 529 ? 'The API is overloaded' : event.status === 429 ? 'Rate limited' : event.status ? `Error ${event.status}` : 'Connection problem';
+        this.retryStatusShown = true;
+        this.post({ type: 'status', text: `${why}; retrying in ${Math.ceil(event.delayMs / 1000)} s (attempt ${event.attempt})…` });
+        break;
+      }
+      case 'error':
+        this.finishAssistant();
+        this.add({ kind: 'error', id: nanoid(10), errorKind: event.kind, message: event.message, canRetry: event.kind !== 'max_turns' });
+        break;
+      case 'turn_end':
+        this.finishAssistant();
+        for (const item of this.chat.items) {
+          if (item.kind === 'tool' && item.state === 'running') this.replace({ ...item, state: 'stopped' });
+        }
+        if (event.reason === 'aborted') this.add({ kind: 'system', id: nanoid(10), tone: 'stopped', text: 'Stopped. Background tasks keep running.' });
+        if (this.retryStatusShown) this.post({ type: 'status', text: '' });
+        this.retryStatusShown = false;
+        this.chat.history = [...(this.session?.history ?? this.chat.history)];
+        this.post({ type: 'busy', busy: false });
+        this.touch();
+        break;
+    }
+  }
+
+  private appendText(text: string): void {
+    if (this.retryStatusShown) {
+      this.retryStatusShown = false;
+      this.post({ type: 'status', text: '' });
+    }
+    if (!this.assistant) {
+      this.assistant = { kind: 'assistant', id: nanoid(10), text: '', streaming: true };
+      this.add(this.assistant);
+    }
+    this.assistant.text += text;
+    this.pendingDelta += text;
+    this.deltaTimer ??= setTimeout(() => this.flushDelta(), DELTA_FLUSH_MS);
+  }
+
+  private flushDelta(): void {
+    if (this.deltaTimer) clearTimeout(this.deltaTimer);
+    this.deltaTimer = undefined;
+    if (!this.pendingDelta || !this.assistant) return;
+    const text = this.pendingDelta;
+    this.pendingDelta = '';
+    this.host.post(this.chat.id, { type: 'textDelta', id: this.assistant.id, text });
+  }
+
+  private finishAssistant(): void {
+    if (!this.assistant) return;
+    this.flushDelta();
+    const done = this.assistant;
+    this.assistant = undefined;
+    done.streaming = false;
+    this.replace({ ...done });
+  }
+
+  private disableRetries(): void {
+    for (const item of this.chat.items) {
+      if (item.kind === 'error' && item.canRetry) this.replace({ ...item, canRetry: false } satisfies ErrorItem);
+    }
+  }
+
+  private findTaskItem(taskId: string): TaskItem | undefined {
+    for (let i = this.chat.items.length - 1; i >= 0; i--) {
+      const item = this.chat.items[i];
+      if (item.kind === 'task' && item.taskId === taskId) return item;
+    }
+    return undefined;
+  }
+
+  private add(item: ChatItem): void {
+    this.chat.items.push(item);
+    this.post({ type: 'append', item });
+    this.touch();
+  }
+
+  private replace(item: ChatItem): void {
+    const index = this.chat.items.findIndex((i) => i.id === item.id);
+    if (index < 0) return this.add(item);
+    this.chat.items[index] = item;
+    if (this.assistant?.id === item.id && item.kind === 'assistant') this.assistant = item;
+    this.post({ type: 'update', item });
+    this.touch();
+  }
+
+  /** Order matters: streamed text goes out before whatever follows it. */
+  private post(message: ExtensionMessage): void {
+    this.flushDelta();
+    this.host.post(this.chat.id, message);
+  }
+
+  private touch(): void {
+    this.chat.updatedAt = Date.now();
+    this.host.save(this.chat);
+  }
+}
+
+function taskItemOf(task: TaskSnapshot, id: string): TaskItem {
+  return {
+    kind: 'task',
+    id,
+    taskId: task.id,
+    command: task.command,
+    description: task.description,
+    status: task.status,
+    exitCode: task.exitCode,
+    startedAt: task.startedAt,
+    endedAt: task.endedAt,
+    byUser: task.origin.kind === 'user',
+  };
+}

@@ -1,0 +1,134 @@
+// Chats of this workspace: a small index in workspaceState (titles, order, the open chat) and one JSON
+// file per chat in the extension's workspace storage (items shown + API history + usage), so a long
+// chat never bloats the memento and a window reload brings everything back.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
+import type { ChatItem, UsageTotals } from '../../shared/protocol';
+
+export interface StoredChat {
+  id: string;
+  title: string;
+  createdAt: number;
+  updatedAt: number;
+  items: ChatItem[];
+  history: MessageParam[];
+  usage: UsageTotals;
+}
+
+export interface ChatSummary {
+  id: string;
+  title: string;
+  updatedAt: number;
+  itemCount: number;
+}
+
+/** The part of vscode.Memento the store uses (so tests can hand in workspaceState directly). */
+export interface KeyValueState {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): Thenable<void>;
+}
+
+const INDEX_KEY = 'backgroundAgent.chats.index';
+const ACTIVE_KEY = 'backgroundAgent.chats.active';
+const SAVE_DELAY_MS = 400;
+
+export class ChatStore {
+  private readonly pending = new Map<string, StoredChat>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly state: KeyValueState,
+    private readonly dir: string,
+  ) {}
+
+  /** Newest first. */
+  list(): ChatSummary[] {
+    return [...(this.state.get<ChatSummary[]>(INDEX_KEY) ?? [])].sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  activeId(): string | undefined {
+    return this.state.get<string>(ACTIVE_KEY);
+  }
+
+  setActive(id: string): void {
+    void this.state.update(ACTIVE_KEY, id);
+  }
+
+  async load(id: string): Promise<StoredChat | undefined> {
+    const pending = this.pending.get(id);
+    if (pending) return pending;
+    try {
+      const parsed = JSON.parse(await readFile(this.fileOf(id), 'utf8')) as StoredChat;
+      return parsed.id === id && Array.isArray(parsed.items) && Array.isArray(parsed.history) ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Debounced: a streaming answer changes the chat many times a second, the disk sees a few writes. */
+  save(chat: StoredChat): void {
+    this.pending.set(chat.id, chat);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, SAVE_DELAY_MS);
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const chats = [...this.pending.values()];
+    this.pending.clear();
+    this.writing = this.writing.then(async () => {
+      if (chats.length === 0) return;
+      await mkdir(this.dir, { recursive: true });
+      for (const chat of chats) {
+        const file = this.fileOf(chat.id);
+        await writeFile(`${file}.tmp`, JSON.stringify(chat));
+        await rename(`${file}.tmp`, file);
+      }
+      await this.updateIndex(chats);
+    });
+    return this.writing.catch(() => undefined);
+  }
+
+  /** On deactivation there is no time for promises: write what is pending synchronously. */
+  flushSync(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const chats = [...this.pending.values()];
+    this.pending.clear();
+    if (chats.length === 0) return;
+    mkdirSync(this.dir, { recursive: true });
+    for (const chat of chats) {
+      const file = this.fileOf(chat.id);
+      writeFileSync(`${file}.tmp`, JSON.stringify(chat));
+      renameSync(`${file}.tmp`, file);
+    }
+    void this.updateIndex(chats);
+  }
+
+  async delete(id: string): Promise<void> {
+    this.pending.delete(id);
+    await this.state.update(INDEX_KEY, this.list().filter((s) => s.id !== id));
+    await rm(this.fileOf(id), { force: true });
+  }
+
+  private updateIndex(chats: readonly StoredChat[]): Thenable<void> {
+    const byId = new Map(this.list().map((s) => [s.id, s]));
+    for (const chat of chats) {
+      // An empty chat is not worth a history entry.
+      if (chat.items.length === 0) continue;
+      byId.set(chat.id, { id: chat.id, title: chat.title, updatedAt: chat.updatedAt, itemCount: chat.items.length });
+    }
+    return this.state.update(INDEX_KEY, [...byId.values()]);
+  }
+
+  private fileOf(id: string): string {
+    // Ids are ours (nanoid-like), but never let one escape the folder.
+    return join(this.dir, `${id.replace(/[^A-Za-z0-9_-]/g, '_')}.json`);
+  }
+}

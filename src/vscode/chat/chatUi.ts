@@ -1,0 +1,67 @@
+// The VS Code side of what the chat asks for: open a link the person clicked, copy, reveal a task,
+// pick an old chat, ask for the API key.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Services } from '../services';
+import type { ApiKeyStore } from './apiKey';
+import type { ChatUi } from './chatController';
+import type { ChatSummary } from './chatStore';
+
+export function createChatUi(services: Services, apiKeys: ApiKeyStore, cwd: () => string): ChatUi {
+  return {
+    async openLink(href) {
+      if (/^(https?|mailto):/i.test(href)) {
+        await vscode.env.openExternal(vscode.Uri.parse(href, true));
+        return;
+      }
+      await openWorkspaceFile(href, cwd());
+    },
+    async copy(text) {
+      await vscode.env.clipboard.writeText(text);
+    },
+    async revealTask(taskId) {
+      const view = services.tasksView?.view;
+      if (view) {
+        // Reveal shows the Explorer view with the task selected; it may fail if the tree has not rendered yet.
+        await Promise.resolve(view.reveal(taskId, { select: true, focus: false })).catch(() => undefined);
+      }
+      await vscode.commands.executeCommand('backgroundAgent.task.showOutput', taskId);
+    },
+    async pickChat(chats: readonly ChatSummary[], currentId: string) {
+      if (chats.length === 0) {
+        void vscode.window.showInformationMessage('No earlier chats in this workspace yet.');
+        return undefined;
+      }
+      const picked = await vscode.window.showQuickPick(
+        chats.map((chat) => ({
+          label: chat.title || 'Untitled chat',
+          description: chat.id === currentId ? 'open now' : new Date(chat.updatedAt).toLocaleString(),
+          detail: `${chat.itemCount} item${chat.itemCount === 1 ? '' : 's'}`,
+          id: chat.id,
+        })),
+        { title: 'Chat History', placeHolder: 'Reopen a chat of this workspace', matchOnDescription: true },
+      );
+      return picked?.id;
+    },
+    promptApiKey: () => apiKeys.promptAndStore(),
+  };
+}
+
+/** A relative link in an answer: a workspace file, optionally `#L12` or `:12`. Never leaves the workspace. */
+async function openWorkspaceFile(href: string, root: string): Promise<void> {
+  const match = /^(.*?)(?:#L(\d+)|:(\d+))?$/.exec(decodeURI(href)) ?? [href, href];
+  const target = path.resolve(root, match[1]);
+  const relative = path.relative(root, target);
+  if (relative.startsWith('..') || path.isAbsolute(relative)) {
+    void vscode.window.showWarningMessage(`Not opened: ${href} is outside the workspace.`);
+    return;
+  }
+  try {
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(target));
+    const line = Math.max(0, Number(match[2] ?? match[3] ?? 1) - 1);
+    const position = new vscode.Position(Math.min(line, document.lineCount - 1), 0);
+    await vscode.window.showTextDocument(document, { selection: new vscode.Range(position, position), preview: true });
+  } catch {
+    void vscode.window.showWarningMessage(`Could not open ${href}: no such file in the workspace.`);
+  }
+}

@@ -1,0 +1,128 @@
+// The conversation list. Streaming deltas are only buffered when they arrive; once per animation frame
+// the growing message re-renders its tail (see StreamingMarkdown) and the list scrolls if the person was
+// at the bottom. Other items are never touched by streaming.
+import type { ChatItem, ChatViewState } from '../shared/protocol';
+import { AssistantView, TaskChipView, createItemView, el, type ItemView } from './itemViews';
+
+const ANNOUNCE_LIMIT = 1500;
+
+export class ChatView {
+  private readonly views = new Map<string, ItemView>();
+  private readonly dirty = new Set<AssistantView>();
+  private frame = 0;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private readonly empty = el('div', 'empty-state');
+
+  constructor(
+    private readonly list: HTMLElement,
+    private readonly scroller: HTMLElement,
+    private readonly live: HTMLElement,
+  ) {
+    this.empty.append(
+      el('p', 'empty-title', 'Ask the agent to build, fix or explain something.'),
+      el('p', '', 'Slow commands run in the background and show up as chips here and in the Background Tasks view.'),
+    );
+  }
+
+  reset(state: ChatViewState): void {
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.dirty.clear();
+    this.views.clear();
+    const fragment = document.createDocumentFragment();
+    for (const item of state.items) fragment.append(this.createView(item).element);
+    this.list.replaceChildren(fragment);
+    this.updateEmptyState();
+    this.updateTicker();
+    this.scrollToBottom();
+  }
+
+  append(item: ChatItem): void {
+    const stick = this.atBottom();
+    const view = this.createView(item);
+    this.list.append(view.element);
+    this.updateEmptyState();
+    this.updateTicker();
+    if (stick) this.scrollToBottom();
+  }
+
+  update(item: ChatItem): void {
+    const view = this.views.get(item.id);
+    if (!view) return this.append(item);
+    const stick = this.atBottom();
+    const finishing = view instanceof AssistantView && view.isStreaming && item.kind === 'assistant' && !item.streaming;
+    if (view instanceof AssistantView) this.dirty.delete(view);
+    view.update(item);
+    if (finishing && item.kind === 'assistant') this.announce(item.text);
+    this.updateTicker();
+    if (stick) this.scrollToBottom();
+  }
+
+  textDelta(id: string, text: string): void {
+    const view = this.views.get(id);
+    if (!(view instanceof AssistantView)) return;
+    view.markdown.append(text);
+    this.dirty.add(view);
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  dispose(): void {
+    cancelAnimationFrame(this.frame);
+    if (this.ticker) clearInterval(this.ticker);
+  }
+
+  private flush(): void {
+    this.frame = 0;
+    const stick = this.atBottom();
+    for (const view of this.dirty) view.markdown.flush();
+    this.dirty.clear();
+    if (stick) this.scrollToBottom();
+  }
+
+  private createView(item: ChatItem): ItemView {
+    const view = createItemView(item);
+    view.element.dataset.itemId = item.id;
+    this.views.set(item.id, view);
+    return view;
+  }
+
+  /** Screen readers hear each finished answer once (the region is polite and only changes per answer). */
+  private announce(markdownText: string): void {
+    const plain = markdownText.replace(/```[^\n]*\n/g, '').replace(/[*_`#>]/g, '').trim();
+    this.live.textContent = `Answer: ${plain.length > ANNOUNCE_LIMIT ? `${plain.slice(0, ANNOUNCE_LIMIT)}…` : plain}`;
+  }
+
+  /** One shared clock for the elapsed time of running task chips; stopped when none runs. */
+  private updateTicker(): void {
+    const chips = [...this.views.values()].filter((v): v is TaskChipView => v instanceof TaskChipView && v.running);
+    if (chips.length > 0 && !this.ticker) {
+      this.ticker = setInterval(() => {
+        const now = Date.now();
+        let anyRunning = false;
+        for (const view of this.views.values()) {
+          if (view instanceof TaskChipView && view.running) {
+            view.tick(now);
+            anyRunning = true;
+          }
+        }
+        if (!anyRunning) this.updateTicker();
+      }, 1000);
+    } else if (chips.length === 0 && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
+  }
+
+  private updateEmptyState(): void {
+    if (this.views.size === 0) this.list.append(this.empty);
+    else this.empty.remove();
+  }
+
+  private atBottom(): boolean {
+    return this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight < 40;
+  }
+
+  private scrollToBottom(): void {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+}

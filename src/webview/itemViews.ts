@@ -1,0 +1,235 @@
+// One DOM element per chat item. Each view can be updated in place from a newer item, so a status change
+// touches one element, never the list.
+import type { AssistantItem, ChatItem, ErrorItem, SystemItem, TaskItem, ToolItem, UserItem } from '../shared/protocol';
+import type { TaskStatus } from '../core/tasks/types';
+import { StreamingMarkdown } from './streamingMarkdown';
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+export function icon(name: string, extra = ''): HTMLSpanElement {
+  const span = el('span', `codicon codicon-${name}${extra ? ` ${extra}` : ''}`);
+  span.setAttribute('aria-hidden', 'true');
+  return span;
+}
+
+export interface ItemView {
+  readonly element: HTMLElement;
+  update(item: ChatItem): void;
+}
+
+export function createItemView(item: ChatItem): ItemView {
+  switch (item.kind) {
+    case 'user':
+      return new UserView(item);
+    case 'assistant':
+      return new AssistantView(item);
+    case 'tool':
+      return new ToolView(item);
+    case 'task':
+      return new TaskChipView(item);
+    case 'system':
+      return new SystemView(item);
+    case 'error':
+      return new ErrorView(item);
+  }
+}
+
+class UserView implements ItemView {
+  readonly element = el('div', 'item user');
+  constructor(item: UserItem) {
+    this.element.setAttribute('aria-label', 'You said');
+    this.element.append(el('div', 'bubble', item.text));
+  }
+  update(): void {}
+}
+
+export class AssistantView implements ItemView {
+  readonly element = el('div', 'item assistant markdown');
+  readonly markdown: StreamingMarkdown;
+  private streaming: boolean;
+
+  constructor(item: AssistantItem) {
+    this.streaming = item.streaming;
+    this.markdown = new StreamingMarkdown(this.element);
+    this.element.classList.toggle('streaming', item.streaming);
+    if (item.streaming) {
+      this.markdown.append(item.text);
+      this.markdown.flush();
+    } else {
+      this.markdown.setAll(item.text);
+    }
+  }
+
+  get isStreaming(): boolean {
+    return this.streaming;
+  }
+
+  update(item: ChatItem): void {
+    if (item.kind !== 'assistant') return;
+    const wasStreaming = this.streaming;
+    this.streaming = item.streaming;
+    this.element.classList.toggle('streaming', item.streaming);
+    if (item.text.length > this.markdown.source.length && item.text.startsWith(this.markdown.source)) {
+      this.markdown.append(item.text.slice(this.markdown.source.length));
+    }
+    // Rendered in chunks while streaming; once finished, the last tail is rendered for good.
+    if (wasStreaming || item.text !== this.markdown.source) this.markdown.flush();
+  }
+}
+
+const TOOL_STATE_LABEL: Record<ToolItem['state'], string> = { running: 'running', done: 'done', error: 'failed', stopped: 'stopped' };
+const TOOL_STATE_ICON: Record<ToolItem['state'], string> = { running: 'loading', done: 'check', error: 'error', stopped: 'circle-slash' };
+
+class ToolView implements ItemView {
+  readonly element = el('details', 'item tool');
+  private readonly summary = el('summary');
+  private readonly body = el('pre', 'tool-result');
+
+  constructor(item: ToolItem) {
+    this.element.append(this.summary, this.body);
+    this.update(item);
+  }
+
+  update(item: ChatItem): void {
+    if (item.kind !== 'tool') return;
+    this.element.className = `item tool tool-${item.state}`;
+    const stateIcon = icon(TOOL_STATE_ICON[item.state], item.state === 'running' ? 'codicon-modifier-spin' : '');
+    const name = el('span', 'tool-name', item.name);
+    const summary = el('span', 'tool-summary', item.summary);
+    summary.title = item.summary;
+    const state = el('span', 'tool-state', TOOL_STATE_LABEL[item.state]);
+    this.summary.replaceChildren(stateIcon, name, summary, state);
+    this.summary.setAttribute('aria-label', `Tool ${item.name}: ${item.summary}, ${TOOL_STATE_LABEL[item.state]}`);
+    this.body.textContent = item.result ?? (item.state === 'running' ? 'Running…' : '(no output)');
+  }
+}
+
+const TASK_ICON: Record<TaskStatus, string> = {
+  running: 'loading',
+  completed: 'pass',
+  failed: 'error',
+  cancelled: 'circle-slash',
+  timed_out: 'watch',
+  interrupted: 'debug-disconnect',
+};
+
+export function formatElapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export function taskStatusText(task: TaskItem, now: number): string {
+  switch (task.status) {
+    case 'running':
+      return `running ${formatElapsed(now - task.startedAt)}`;
+    case 'completed':
+      return `completed (exit ${task.exitCode ?? 0})`;
+    case 'failed':
+      return task.exitCode === null ? 'failed' : `failed (exit ${task.exitCode})`;
+    case 'cancelled':
+      return 'cancelled';
+    case 'timed_out':
+      return 'timed out';
+    case 'interrupted':
+      return 'interrupted';
+  }
+}
+
+/** The chip that follows a background task live; the clock ticks from one shared timer in ChatView. */
+export class TaskChipView implements ItemView {
+  readonly element = el('div', 'item task');
+  private readonly button = el('button', 'task-chip');
+  private item: TaskItem;
+
+  constructor(item: TaskItem) {
+    this.item = item;
+    this.button.type = 'button';
+    this.button.dataset.taskId = item.taskId;
+    this.element.append(this.button);
+    this.render(Date.now());
+  }
+
+  get running(): boolean {
+    return this.item.status === 'running';
+  }
+
+  update(item: ChatItem): void {
+    if (item.kind !== 'task') return;
+    this.item = item;
+    this.render(Date.now());
+  }
+
+  tick(now: number): void {
+    if (this.running) this.render(now);
+  }
+
+  private render(now: number): void {
+    const item = this.item;
+    const status = taskStatusText(item, now);
+    this.button.className = `task-chip task-${item.status}`;
+    const label = item.description ? `${item.description}: ${item.command}` : item.command;
+    const statusIcon = icon(TASK_ICON[item.status], item.status === 'running' ? 'codicon-modifier-spin' : '');
+    const command = el('span', 'task-command', label);
+    const statusText = el('span', 'task-status', status);
+    this.button.replaceChildren(icon('terminal'), command, statusIcon, statusText);
+    this.button.title = `${label}\nClick to show it in Background Tasks and open its output.`;
+    this.button.setAttribute('aria-label', `Background task ${item.taskId}${item.byUser ? ' (started by you)' : ''}: ${label}, ${status}. Show output`);
+  }
+}
+
+class SystemView implements ItemView {
+  readonly element = el('div', 'item system');
+  constructor(item: SystemItem) {
+    const iconName = { info: 'info', background: 'bell', delivered: 'inbox', stopped: 'debug-stop' }[item.tone];
+    this.element.classList.add(`system-${item.tone}`);
+    this.element.append(icon(iconName), el('span', '', item.text));
+  }
+  update(): void {}
+}
+
+const ERROR_TITLE: Record<ErrorItem['errorKind'], string> = {
+  auth: 'API key missing or invalid',
+  rate_limit: 'Rate limited',
+  overloaded: 'The API is overloaded',
+  connection: 'Connection lost',
+  api: 'API error',
+  max_turns: 'Turn limit reached',
+};
+
+class ErrorView implements ItemView {
+  readonly element = el('div', 'item error');
+
+  constructor(item: ErrorItem) {
+    this.element.setAttribute('role', 'alert');
+    this.update(item);
+  }
+
+  update(item: ChatItem): void {
+    if (item.kind !== 'error') return;
+    const title = el('div', 'error-title');
+    title.append(icon('error'), el('strong', '', ERROR_TITLE[item.errorKind]));
+    const message = el('div', 'error-message', item.message);
+    const actions = el('div', 'error-actions');
+    if (item.canRetry) {
+      if (item.errorKind === 'auth') actions.append(actionButton('Set API Key', 'key', 'setApiKey'));
+      actions.append(actionButton('Retry', 'refresh', 'retry'));
+    }
+    this.element.replaceChildren(title, message, actions);
+  }
+}
+
+function actionButton(label: string, iconName: string, action: string): HTMLButtonElement {
+  const button = el('button', 'action-button');
+  button.type = 'button';
+  button.dataset.action = action;
+  button.append(icon(iconName), el('span', '', label));
+  return button;
+}

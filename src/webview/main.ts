@@ -1,0 +1,126 @@
+// Entry of the chat webview bundle: builds the page, routes extension messages to the views and
+// forwards clicks (links, copy, task chips, error actions) to the extension. Decides nothing itself.
+import type { ExtensionMessage, UsageTotals } from '../shared/protocol';
+import { ChatView } from './chatView';
+import { Composer } from './composer';
+import { el, icon } from './itemViews';
+import { connectToHost } from './vscodeApi';
+
+const host = connectToHost();
+
+const app = el('div', 'app');
+const header = el('header', 'chat-header');
+const usage = el('div', 'usage');
+usage.setAttribute('role', 'status');
+usage.setAttribute('aria-label', 'Token usage');
+const newChat = headerButton('New Chat', 'add');
+const history = headerButton('Chat History', 'history');
+const headerButtons = el('div', 'header-buttons');
+headerButtons.append(history, newChat);
+header.append(usage, headerButtons);
+
+const scroller = el('main', 'conversation');
+scroller.setAttribute('aria-label', 'Conversation');
+scroller.tabIndex = 0;
+const list = el('div', 'items');
+scroller.append(list);
+const status = el('div', 'status-line');
+status.setAttribute('role', 'status');
+const live = el('div', 'sr-only');
+live.setAttribute('aria-live', 'polite');
+const composer = new Composer(host);
+app.append(header, scroller, status, composer.element, live);
+document.body.append(app);
+
+const chat = new ChatView(list, scroller, live);
+
+function headerButton(label: string, iconName: string): HTMLButtonElement {
+  const button = el('button', 'icon-button');
+  button.type = 'button';
+  button.setAttribute('aria-label', label);
+  button.title = label;
+  button.append(icon(iconName));
+  return button;
+}
+
+function formatTokens(n: number): string {
+  return n >= 10_000 ? `${(n / 1000).toFixed(0)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
+}
+
+function showUsage(totals: UsageTotals): void {
+  usage.textContent = `${formatTokens(totals.inputTokens)} in · ${formatTokens(totals.outputTokens)} out · ${formatTokens(totals.cacheReadTokens)} cache read`;
+  usage.title = `Tokens this chat: ${totals.inputTokens} input, ${totals.outputTokens} output, ${totals.cacheReadTokens} cache read, ${totals.cacheCreationTokens} cache write`;
+}
+
+window.addEventListener('message', (event: MessageEvent<ExtensionMessage>) => {
+  const message = event.data;
+  switch (message.type) {
+    case 'init':
+      chat.reset(message.state);
+      composer.setBusy(message.state.busy);
+      showUsage(message.state.usage);
+      status.textContent = '';
+      break;
+    case 'append':
+      chat.append(message.item);
+      break;
+    case 'update':
+      chat.update(message.item);
+      break;
+    case 'textDelta':
+      chat.textDelta(message.id, message.text);
+      break;
+    case 'busy':
+      composer.setBusy(message.busy);
+      break;
+    case 'usage':
+      showUsage(message.usage);
+      break;
+    case 'status':
+      status.textContent = message.text;
+      break;
+    case 'focusInput':
+      composer.focus();
+      break;
+  }
+});
+
+newChat.addEventListener('click', () => host.post({ type: 'newChat' }));
+history.addEventListener('click', () => host.post({ type: 'showHistory' }));
+
+// One delegated listener for everything rendered from items: links never navigate by themselves.
+list.addEventListener('click', (event) => {
+  const target = event.target instanceof Element ? event.target : null;
+  if (!target) return;
+  const link = target.closest('a');
+  if (link) {
+    event.preventDefault();
+    const href = link.dataset.href;
+    if (href) host.post({ type: 'openLink', href });
+    return;
+  }
+  const copy = target.closest('button.copy-code');
+  if (copy) {
+    const code = copy.closest('.code-block')?.querySelector('code')?.textContent ?? '';
+    host.post({ type: 'copy', text: code });
+    copy.classList.add('copied');
+    copy.setAttribute('aria-label', 'Copied');
+    setTimeout(() => {
+      copy.classList.remove('copied');
+      copy.setAttribute('aria-label', 'Copy code');
+    }, 1500);
+    return;
+  }
+  const chip = target.closest<HTMLElement>('button.task-chip');
+  if (chip?.dataset.taskId) {
+    host.post({ type: 'revealTask', taskId: chip.dataset.taskId });
+    return;
+  }
+  const action = target.closest<HTMLElement>('button.action-button')?.dataset.action;
+  if (action === 'retry') host.post({ type: 'retry' });
+  else if (action === 'setApiKey') host.post({ type: 'setApiKey' });
+});
+
+window.addEventListener('unload', () => chat.dispose());
+host.post({ type: 'ready' });
+composer.focus();

@@ -1,0 +1,55 @@
+// Markdown → HTML for answers. `marked` (small, fast, well kept) with three safety rules of our own,
+// because marked itself passes raw HTML through: raw HTML is shown as text, only http(s)/mailto and
+// relative links survive (as inert anchors whose clicks the webview forwards to the extension), and
+// images become links (remote images would load without the person asking; the CSP blocks them too).
+import { Marked, type Tokens } from 'marked';
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch]);
+}
+
+/** Null when the link must not be followed (javascript:, data:, vbscript:, file:, command: …). */
+export function safeHref(href: string): string | null {
+  const trimmed = href.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed);
+  if (!scheme) return trimmed; // relative: a workspace path, opened by the extension
+  return ['http', 'https', 'mailto'].includes(scheme[1].toLowerCase()) ? trimmed : null;
+}
+
+const marked = new Marked({
+  gfm: true,
+  breaks: false,
+  renderer: {
+    html({ text }: Tokens.HTML | Tokens.Tag): string {
+      return escapeHtml(text);
+    },
+    link({ href, title, tokens }: Tokens.Link): string {
+      const label = this.parser.parseInline(tokens);
+      const safe = safeHref(href);
+      if (safe === null) return `<span class="blocked-link" title="Link blocked">${label}</span>`;
+      const titleAttr = title ? ` title="${escapeHtml(title)}"` : '';
+      return `<a href="${escapeHtml(safe)}" data-href="${escapeHtml(safe)}"${titleAttr}>${label}</a>`;
+    },
+    image({ href, text }: Tokens.Image): string {
+      const safe = safeHref(href);
+      const label = `<span class="codicon codicon-file-media" aria-hidden="true"></span> ${escapeHtml(text || 'image')}`;
+      return safe === null ? `<span>${label}</span>` : `<a href="${escapeHtml(safe)}" data-href="${escapeHtml(safe)}">${label}</a>`;
+    },
+    code({ text, lang }: Tokens.Code): string {
+      const language = (lang ?? '').split(/\s/)[0];
+      const langLabel = language ? `<span class="code-lang">${escapeHtml(language)}</span>` : '';
+      return (
+        `<div class="code-block">` +
+        `<div class="code-toolbar">${langLabel}<button type="button" class="icon-button copy-code" aria-label="Copy code" title="Copy code">` +
+        `<span class="codicon codicon-copy" aria-hidden="true"></span></button></div>` +
+        `<pre><code>${escapeHtml(text)}</code></pre></div>`
+      );
+    },
+  },
+});
+
+export function renderMarkdown(source: string): string {
+  return marked.parse(source, { async: false });
+}
