@@ -27,7 +27,7 @@ export function defineTool<S extends z.ZodObject>(spec: ToolSpec<S>): Tool {
     definition: { name: spec.name, description: spec.description, input_schema: toInputSchema(spec.schema) },
     async execute(input, ctx) {
       const parsed = spec.schema.safeParse(input);
-      if (!parsed.success) return fail(describeInvalidInput(spec.name, fieldNames, parsed.error.issues));
+      if (!parsed.success) return fail(describeInvalidInput(spec.name, fieldNames, parsed.error.issues, input));
       return spec.run(parsed.data, ctx);
     },
   };

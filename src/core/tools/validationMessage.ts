@@ -3,19 +3,20 @@ import type { z } from 'zod';
 
 type Issue = z.core.$ZodIssue;
 
-export function describeInvalidInput(tool: string, fields: readonly string[], issues: readonly Issue[]): string {
+export function describeInvalidInput(tool: string, fields: readonly string[], issues: readonly Issue[], input: unknown): string {
   const accepted = fields.map((f) => `\`${f}\``).join(', ');
-  const parts = issues.map((issue) => describeIssue(issue, tool, accepted));
+  const parts = issues.map((issue) => describeIssue(issue, tool, accepted, valueAt(input, issue.path)));
   return `Invalid input for ${tool}: ${unique(parts).join('; ')}.`;
 }
 
-function describeIssue(issue: Issue, tool: string, accepted: string): string {
+function describeIssue(issue: Issue, tool: string, accepted: string, value: unknown): string {
   const field = issue.path.length > 0 ? `\`${issue.path.map(String).join('.')}\`` : undefined;
   switch (issue.code) {
     case 'invalid_type': {
       if (!field) return `the input must be a JSON object with the fields ${accepted}`;
       const expected = article(issue.expected);
-      return issue.input === undefined ? `${field} is required and must be ${expected}` : `${field} must be ${expected}, not ${typeName(issue.input)}`;
+      if (typeof value === 'number' && issue.expected === 'int') return `${field} must be an integer, not ${value}`;
+      return value === undefined ? `${field} is required and must be ${expected}` : `${field} must be ${expected}, not ${typeName(value)}`;
     }
     case 'unrecognized_keys':
       return `${issue.keys.map((k) => `\`${k}\``).join(', ')} ${issue.keys.length === 1 ? 'is not a field' : 'are not fields'} of ${tool} (it accepts ${accepted})`;
@@ -27,6 +28,16 @@ function describeIssue(issue: Issue, tool: string, accepted: string): string {
     default:
       return field ? `${field}: ${issue.message}` : issue.message;
   }
+}
+
+/** The value the model sent at `path` (zod issues do not carry it unless asked to). */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }
 
 function article(expected: string): string {
