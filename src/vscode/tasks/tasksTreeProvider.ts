@@ -75,7 +75,7 @@ export class TasksTreeProvider implements vscode.TreeDataProvider<string>, vscod
 
   resolveTreeItem(item: vscode.TreeItem, id: string): vscode.TreeItem {
     const task = this.manager.get(id);
-    if (task) item.tooltip = createTaskTooltip(task, this.manager.outputPreview(id), this.now());
+    if (task) item.tooltip = createTaskTooltip(task, this.manager.outputPreview(id, 4096), this.now());
     return item;
   }
 
