@@ -45,6 +45,8 @@ export class BackgroundManager implements TaskManager {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly listeners = new Set<(event: TaskEvent) => void>();
   private readonly instanceId = newInstanceId();
+  /** Aborted on dispose: stops kill loops that are still watching processes die. */
+  private readonly lifetime = new AbortController();
   private readonly killGraceMs: number;
   private readonly tailBytes: number;
   private logDirReady = false;
@@ -147,6 +149,7 @@ export class BackgroundManager implements TaskManager {
       record.killReason ??= 'cancelled';
       await this.kill([record]);
     }
+    await record.logClosed;
     return toSnapshot(record);
   }
 
@@ -158,7 +161,7 @@ export class BackgroundManager implements TaskManager {
 
   waitForEnd(taskId: string, signal?: AbortSignal): Promise<TaskSnapshot> {
     const record = this.require(taskId);
-    if (record.status !== 'running') return Promise.resolve(toSnapshot(record));
+    if (record.status !== 'running') return Promise.resolve(record.logClosed).then(() => toSnapshot(record));
     return new Promise<TaskSnapshot>((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));
       const onAbort = () => {
@@ -227,6 +230,7 @@ export class BackgroundManager implements TaskManager {
       targets.push(record.status === 'running' && record.pid !== undefined ? { pid: record.pid, marker: record.marker } : { marker: record.marker });
     }
     killTreesNow(targets);
+    this.lifetime.abort();
     for (const record of this.tasks.values()) {
       clearTimeout(record.timeoutTimer);
       clearTimeout(record.outputTimer);
@@ -236,6 +240,7 @@ export class BackgroundManager implements TaskManager {
         record.error = 'Stopped because Background Agent shut down.';
         record.process?.detach();
       }
+      settleWaiters(record);
       void record.log?.close();
     }
     this.listeners.clear();
@@ -302,15 +307,18 @@ export class BackgroundManager implements TaskManager {
     if (this.disposed) return; // dispose() already settled its status; nobody listens any more.
     record.endedAt = Date.now();
     record.status = record.killReason ?? (result.error === undefined && result.exitCode === 0 ? 'completed' : 'failed');
+    // The model hears about it at once (the tail comes from memory); views and waiters get it once the
+    // log file is complete, so whoever opens the log after `ended` reads every byte.
     this.queueNotification(record);
-    const snapshot = toSnapshot(record);
-    this.emit({ type: 'ended', task: snapshot });
-    const waiters = record.endWaiters;
-    record.endWaiters = [];
-    for (const waiter of waiters) waiter();
-    // The shell exited on its own but left processes in its group (`cmd &`): they must not outlive the task.
-    if (!record.killReason && record.pid !== undefined && groupExists(record.pid)) {
-      void terminateTrees([{ pid: record.pid, marker: record.marker }], this.killGraceMs);
+    void Promise.resolve(record.logClosed).then(() => {
+      if (!this.disposed) this.emit({ type: 'ended', task: toSnapshot(record) });
+      settleWaiters(record);
+    });
+    // The shell exited on its own but left processes behind (`cmd &` stays in its group; a `setsid` one
+    // shows itself by holding the pipe): they must not outlive the task. Checked cheaply first, because
+    // hundreds of tasks may end at once and a full search reads all of /proc.
+    if (!record.killReason && record.pid !== undefined && (result.pipeHeldOpen || groupExists(record.pid))) {
+      void terminateTrees([{ pid: record.pid, marker: record.marker }], this.killGraceMs, this.lifetime.signal);
     }
   }
 
@@ -340,6 +348,7 @@ export class BackgroundManager implements TaskManager {
       const killing = terminateTrees(
         fresh.flatMap((r) => (r.pid === undefined ? [] : [{ pid: r.pid, marker: r.marker }])),
         this.killGraceMs,
+        this.lifetime.signal,
       );
       for (const record of fresh) record.killing = killing;
     }
@@ -379,6 +388,12 @@ export class BackgroundManager implements TaskManager {
   private emit(event: TaskEvent): void {
     callListeners(this.listeners, event);
   }
+}
+
+function settleWaiters(record: TaskRecord): void {
+  const waiters = record.endWaiters;
+  record.endWaiters = [];
+  for (const waiter of waiters) waiter();
 }
 
 function groupExists(pgid: number): boolean {

@@ -22,6 +22,8 @@ export interface ProcessResult {
   readonly signal: NodeJS.Signals | null;
   /** Set when the process could not be started. */
   readonly error?: string;
+  /** The shell exited but something still held its output pipe open: a descendant outlived it. */
+  readonly pipeHeldOpen?: boolean;
 }
 
 export interface RunOptions {
@@ -137,7 +139,7 @@ export class RunningProcess {
   }
 
   private finishAfterExit(): void {
-    this.finish(this.exit ?? { exitCode: null, signal: null });
+    this.finish({ ...(this.exit ?? { exitCode: null, signal: null }), pipeHeldOpen: this.openStreams > 0 });
   }
 
   private finish(result: ProcessResult): void {
@@ -204,7 +206,7 @@ export function killTreesNow(targets: readonly KillTarget[]): void {
  * SIGTERM to the whole tree of every target, SIGKILL to whatever is left after `graceMs`; resolves once
  * none of their processes is alive (zombies count as gone: they cannot run any more).
  */
-export async function terminateTrees(targets: readonly KillTarget[], graceMs: number): Promise<void> {
+export async function terminateTrees(targets: readonly KillTarget[], graceMs: number, signal?: AbortSignal): Promise<void> {
   if (targets.length === 0) return;
   const roots = rootsOf(targets);
   if (isWindows) {
@@ -218,7 +220,7 @@ export async function terminateTrees(targets: readonly KillTarget[], graceMs: nu
   if (!hasProcFs) {
     // No /proc (macOS): groups are all we can reach.
     for (const pid of roots) sendSignal(-pid, 'SIGTERM');
-    await delay(graceMs);
+    await delay(graceMs, signal);
     for (const pid of roots) sendSignal(-pid, 'SIGKILL');
     return;
   }
@@ -235,8 +237,9 @@ export async function terminateTrees(targets: readonly KillTarget[], graceMs: nu
   const killAt = Date.now() + graceMs;
   let killed = false;
   let giveUpAt = Number.POSITIVE_INFINITY;
-  while (alive.length > 0 && Date.now() < giveUpAt) {
-    await delay(KILL_POLL_MS);
+  // `signal` = the owner is shutting down and has already SIGKILLed everything: stop watching.
+  while (alive.length > 0 && Date.now() < giveUpAt && !signal?.aborted) {
+    await delay(KILL_POLL_MS, signal);
     if (!killed && Date.now() >= killAt) {
       killed = true;
       giveUpAt = Date.now() + KILL_GIVE_UP_MS;
@@ -251,6 +254,15 @@ export async function terminateTrees(targets: readonly KillTarget[], graceMs: nu
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -1,0 +1,37 @@
+// A real BackgroundManager over a temporary folder for the engine's own tests. dispose() kills every
+// process the manager started and deletes the folder, also when a test fails.
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { BackgroundManager, type BackgroundManagerOptions } from '../../src/core/tasks/backgroundManager';
+import type { StartTaskOptions } from '../../src/core/tasks/types';
+
+export { isAlive, readPid, until } from './toolEnv';
+
+export interface TasksEnv {
+  readonly dir: string;
+  readonly logDir: string;
+  readonly manager: BackgroundManager;
+  readonly conversationId: string;
+  /** start() with cwd = the temp folder and an agent origin unless given. */
+  start(command: string, extra?: Partial<StartTaskOptions>): ReturnType<BackgroundManager['start']>;
+  dispose(): Promise<void>;
+}
+
+export async function createTasksEnv(options: Partial<BackgroundManagerOptions> = {}): Promise<TasksEnv> {
+  const dir = await realpath(await mkdtemp(path.join(tmpdir(), 'ba-tasks-')));
+  const logDir = path.join(dir, 'logs');
+  const manager = new BackgroundManager({ logDir, ...options });
+  const conversationId = 'conv-tasks';
+  return {
+    dir,
+    logDir,
+    manager,
+    conversationId,
+    start: (command, extra = {}) => manager.start({ command, cwd: dir, origin: { kind: 'agent', conversationId }, ...extra }),
+    async dispose() {
+      manager.dispose();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
