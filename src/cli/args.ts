@@ -1,0 +1,91 @@
+// Command-line flags and environment, parsed and checked before anything starts.
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+
+export const DEFAULT_MODEL = 'claude-sonnet-5-5';
+export const DEFAULT_MAX_TOKENS = 8192;
+
+export const USAGE = `Usage: background-agent [options]            start a REPL in the current folder
+       background-agent -p "PROMPT" [options] run one prompt to the end and exit
+
+Options:
+  -p, --prompt TEXT   run TEXT as one prompt, wait for the background tasks it started, then exit
+  --cwd DIR           workspace folder (default: the current folder)
+  --model ID          model id (default: $BACKGROUND_AGENT_MODEL, else ${DEFAULT_MODEL})
+  --max-turns N       model requests allowed per turn before stopping (exits non-zero when reached)
+  --no-wait           with -p: exit as soon as the agent ends its turn, killing the tasks it started
+  -h, --help          show this help
+
+Environment:
+  ANTHROPIC_API_KEY       required
+  ANTHROPIC_BASE_URL      an Anthropic-compatible endpoint (default: the Anthropic API)
+  BACKGROUND_AGENT_MODEL  default model id`;
+
+export interface CliOptions {
+  /** Undefined: start the REPL. */
+  prompt?: string;
+  cwd: string;
+  model: string;
+  maxTurns?: number;
+  wait: boolean;
+  apiKey: string;
+  baseURL?: string;
+}
+
+export type ParsedArgs = { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'error'; message: string };
+
+export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        prompt: { type: 'string', short: 'p' },
+        cwd: { type: 'string' },
+        model: { type: 'string' },
+        'max-turns': { type: 'string' },
+        'no-wait': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    // parseArgs' messages are already one sentence ("Unknown option '--x'…").
+    return { kind: 'error', message: `${error instanceof Error ? error.message : String(error)} (see --help)` };
+  }
+  if (values.help) return { kind: 'help' };
+
+  if (values.prompt !== undefined && values.prompt.trim() === '') return { kind: 'error', message: 'The prompt given with -p is empty.' };
+  const cwd = path.resolve(values.cwd ?? process.cwd());
+  if (!isDirectory(cwd)) return { kind: 'error', message: `--cwd ${cwd} is not a folder.` };
+  let maxTurns: number | undefined;
+  if (values['max-turns'] !== undefined) {
+    maxTurns = Number(values['max-turns']);
+    if (!Number.isInteger(maxTurns) || maxTurns < 1) return { kind: 'error', message: `--max-turns must be a whole number of at least 1, not "${values['max-turns']}".` };
+  }
+  if (values['no-wait'] && values.prompt === undefined) return { kind: 'error', message: '--no-wait only applies to -p.' };
+  const apiKey = env.ANTHROPIC_API_KEY?.trim();
+  if (!apiKey) return { kind: 'error', message: 'ANTHROPIC_API_KEY is not set: export your API key (and ANTHROPIC_BASE_URL for another endpoint) and run again.' };
+  return {
+    kind: 'run',
+    options: {
+      prompt: values.prompt,
+      cwd,
+      model: values.model?.trim() || env.BACKGROUND_AGENT_MODEL?.trim() || DEFAULT_MODEL,
+      maxTurns,
+      wait: !values['no-wait'],
+      apiKey,
+      baseURL: env.ANTHROPIC_BASE_URL?.trim() || undefined,
+    },
+  };
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,151 @@
+// Turns agent and task events into terminal output: the assistant's text on stdout, everything else on stderr,
+// one readable line per event, so `cli -p ... > answer.txt` captures only the answer.
+import type { AgentEvent, TokenUsage } from '../core/agent/events';
+import { formatDuration } from '../core/tasks/formatNotifications';
+import type { TaskEvent, TaskSnapshot } from '../core/tasks/types';
+
+const MAX_LINE = 160;
+
+export interface Writable {
+  write(text: string): unknown;
+}
+
+export class Printer {
+  /** stdout has text without a final newline (the model is mid-sentence). */
+  private midLine = false;
+  /** Foreground bash tasks: their start and end are shown as the tool call, not as background tasks. */
+  private readonly foreground = new Set<string>();
+  /** The last error of the run, for the exit code. */
+  lastError: { kind: string; message: string } | undefined;
+
+  constructor(
+    private readonly out: Writable,
+    private readonly err: Writable,
+  ) {}
+
+  onAgentEvent = (event: AgentEvent): void => {
+    switch (event.type) {
+      case 'turn_start':
+        if (event.trigger === 'background') this.info('⏺ background tasks finished: the agent resumes with their results');
+        return;
+      case 'text_delta':
+        if (event.text === '') return;
+        this.out.write(event.text);
+        this.midLine = !event.text.endsWith('\n');
+        return;
+      case 'tool_start':
+        this.info(`⏺ ${event.name}: ${summarizeInput(event.name, event.input)}`);
+        return;
+      case 'tool_end':
+        this.info(`  ⎿ ${event.isError ? 'error: ' : ''}${summarizeResult(event.name, event.result, event.isError)}`);
+        return;
+      case 'notifications_delivered':
+        this.info(`[bg ${event.taskIds.join(', ')}] results delivered to the agent`);
+        return;
+      case 'retry':
+        this.info(`[retry ${event.attempt}${event.status ? `: HTTP ${event.status}` : ''}, waiting ${formatDuration(event.delayMs)}]`);
+        return;
+      case 'error':
+        this.lastError = { kind: event.kind, message: event.message };
+        return;
+      case 'turn_end':
+        this.endLine();
+        if (event.reason === 'aborted') this.info('[stopped]');
+        return;
+      case 'request_start':
+      case 'usage':
+        return;
+    }
+  };
+
+  onTaskEvent = (event: TaskEvent): void => {
+    if (event.type === 'removed') return;
+    const task = event.task;
+    if (event.type === 'started') {
+      if (task.foreground) this.foreground.add(task.id);
+      else this.info(`[bg ${task.id}] started: ${oneLine(task.command)}`);
+      return;
+    }
+    if (this.foreground.has(task.id)) {
+      if (task.foreground) {
+        if (event.type === 'ended') this.foreground.delete(task.id);
+        return;
+      }
+      // The bash tool's timeout passed: from now on it is an ordinary background task.
+      this.foreground.delete(task.id);
+      this.info(`[bg ${task.id}] moved to the background: ${oneLine(task.command)}`);
+      if (event.type !== 'ended') return;
+    }
+    if (event.type === 'ended') this.info(`[bg ${task.id}] ${describeEnd(task)}`);
+  };
+
+  /** One sentence on stderr, on its own line. */
+  info(line: string): void {
+    this.endLine();
+    this.err.write(`${truncate(line)}\n`);
+  }
+
+  usageLine(total: TokenUsage): string {
+    return `tokens: ${total.inputTokens} in, ${total.outputTokens} out, ${total.cacheReadTokens} cache read, ${total.cacheCreationTokens} cache write`;
+  }
+
+  /** Ends the model's line on stdout so that the next thing printed starts on a fresh line. */
+  endLine(): void {
+    if (!this.midLine) return;
+    this.out.write('\n');
+    this.midLine = false;
+  }
+}
+
+export function describeEnd(task: TaskSnapshot): string {
+  const took = formatDuration((task.endedAt ?? Date.now()) - task.startedAt);
+  switch (task.status) {
+    case 'completed':
+      return `completed (exit 0, ${took})`;
+    case 'failed':
+      return task.exitCode === null ? `failed (${task.error ?? task.signal ?? 'no exit code'}, ${took})` : `failed (exit ${task.exitCode}, ${took})`;
+    case 'timed_out':
+      return `timed out (killed after ${took})`;
+    default:
+      return `${task.status} (${took})`;
+  }
+}
+
+function summarizeInput(tool: string, input: unknown): string {
+  const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+  const text = (key: string): string | undefined => (typeof fields[key] === 'string' ? (fields[key] as string) : undefined);
+  switch (tool) {
+    case 'bash':
+    case 'background_run':
+      return oneLine(text('command') ?? JSON.stringify(input));
+    case 'read_file': {
+      const range = typeof fields.offset === 'number' ? ` (from line ${fields.offset})` : '';
+      return `${text('path') ?? '?'}${range}`;
+    }
+    case 'write_file':
+    case 'edit_file':
+      return text('path') ?? '?';
+    case 'check_background':
+      return text('task_id') ?? 'all tasks';
+    case 'cancel_background':
+      return text('task_id') ?? '?';
+    default:
+      return oneLine(JSON.stringify(input) ?? '');
+  }
+}
+
+function summarizeResult(tool: string, result: string, isError: boolean): string {
+  const lines = result.split('\n');
+  // read_file's first line is file content; its last line says which lines were read.
+  if (tool === 'read_file' && !isError) return truncate(lines[lines.length - 1], 120);
+  const more = lines.length > 1 ? ` (+${lines.length - 1} lines)` : '';
+  return `${truncate(lines[0], 120)}${more}`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ⏎ ');
+}
+
+function truncate(line: string, max = MAX_LINE): string {
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}

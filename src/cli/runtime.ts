@@ -1,0 +1,63 @@
+// Everything one CLI run owns: a task manager with its log folder, the agent session, the printer wired to
+// both. shutdown() kills every task and removes the logs; an exit hook does the same if the process dies early.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { createAgentSession } from '../core/agent/session';
+import type { AgentSession } from '../core/agent/types';
+import { BackgroundManager } from '../core/tasks/backgroundManager';
+import type { Disposable } from '../core/tasks/types';
+import { DEFAULT_MAX_TOKENS, type CliOptions } from './args';
+import { Printer } from './printer';
+
+export interface Runtime {
+  readonly manager: BackgroundManager;
+  readonly session: AgentSession;
+  readonly printer: Printer;
+  /** Stops the turn, kills every task (whole trees), removes the logs. Safe to call twice. */
+  shutdown(): Promise<void>;
+}
+
+export function createRuntime(options: CliOptions, autoResume: boolean): Runtime {
+  const logDir = mkdtempSync(path.join(tmpdir(), 'background-agent-cli-'));
+  const manager = new BackgroundManager({ logDir });
+  const session = createAgentSession({
+    conversationId: `cli-${process.pid}`,
+    cwd: options.cwd,
+    manager,
+    model: options.model,
+    maxTokens: DEFAULT_MAX_TOKENS,
+    apiKey: options.apiKey,
+    baseURL: options.baseURL,
+    maxTurns: options.maxTurns,
+    autoResume,
+  });
+  const printer = new Printer(process.stdout, process.stderr);
+  const subscriptions: Disposable[] = [session.onEvent(printer.onAgentEvent), manager.onEvent(printer.onTaskEvent)];
+
+  // Last resort if the process exits without shutdown() (an uncaught error): kill synchronously, drop the logs.
+  const onExit = (): void => {
+    manager.dispose();
+    rmSync(logDir, { recursive: true, force: true });
+  };
+  process.on('exit', onExit);
+
+  let shutdown: Promise<void> | undefined;
+  return {
+    manager,
+    session,
+    printer,
+    shutdown() {
+      shutdown ??= (async () => {
+        session.stop();
+        await manager.cancelAll();
+        for (const subscription of subscriptions) subscription.dispose();
+        session.dispose();
+        manager.dispose();
+        rmSync(logDir, { recursive: true, force: true });
+        process.off('exit', onExit);
+      })();
+      return shutdown;
+    },
+  };
+}

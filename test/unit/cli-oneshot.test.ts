@@ -1,0 +1,158 @@
+// The headless CLI end to end: `node dist/cli.js -p …` as a child process against the scripted server.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { killLeftoverClis, runCli } from '../support/cliProcess';
+import { errorReply, fnStep, startScriptedServer, textReply, toolCall, type ScriptedServer } from '../support/scriptedServer';
+import { isAlive, readPid } from '../support/toolEnv';
+
+let server: ScriptedServer;
+let workspace: string;
+beforeEach(async () => {
+  server = await startScriptedServer();
+  workspace = await mkdtemp(path.join(tmpdir(), 'ba-cli-'));
+});
+afterEach(async () => {
+  killLeftoverClis();
+  await server.close();
+  await rm(workspace, { recursive: true, force: true });
+});
+
+const cli = (args: string[], extra: { apiKey?: string | null } = {}) => runCli(args, { baseURL: server.url, cwd: workspace, ...extra });
+
+describe('cli -p', () => {
+  it('streams the answer to stdout and exits 0', async () => {
+    server.enqueue(textReply('Hello from the model.'));
+    const run = cli(['-p', 'say hello']);
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.stderr());
+    assert.equal(run.stdout(), 'Hello from the model.\n');
+    const [request] = server.requests;
+    assert.equal(request.body?.model, 'claude-sonnet-5-5');
+    assert.equal(server.rejected.length, 0);
+  });
+
+  it('waits for a background task, is woken by its end, prints the resumed answer and exits 0', async () => {
+    server.enqueue(
+      toolCall('background_run', { command: 'sleep 0.5; echo build-ok' }, undefined, { text: 'Starting the build.' }),
+      textReply('The build runs in the background.'),
+      textReply('The build finished: build-ok.'),
+    );
+    const run = cli(['-p', 'build it', '--model', 'claude-test-1']);
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.stderr());
+    assert.equal(run.stdout(), 'Starting the build.\nThe build runs in the background.\nThe build finished: build-ok.\n');
+    assert.match(run.stderr(), /⏺ background_run: sleep 0\.5; echo build-ok\n/);
+    assert.match(run.stderr(), /\[bg (\S+)\] started: sleep 0\.5; echo build-ok\n/);
+    assert.match(run.stderr(), /\[bg \S+\] completed \(exit 0, /);
+    const requests = server.requests;
+    assert.equal(requests.length, 3);
+    assert.equal(requests[0].body?.model, 'claude-test-1');
+    const resumed = JSON.stringify(requests[2].body?.messages);
+    assert.match(resumed, /<background-results>/);
+    assert.match(resumed, /build-ok/);
+    assert.equal(server.rejected.length, 0);
+  });
+
+  it('--no-wait exits after the turn and kills the task it started', async () => {
+    const pidFile = path.join(workspace, 'child.pid');
+    let pid = 0;
+    server.enqueue(
+      toolCall('background_run', { command: `sleep 300 & echo $! > ${pidFile}; wait` }),
+      // Answer only once the task has really started its child, so the kill is what the test observes.
+      fnStep(async () => {
+        pid = await readPid(pidFile);
+        return textReply('Started.');
+      }),
+    );
+    const run = cli(['-p', 'start a server', '--no-wait']);
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.stderr());
+    assert.equal(run.stdout(), 'Started.\n');
+    assert.equal(isAlive(pid), false, 'the grandchild sleep is gone');
+  });
+
+  it('SIGINT stops the run, kills every task and exits 130', async () => {
+    const pidFile = path.join(workspace, 'child.pid');
+    server.enqueue(toolCall('background_run', { command: `sleep 300 & echo $! > ${pidFile}; wait` }), textReply('Waiting for it.'));
+    const run = cli(['-p', 'start and wait']);
+    const pid = await readPid(pidFile);
+    await run.waitForStderr(/\[bg \S+\] started/);
+    run.child.kill('SIGINT');
+    const { code } = await run.exited;
+    assert.equal(code, 130, run.stderr());
+    assert.equal(isAlive(pid), false, 'the task is gone');
+    assert.match(run.stderr(), /\[bg \S+\] cancelled/);
+  });
+
+  it('SIGTERM also kills every task', async () => {
+    const pidFile = path.join(workspace, 'child.pid');
+    server.enqueue(toolCall('background_run', { command: `setsid sleep 300 & echo $! > ${pidFile}; wait` }), textReply('Waiting.'));
+    const run = cli(['-p', 'start and wait']);
+    const pid = await readPid(pidFile);
+    await run.waitForStderr(/\[bg \S+\] started/);
+    run.child.kill('SIGTERM');
+    const { code } = await run.exited;
+    assert.equal(code, 143, run.stderr());
+    assert.equal(isAlive(pid), false, 'even a task descendant in its own session is gone');
+  });
+
+  it('removes its task log folder at exit', async () => {
+    const before = new Set((await readdir(tmpdir())).filter((n) => n.startsWith('background-agent-cli-')));
+    server.enqueue(toolCall('bash', { command: 'echo logged' }), textReply('Done.'));
+    const run = cli(['-p', 'log something']);
+    assert.equal((await run.exited).code, 0, run.stderr());
+    assert.match(run.stderr(), /⏺ bash: echo logged\n {2}⎿ Exit code 0 .* \(\+1 lines\)\n/);
+    const leftover = (await readdir(tmpdir())).filter((n) => n.startsWith('background-agent-cli-') && !before.has(n));
+    assert.deepEqual(leftover, []);
+  });
+});
+
+describe('cli failures', () => {
+  it('a missing API key: non-zero exit, one sentence, no request', async () => {
+    const run = cli(['-p', 'hello'], { apiKey: null });
+    const { code } = await run.exited;
+    assert.notEqual(code, 0);
+    assert.equal(run.stdout(), '');
+    assert.match(run.stderr(), /^ANTHROPIC_API_KEY is not set: [^\n]+\.\n$/);
+    assert.equal(server.requests.length, 0);
+  });
+
+  it('--max-turns reached: non-zero exit and one sentence naming the flag', async () => {
+    server.enqueue(toolCall('bash', { command: 'true' }), toolCall('bash', { command: 'true' }), toolCall('bash', { command: 'true' }));
+    const run = cli(['-p', 'loop', '--max-turns', '2']);
+    const { code } = await run.exited;
+    assert.equal(code, 1, run.stderr());
+    assert.match(run.stderr(), /\nError: the agent reached the turn limit \(--max-turns 2\) before it finished\.\n$/);
+    // The third scripted step was never asked for.
+    assert.equal(server.pending, 1);
+  });
+
+  it('an API error after retries: non-zero exit and one sentence', async () => {
+    const steps = Array.from({ length: 5 }, () => errorReply(529, { retryAfterS: 0, message: 'Overloaded' }));
+    server.enqueue(...steps);
+    const run = cli(['-p', 'hello']);
+    const { code } = await run.exited;
+    assert.equal(code, 1, run.stderr());
+    assert.match(run.stderr(), /\[retry 1: HTTP 529/);
+    const lines = run.stderr().trimEnd().split('\n');
+    assert.match(lines[lines.length - 1], /^Error: The API is overloaded \(529\)/);
+    assert.equal(server.pending, 0, 'every retry was used');
+  });
+
+  it('bad flags: exit 2 with one sentence; --help prints usage', async () => {
+    const bad = cli(['--max-turns', 'zero', '-p', 'x']);
+    assert.equal((await bad.exited).code, 2);
+    assert.match(bad.stderr(), /^--max-turns must be a whole number of at least 1, not "zero"\.\n$/);
+    const unknown = cli(['--frobnicate']);
+    assert.equal((await unknown.exited).code, 2);
+    assert.match(unknown.stderr(), /frobnicate/);
+    const help = cli(['--help']);
+    assert.equal((await help.exited).code, 0);
+    assert.match(help.stdout(), /^Usage: background-agent/);
+    assert.ok(existsSync(workspace));
+  });
+});
