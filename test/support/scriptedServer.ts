@@ -30,6 +30,8 @@ export interface ScriptedServer {
   readonly rejected: readonly RecordedRequest[];
   /** How many steps are still queued. */
   readonly pending: number;
+  /** TCP connections accepted so far (a client that reuses keep-alive connections opens few). */
+  readonly connections: number;
   enqueue(...steps: Step[]): void;
   /** Resolves once `n` requests have arrived (rejects after timeoutMs). */
   waitForRequests(n: number, timeoutMs?: number): Promise<readonly RecordedRequest[]>;
@@ -135,6 +137,9 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     }
   }
 
+  let connections = 0;
+  server.on('connection', () => connections++);
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -156,6 +161,9 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     },
     get pending() {
       return queue.length;
+    },
+    get connections() {
+      return connections;
     },
     enqueue(...steps: Step[]) {
       queue.push(...steps);
