@@ -1,0 +1,26 @@
+// Entry point VS Code loads inside the real extension host (payload `extensionTestsPath`, or
+// @vscode/test-electron's `extensionTestsPath`): runs every out/test/integration/**/*.test.js with mocha.
+// Test files are mocha BDD files that `import * as vscode from 'vscode'`; they are bundled from
+// test/integration/*.test.ts by `node esbuild.config.mjs --tests`.
+import * as vscode from 'vscode';
+import { filesEndingWith, INTEGRATION_START_MARKER as START_MARKER, runMocha } from '../support/mochaRun';
+
+export const EXTENSION_ID = 'background-agent.background-agent';
+
+export async function run(): Promise<void> {
+  // Recorded before any test file loads, so the activation test can prove activation is lazy
+  // whichever test file happens to activate the extension first.
+  process.env.BG_AGENT_ACTIVE_AT_START = String(vscode.extensions.getExtension(EXTENSION_ID)?.isActive ?? 'missing');
+  const files = filesEndingWith(__dirname, '.test.js');
+  if (files.length === 0) throw new Error(`no integration test files (*.test.js) under ${__dirname}: run \`node esbuild.config.mjs --tests\``);
+  // The runner hides the workbench's console chatter until this marker (see runCodeServer.ts).
+  console.log(`${START_MARKER} ${files.length} test file(s)`);
+  const results = await runMocha({
+    files,
+    timeoutMs: 60_000,
+    resultsFile: process.env.BG_AGENT_RESULTS_FILE,
+    grep: process.env.BG_AGENT_GREP,
+  });
+  console.log(`integration: ${results.passed} passed, ${results.failed} failed`);
+  if (results.failed > 0) throw new Error(`${results.failed} integration test(s) failed`);
+}
