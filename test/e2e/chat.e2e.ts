@@ -1,0 +1,185 @@
+// A person uses the Chat view in a real VS Code (code-server) in Chromium: types, reads what streams in,
+// watches a background task chip, stops an answer, recovers from an overloaded API and from a missing key.
+// The model is the scripted Anthropic server running in this test process.
+import * as assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { repoRoot, useWorkbench, type WorkbenchFixture } from '../support/codeServer';
+import { errorReply, startScriptedServer, textReply, toolCall, type ScriptedServer } from '../support/scriptedServer';
+
+/** The Chat webview is two iframes deep inside the workbench. */
+function chatFrame(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
+}
+
+async function openChat(wb: WorkbenchFixture): Promise<FrameLocator> {
+  await wb.page.getByRole('tab', { name: /^Background Agent/ }).click();
+  const chat = chatFrame(wb.page);
+  await chat.getByRole('textbox', { name: 'Message' }).waitFor({ timeout: 30_000 });
+  return chat;
+}
+
+/** The conversation list (the aria-live region repeats answers, so text is looked up here only). */
+function conversation(chat: FrameLocator) {
+  return chat.getByRole('main', { name: 'Conversation' });
+}
+
+async function sendMessage(chat: FrameLocator, text: string): Promise<void> {
+  const box = chat.getByRole('textbox', { name: 'Message' });
+  await box.click();
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+function useScriptedServer(): { readonly server: ScriptedServer } {
+  let server: ScriptedServer | undefined;
+  before(async () => {
+    server = await startScriptedServer();
+  });
+  after(async () => {
+    await server?.close();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('scripted server not started');
+      return server;
+    },
+  };
+}
+
+describe('Chat view with a working API key', function () {
+  const scripted = useScriptedServer();
+  const wb = useWorkbench({ env: () => ({ ANTHROPIC_BASE_URL: scripted.server.url, ANTHROPIC_API_KEY: 'test-key' }) });
+  let chat: FrameLocator;
+
+  it('streams an answer as rendered Markdown', async () => {
+    chat = await openChat(wb);
+    await wb.screenshot('chat-empty');
+    const answer = '## Plan\n\nI will **check** the `package.json` first.\n\n```js\nconsole.log("hello");\n```\n\nSee [the docs](https://example.com/docs).';
+    scripted.server.enqueue(textReply(answer, { chunkSize: 6, delayMs: 15 }));
+    await sendMessage(chat, 'What is in this project?');
+    await conversation(chat).getByText('What is in this project?').waitFor();
+    await chat.getByRole('heading', { name: 'Plan' }).waitFor();
+    await chat.locator('strong', { hasText: 'check' }).waitFor();
+    await chat.getByRole('link', { name: 'the docs' }).waitFor();
+    await chat.getByRole('button', { name: 'Copy code' }).waitFor();
+    assert.equal(await chat.locator('code', { hasText: 'console.log("hello");' }).count(), 1);
+    // The request carried the person's words, and the history stayed valid for the API.
+    assert.equal(scripted.server.rejected.length, 0);
+    await chat.locator('.usage', { hasText: 'in ·' }).waitFor();
+    await wb.screenshot('streamed-answer');
+  });
+
+  it('shows a background_run as a task chip that goes from running to completed, then the auto-resumed answer', async () => {
+    scripted.server.enqueue(
+      toolCall('background_run', { command: 'sleep 3 && echo build-ok', description: 'Build project' }, undefined, { text: 'Starting the build in the background.' }),
+      textReply('The build runs in the background; I will tell you when it is done.'),
+      textReply('The build **finished**: it printed `build-ok`.'),
+    );
+    await sendMessage(chat, 'Build the project');
+    const chip = chat.getByRole('button', { name: /^Background task .*Build project: sleep 3 && echo build-ok, running/ });
+    await chip.waitFor({ timeout: 20_000 });
+    await conversation(chat).getByText('The build runs in the background').waitFor();
+    await chat.locator('.tool', { hasText: 'background_run' }).waitFor();
+    await wb.screenshot('task-running');
+    await chat.getByRole('button', { name: /Build project: sleep 3 && echo build-ok, completed \(exit 0\)/ }).waitFor({ timeout: 20_000 });
+    await conversation(chat).getByText('Turn started by finished background tasks, not by you').waitFor();
+    await conversation(chat).getByText('1 background result delivered').waitFor();
+    await conversation(chat).getByText('The build finished').waitFor();
+    await wb.screenshot('task-completed-auto-resumed');
+    // The resumed request carried the task's result to the model.
+    const last = scripted.server.accepted.at(-1);
+    assert.match(JSON.stringify(last?.body?.messages ?? []), /background-results/);
+  });
+
+  it('reveals the task in Background Tasks and opens its output when the chip is clicked', async () => {
+    await chat.getByRole('button', { name: /Build project: sleep 3 && echo build-ok, completed/ }).click();
+    await wb.page.getByRole('tab', { name: /Build-project\.log/ }).waitFor({ timeout: 20_000 });
+    await wb.page.locator('.monaco-editor', { hasText: 'build-ok' }).first().waitFor({ timeout: 20_000 });
+    await wb.page.getByRole('treeitem', { name: /Build project/ }).waitFor({ timeout: 20_000 });
+    await wb.screenshot('chip-opens-output');
+    chat = await openChat(wb);
+    // The README picture: the chat with a tool card, a task chip and the auto-resumed answer, the task's output beside it.
+    await conversation(chat).getByText('The build finished').waitFor();
+    const shot = await wb.screenshot('readme-chat-with-task');
+    mkdirSync(join(repoRoot, 'media', 'readme'), { recursive: true });
+    await wb.page.screenshot({ path: join(repoRoot, 'media', 'readme', 'chat.png'), clip: { x: 0, y: 0, width: 1000, height: 640 } });
+    assert.ok(shot);
+  });
+
+  it('stops an answer mid-stream, and the next message works', async () => {
+    const long = Array.from({ length: 200 }, (_, i) => `Sentence number ${i} of a long answer.`).join(' ');
+    scripted.server.enqueue(textReply(long, { chunkSize: 8, delayMs: 40 }));
+    await sendMessage(chat, 'Write a long essay');
+    await conversation(chat).getByText('Sentence number 1 ').waitFor();
+    await chat.getByRole('button', { name: 'Stop' }).click();
+    await conversation(chat).getByText('Stopped. Background tasks keep running.').waitFor();
+    assert.equal(await chat.getByRole('button', { name: 'Stop' }).isVisible(), false);
+    await wb.screenshot('stopped');
+    scripted.server.enqueue(textReply('Second answer after the stop.'));
+    await sendMessage(chat, 'Just say something short');
+    await conversation(chat).getByText('Second answer after the stop.').waitFor();
+    assert.equal(scripted.server.rejected.length, 0, 'every request after the Stop was valid for the API');
+  });
+
+  it('shows an overloaded API as an error with Retry, and Retry succeeds', async () => {
+    const overloaded = () => errorReply(529, { retryAfterS: 0 });
+    scripted.server.enqueue(overloaded(), overloaded(), overloaded(), overloaded(), overloaded());
+    await sendMessage(chat, 'Are you there?');
+    const alert = chat.getByRole('alert').filter({ hasText: 'The API is overloaded' });
+    await alert.waitFor({ timeout: 30_000 });
+    await wb.screenshot('overloaded-error');
+    scripted.server.enqueue(textReply('Back again: the API recovered.'));
+    await alert.getByRole('button', { name: 'Retry' }).click();
+    await conversation(chat).getByText('Back again: the API recovered.').waitFor();
+    assert.equal(await alert.getByRole('button', { name: 'Retry' }).count(), 0, 'an answered error offers no more Retry');
+    // Retry re-ran the kept message: the person's words are in the request once.
+    const lastBody = JSON.stringify(scripted.server.accepted.at(-1)?.body?.messages ?? []);
+    assert.equal(lastBody.split('Are you there?').length - 1, 1);
+  });
+
+  it('starts a new chat and reopens the old one from the history', async () => {
+    await chat.getByRole('button', { name: 'New Chat' }).click();
+    await chat.getByText('Ask the agent to build, fix or explain something.').waitFor();
+    await chat.getByRole('button', { name: 'Chat History' }).click();
+    const pick = wb.page.locator('.quick-input-widget');
+    await pick.getByText('What is in this project?').waitFor();
+    await wb.screenshot('history');
+    await pick.getByText('What is in this project?').click();
+    await conversation(chat).getByText('Back again: the API recovered.').waitFor();
+  });
+
+  it('keeps the chat when the view is hidden and shown again', async () => {
+    await wb.page.getByRole('tab', { name: /^Explorer/ }).click();
+    chat = await openChat(wb);
+    await conversation(chat).getByText('Back again: the API recovered.').waitFor();
+    await chat.getByRole('button', { name: /Build project: sleep 3 && echo build-ok, completed/ }).waitFor();
+  });
+});
+
+describe('Chat view without an API key', function () {
+  const scripted = useScriptedServer();
+  const wb = useWorkbench({ name: 'chat-no-key', env: () => ({ ANTHROPIC_BASE_URL: scripted.server.url, ANTHROPIC_API_KEY: '' }) });
+
+  it('says the key is missing, stores one with Set API Key, and Retry then works', async () => {
+    const chat = await openChat(wb);
+    await sendMessage(chat, 'Hello without a key');
+    const alert = chat.getByRole('alert').filter({ hasText: 'API key missing or invalid' });
+    await alert.waitFor();
+    assert.equal(scripted.server.requests.length, 0, 'no request without a key');
+    await wb.screenshot('missing-key');
+    await alert.getByRole('button', { name: 'Set API Key' }).click();
+    const input = wb.page.locator('.quick-input-widget input[type="password"]');
+    await input.waitFor();
+    await input.fill('sk-ant-test-key');
+    await input.press('Enter');
+    scripted.server.enqueue(textReply('Hello, now with a key.'));
+    await alert.getByRole('button', { name: 'Retry' }).click();
+    await conversation(chat).getByText('Hello, now with a key.').waitFor();
+    const [request] = scripted.server.accepted;
+    assert.ok(request, 'the retried request reached the server');
+    assert.match(JSON.stringify(request.headers), /sk-ant-test-key/);
+    await wb.screenshot('key-set-answer');
+  });
+});

@@ -1,0 +1,213 @@
+// The chat controller inside a real extension host, against the scripted Anthropic server through the
+// real SDK, with real background processes: what the webview is told, in order, for each situation.
+import * as assert from 'node:assert/strict';
+import { dropAfter, errorReply, textReply, toolCall } from '../support/scriptedServer';
+import { startChatHarness, until, type ChatHarness } from './chatHarness';
+
+describe('Chat controller', function () {
+  this.timeout(60_000);
+  let h: ChatHarness;
+
+  afterEach(async () => {
+    await h?.dispose();
+  });
+
+  it('replays an empty chat on ready and streams an answer as deltas into one assistant item', async () => {
+    h = await startChatHarness();
+    assert.ok(h.view.inits >= 1, 'the webview got the full state');
+    assert.deepEqual(h.view.items, []);
+    assert.ok(h.activeChat.conversationId, 'the open chat is recorded for tasks the person starts');
+    const answer = 'Hello **there**.\n\nA second paragraph with `code`.';
+    h.server.enqueue(textReply(answer, { chunkSize: 5 }));
+    await h.controller.handle({ type: 'send', text: 'Say hello' });
+    await until(() => !h.controller.busy && h.view.of('assistant').at(0)?.streaming === false, 'the answer to finish');
+    assert.deepEqual(h.view.shape, ['user', 'assistant']);
+    assert.equal(h.view.of('user')[0].text, 'Say hello');
+    assert.equal(h.view.of('assistant')[0].text, answer);
+    assert.ok(h.view.messages.filter((m) => m.type === 'textDelta').length >= 1);
+    assert.equal(h.view.busy, false);
+    assert.ok(h.view.messages.some((m) => m.type === 'busy' && m.busy), 'busy was announced while the turn ran');
+    assert.equal(h.view.usage?.inputTokens, 100, 'token usage reaches the view');
+    const body = JSON.stringify(h.server.accepted[0].body?.messages);
+    assert.match(body, /Say hello/);
+  });
+
+  it('shows a tool call as a card that goes from running to done with its result, and a tool error as an error', async () => {
+    h = await startChatHarness();
+    h.server.enqueue(
+      toolCall('bash', { command: 'echo card-output' }),
+      toolCall('read_file', { path: 'does-not-exist.txt' }),
+      textReply('Done.'),
+    );
+    await h.controller.handle({ type: 'send', text: 'run something' });
+    await until(() => h.view.of('assistant').some((a) => a.text === 'Done.' && !a.streaming), 'the final answer');
+    const [bash, read] = h.view.of('tool');
+    assert.equal(bash.name, 'bash');
+    assert.equal(bash.summary, 'echo card-output');
+    assert.equal(bash.state, 'done');
+    assert.match(bash.result ?? '', /card-output/);
+    assert.equal(read.name, 'read_file');
+    assert.equal(read.summary, 'does-not-exist.txt');
+    assert.equal(read.state, 'error');
+    const states = h.view.messages.filter((m) => (m.type === 'append' || m.type === 'update') && m.item.id === bash.id).map((m) => (m.type !== 'textDelta' && 'item' in m && m.item.kind === 'tool' ? m.item.state : ''));
+    assert.deepEqual(states, ['running', 'done']);
+  });
+
+  it('follows a background_run with a task chip, delivers its result and marks the auto-resumed turn', async () => {
+    h = await startChatHarness();
+    h.server.enqueue(
+      toolCall('background_run', { command: 'sleep 1 && echo bg-done', description: 'Slow build' }),
+      textReply('Started it.'),
+      textReply('The build said bg-done.'),
+    );
+    await h.controller.handle({ type: 'send', text: 'build it' });
+    await until(() => h.view.of('task').length === 1, 'a task chip');
+    const chip = h.view.of('task')[0];
+    assert.equal(chip.command, 'sleep 1 && echo bg-done');
+    assert.equal(chip.description, 'Slow build');
+    assert.equal(chip.byUser, false);
+    await until(() => h.view.of('task')[0].status === 'completed', 'the chip to complete');
+    assert.equal(h.view.of('task')[0].exitCode, 0);
+    await until(() => h.view.of('assistant').some((a) => a.text === 'The build said bg-done.' && !a.streaming), 'the auto-resumed answer');
+    const systems = h.view.of('system').map((s) => `${s.tone}: ${s.text}`);
+    assert.deepEqual(systems, ['background: Turn started by finished background tasks, not by you', 'delivered: 1 background result delivered']);
+    // Order: the resumed turn is marked before its answer.
+    const shape = h.view.shape.join(',');
+    assert.match(shape, /^user,tool,task,assistant,system,system,assistant$/);
+    assert.match(JSON.stringify(h.server.accepted[2].body?.messages), /background-results/);
+    // Clicking the chip asks VS Code to reveal that task.
+    await h.controller.handle({ type: 'revealTask', taskId: chip.taskId });
+    assert.deepEqual(h.ui.revealTask, [chip.taskId]);
+  });
+
+  it('Stop aborts the stream at once, keeps background tasks running, and the next message works', async () => {
+    h = await startChatHarness();
+    h.server.enqueue(toolCall('background_run', { command: 'sleep 30' }), textReply('x'.repeat(4000), { chunkSize: 10, delayMs: 20 }));
+    await h.controller.handle({ type: 'send', text: 'long one' });
+    await until(() => (h.view.of('assistant')[0]?.text.length ?? 0) > 50, 'streaming to start');
+    h.controller.stop();
+    await until(() => !h.view.busy, 'the turn to end');
+    const partial = h.view.of('assistant')[0];
+    assert.equal(partial.streaming, false);
+    assert.ok(partial.text.length < 4000, 'the stream was cut');
+    assert.equal(h.view.of('system').at(-1)?.text, 'Stopped. Background tasks keep running.');
+    const task = h.manager.list()[0];
+    assert.equal(task.status, 'running', 'the background task survived the Stop');
+    h.server.enqueue(textReply('Second answer.'));
+    await h.controller.handle({ type: 'send', text: 'again' });
+    await until(() => h.view.of('assistant').some((a) => a.text === 'Second answer.' && !a.streaming), 'the second answer');
+    assert.equal(h.server.rejected.length, 0, 'the history stayed valid for the API');
+    await h.manager.cancel(task.id);
+  });
+
+  it('shows overload after retries as an error with Retry; Retry re-runs the kept message once', async () => {
+    h = await startChatHarness();
+    for (let i = 0; i < 5; i++) h.server.enqueue(errorReply(529));
+    await h.controller.handle({ type: 'send', text: 'are you there' });
+    await until(() => h.view.of('error').length === 1 && !h.view.busy, 'the error');
+    const error = h.view.of('error')[0];
+    assert.equal(error.errorKind, 'overloaded');
+    assert.equal(error.canRetry, true);
+    assert.ok(h.view.messages.some((m) => m.type === 'status' && /overloaded; retrying/.test(m.text)), 'retries were visible while they happened');
+    h.server.enqueue(textReply('Recovered.'));
+    await h.controller.handle({ type: 'retry' });
+    await until(() => h.view.of('assistant').some((a) => a.text === 'Recovered.' && !a.streaming), 'the retried answer');
+    assert.equal(h.view.of('error')[0].canRetry, false, 'the old error no longer offers Retry');
+    assert.equal(h.view.of('user').length, 1, 'Retry does not add the message again');
+    const sent = JSON.stringify(h.server.accepted.at(-1)?.body?.messages);
+    assert.equal(sent.split('are you there').length - 1, 1);
+    assert.equal(h.view.status, '');
+  });
+
+  it('shows a dropped connection as a connection error with Retry', async () => {
+    h = await startChatHarness();
+    for (let i = 0; i < 5; i++) h.server.enqueue(dropAfter(0, textReply('never')));
+    await h.controller.handle({ type: 'send', text: 'hello?' });
+    await until(() => h.view.of('error').length === 1 && !h.view.busy, 'the error');
+    assert.equal(h.view.of('error')[0].errorKind, 'connection');
+    h.server.enqueue(textReply('Connected again.'));
+    await h.controller.handle({ type: 'retry' });
+    await until(() => h.view.of('assistant').some((a) => a.text === 'Connected again.' && !a.streaming), 'the retried answer');
+  });
+
+  it('reports a missing key without calling the API, then Set API Key and Retry work', async () => {
+    h = await startChatHarness({ apiKey: undefined });
+    await h.controller.handle({ type: 'send', text: 'hi without key' });
+    await until(() => h.view.of('error').length === 1 && !h.view.busy, 'the auth error');
+    assert.equal(h.view.of('error')[0].errorKind, 'auth');
+    assert.equal(h.server.requests.length, 0);
+    h.keyToEnter = 'sk-ant-new';
+    await h.controller.handle({ type: 'setApiKey' });
+    assert.equal(h.ui.promptApiKey, 1);
+    h.server.enqueue(textReply('Now it works.'));
+    await h.controller.handle({ type: 'retry' });
+    await until(() => h.view.of('assistant').some((a) => a.text === 'Now it works.' && !a.streaming), 'the answer with the new key');
+    assert.match(JSON.stringify(h.server.accepted[0].headers), /sk-ant-new/);
+  });
+
+  it('shows an invalid key (401) as an auth error', async () => {
+    h = await startChatHarness();
+    h.server.enqueue(errorReply(401, { message: 'invalid x-api-key' }));
+    await h.controller.handle({ type: 'send', text: 'hi' });
+    await until(() => h.view.of('error').length === 1 && !h.view.busy, 'the auth error');
+    assert.equal(h.view.of('error')[0].errorKind, 'auth');
+    assert.match(h.view.of('error')[0].message, /key/);
+  });
+
+  it('replays a chat mid-stream to a webview that reconnects, without losing or doubling text', async () => {
+    h = await startChatHarness();
+    const answer = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    h.server.enqueue(textReply(answer, { chunkSize: 7, delayMs: 15 }));
+    await h.controller.handle({ type: 'send', text: 'stream' });
+    await until(() => (h.view.of('assistant')[0]?.text.length ?? 0) > 40, 'some text');
+    // The view is hidden (webview destroyed) and shown again: a new webview says ready.
+    const { ViewModel } = await import('./chatHarness');
+    const second = new ViewModel();
+    h.controller.attachView((m) => second.apply(m));
+    await h.controller.handle({ type: 'ready' });
+    assert.equal(second.inits, 1);
+    assert.equal(second.busy, true);
+    await until(() => second.of('assistant')[0]?.streaming === false, 'the answer to finish in the new view');
+    assert.equal(second.of('assistant')[0].text, answer);
+  });
+
+  it('keeps chats across a reload, lists them in history and reopens an old one', async () => {
+    h = await startChatHarness();
+    h.server.enqueue(textReply('First chat answer.'));
+    await h.controller.handle({ type: 'send', text: 'first chat' });
+    await until(() => h.view.of('assistant')[0]?.streaming === false, 'first answer');
+    const firstId = h.controller.activeChatId;
+    await h.controller.handle({ type: 'newChat' });
+    assert.notEqual(h.controller.activeChatId, firstId);
+    assert.equal(h.activeChat.conversationId, h.controller.activeChatId);
+    assert.deepEqual(h.view.items, []);
+    h.server.enqueue(textReply('Second chat answer.'));
+    await h.controller.handle({ type: 'send', text: 'second chat' });
+    await until(() => h.view.of('assistant')[0]?.streaming === false, 'second answer');
+    await h.store.flush();
+
+    // A reloaded window: a new controller on the same storage opens the last chat with its usage.
+    const reloaded = await h.reopen();
+    await reloaded.controller.handle({ type: 'ready' });
+    assert.deepEqual(reloaded.view.of('assistant').map((a) => a.text), ['Second chat answer.']);
+    assert.equal(reloaded.view.usage?.outputTokens, 20);
+    // History lists both (newest first); the harness's picker takes the oldest.
+    await reloaded.controller.handle({ type: 'showHistory' });
+    assert.deepEqual(h.ui.pickChat.at(-1), ['second chat', 'first chat']);
+    assert.equal(reloaded.controller.activeChatId, firstId);
+    assert.deepEqual(reloaded.view.of('assistant').map((a) => a.text), ['First chat answer.']);
+    // And the reopened chat goes on with its own history.
+    h.server.enqueue(textReply('Continued.'));
+    await reloaded.controller.handle({ type: 'send', text: 'continue first' });
+    await until(() => reloaded.view.of('assistant').some((a) => a.text === 'Continued.' && !a.streaming), 'the continued answer');
+    assert.match(JSON.stringify(h.server.accepted.at(-1)?.body?.messages), /First chat answer/);
+  });
+
+  it('forwards link clicks and copies only when the person asks', async () => {
+    h = await startChatHarness();
+    await h.controller.handle({ type: 'openLink', href: 'https://example.com' });
+    await h.controller.handle({ type: 'copy', text: 'npm test' });
+    assert.deepEqual(h.ui.openLink, ['https://example.com']);
+    assert.deepEqual(h.ui.copy, ['npm test']);
+  });
+});
