@@ -31,8 +31,21 @@ export function classifyError(err: unknown): ClassifiedError {
     return { kind: 'api', status, retryable, retryAfterMs, message: `The API answered ${status}: ${detail}.` };
   }
   // No HTTP answer: refused connection, timeout, or a stream cut half-way.
-  const text = err instanceof Error ? err.message : String(err);
-  return { kind: 'connection', retryable: true, message: `Lost the connection to the API: ${text}.` };
+  return { kind: 'connection', retryable: true, message: `Could not reach the API (${describeCause(err)}).` };
+}
+
+/** "Connection error." alone helps nobody: add the causes (ECONNREFUSED, "other side closed", …). */
+export function describeCause(err: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const message = current instanceof Error ? current.message : String(current);
+    const code = (current as { code?: unknown }).code;
+    const part = typeof code === 'string' && !message.includes(code) ? `${message} ${code}` : message;
+    if (part && !parts.includes(part)) parts.push(part.replace(/\.$/, ''));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join(': ') || 'unknown error';
 }
 
 function apiMessage(err: InstanceType<typeof Anthropic.APIError>): string {

@@ -2,7 +2,7 @@
 // they arrive, abort through a signal, and our own retry loop (see retryPolicy.ts for why).
 import Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
-import { classifyError, isAbortError, type ClassifiedError } from './apiErrors';
+import { classifyError, describeCause, isAbortError, type ClassifiedError } from './apiErrors';
 import { abortableSleep, DEFAULT_RETRY, retryDelayMs, type RetryOptions } from './retryPolicy';
 
 export type ModelRequest = Omit<MessageCreateParamsNonStreaming, 'stream'>;
@@ -54,6 +54,11 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
           if (signal.aborted || isAbortError(err)) return { ok: false, aborted: true, partialText };
           const error = classifyError(err);
           // Text already on screen cannot be taken back: a stream cut after it is reported, not replayed.
+          if (error.kind === 'connection') {
+            error.message = emitted
+              ? `The connection to the API dropped while the answer was streaming (${describeCause(err)}); the part already shown is kept.`
+              : `Could not reach the API at ${client.baseURL} (${describeCause(err)}).`;
+          }
           if (!error.retryable || emitted || attemptNo >= retry.maxRetries) return { ok: false, aborted: false, error, partialText };
           const delayMs = retryDelayMs(attemptNo + 1, error.retryAfterMs, retry);
           if (delayMs === undefined) return { ok: false, aborted: false, error, partialText };
