@@ -50,7 +50,10 @@ export function createRuntime(options: CliOptions, autoResume: boolean): Runtime
     shutdown() {
       shutdown ??= (async () => {
         session.stop();
+        const running = manager.list().filter((task) => task.status === 'running');
         await manager.cancelAll();
+        // cancelAll resolves once the processes are gone; waiting for each end also lets the printer show it.
+        await Promise.all(running.map((task) => manager.waitForEnd(task.id).catch(() => undefined)));
         for (const subscription of subscriptions) subscription.dispose();
         session.dispose();
         manager.dispose();
