@@ -1,5 +1,6 @@
 // Turns ended-task notifications into the one text block the agent loop injects before a model call.
 // Pure and synchronous: the loop calls it with whatever `notifications.drain()` returned.
+import { TAIL_CUT_PREFIX } from './notificationTail';
 import type { TaskNotification } from './types';
 
 const OPEN = '<background-results>';
@@ -27,8 +28,8 @@ function formatEntry(n: TaskNotification): string {
     lines.push('output: (none)');
   } else {
     // The tail carries its own cut marker (with how to read the rest) when it is not the whole output.
-    const whole = Buffer.byteLength(n.outputTail) >= n.outputBytes;
-    lines.push(whole ? 'output:' : `output (the end of ${formatBytes(n.outputBytes)}):`);
+    const cut = n.outputTail.startsWith(TAIL_CUT_PREFIX);
+    lines.push(cut ? `output (the end of ${formatBytes(n.outputBytes)}):` : 'output:');
     lines.push(neutralize(n.outputTail.replace(/\n$/, '')));
   }
   return lines.join('\n');

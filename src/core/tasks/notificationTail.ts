@@ -5,6 +5,8 @@ import { decodeSlice } from './utf8Edges';
 
 export const NOTIFICATION_TAIL_BYTES = 3 * 1024;
 export const NOTIFICATION_TAIL_LINES = 40;
+/** Starts a tail that is not the whole output. */
+export const TAIL_CUT_PREFIX = '[... ';
 
 // CSI (colours, cursor moves), OSC (titles, links) and single-character escapes.
 // eslint-disable-next-line no-control-regex
@@ -26,7 +28,7 @@ export function notificationTail(buffer: HeadTailBuffer, taskId: string, maxByte
   const { text, start } = decodeSlice(bytes, { trimStart: cutBytes > 0, trimEnd: false });
   const clean = cleanTerminalText(text);
   if (cutBytes + start === 0) return clean;
-  return `[... ${cutBytes + start} earlier bytes not shown; use check_background with task_id "${taskId}" and offset to read more ...]\n${clean}`;
+  return `${TAIL_CUT_PREFIX}${cutBytes + start} earlier bytes not shown; use check_background with task_id "${taskId}" and offset to read more ...]\n${clean}`;
 }
 
 /** Drops escape sequences and keeps what a terminal would finally show of lines redrawn with \r. */

@@ -110,7 +110,7 @@ export class HeadTailBuffer {
   preview(maxBytes = this.headCapacity + this.tailCapacity): string {
     const stored = this.storedBytes;
     if (this.omittedBytes === 0 && stored <= maxBytes) return decodeSlice(this.lastBytes(stored), { trimStart: false, trimEnd: false }).text;
-    const headBudget = Math.min(this.headLength, Math.floor(maxBytes / 4));
+    const headBudget = stored <= maxBytes ? this.headLength : Math.min(this.headLength, Math.floor(maxBytes / 4));
     const tailBudget = Math.min(maxBytes - headBudget, this.tailLength + (this.omittedBytes === 0 ? this.headLength - headBudget : 0));
     const omitted = this.total - headBudget - tailBudget;
     const head = decodeSlice(this.headBytes(headBudget), { trimStart: false, trimEnd: true }).text;
