@@ -3,6 +3,11 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { dropAfter, errorReply, fnStep, stall, startScriptedServer, textReply, toolCall, type ScriptedServer } from '../support/scriptedServer';
 
@@ -204,5 +209,42 @@ describe('scripted Anthropic server', () => {
 
   it('times out waitForRequests with a clear error', async () => {
     await assert.rejects(server.waitForRequests(server.requests.length + 1, 20), /expected \d+ requests within 20 ms/);
+  });
+});
+
+describe('scripted server as its own process', () => {
+  it('serves a script file, takes more steps over HTTP, and records requests on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scripted-main-'));
+    const script = join(dir, 'script.json');
+    const record = join(dir, 'requests.json');
+    writeFileSync(script, JSON.stringify([textReply('from the file')]));
+    // Built next to this test by `esbuild.config.mjs --tests`.
+    const child = spawn(process.execPath, [join(__dirname, '..', 'support', 'scriptedServerMain.js'), '--script', script, '--record', record], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve);
+        child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+      });
+      const client = new Anthropic({ apiKey: 'k', baseURL: url, maxRetries: 0 });
+      const first = await client.messages.create({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'a' }] });
+      assert.deepEqual(first.content, [{ type: 'text', text: 'from the file' }]);
+
+      await fetch(`${url}/__script/enqueue`, { method: 'POST', body: JSON.stringify([textReply('queued over HTTP')]) });
+      const second = await client.messages.create({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'b' }] });
+      assert.deepEqual(second.content, [{ type: 'text', text: 'queued over HTTP' }]);
+      const seen = (await (await fetch(`${url}/__script/requests`)).json()) as Array<{ body: { messages: unknown[] } }>;
+      assert.equal(seen.length, 2);
+
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      const recorded = JSON.parse(readFileSync(record, 'utf8')) as unknown[];
+      assert.equal(recorded.length, 2);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
