@@ -187,3 +187,26 @@ describe('restore', () => {
     }
   });
 });
+
+describe('ordering', () => {
+  it('cancel, cancelAll and waitForEnd resolve after the ended event', async () => {
+    const env2 = await createTasksEnv();
+    try {
+      const ended = new Set<string>();
+      env2.manager.onEvent((e) => {
+        if (e.type === 'ended') ended.add(e.task.id);
+      });
+      const a = env2.start('sleep 30');
+      const b = env2.start('sleep 30');
+      const c = env2.start('echo quick');
+      await env2.manager.waitForEnd(c.id);
+      assert.ok(ended.has(c.id));
+      await env2.manager.cancel(a.id);
+      assert.ok(ended.has(a.id));
+      await env2.manager.cancelAll();
+      assert.ok(ended.has(b.id));
+    } finally {
+      await env2.dispose();
+    }
+  });
+});

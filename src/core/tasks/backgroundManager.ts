@@ -149,7 +149,7 @@ export class BackgroundManager implements TaskManager {
       record.killReason ??= 'cancelled';
       await this.kill([record]);
     }
-    await record.logClosed;
+    await settledOf(record);
     return toSnapshot(record);
   }
 
@@ -157,11 +157,12 @@ export class BackgroundManager implements TaskManager {
     const running = [...this.tasks.values()].filter((r) => r.status === 'running');
     for (const record of running) record.killReason ??= 'cancelled';
     await this.kill(running);
+    await Promise.all(running.map(settledOf));
   }
 
   waitForEnd(taskId: string, signal?: AbortSignal): Promise<TaskSnapshot> {
     const record = this.require(taskId);
-    if (record.status !== 'running') return Promise.resolve(record.logClosed).then(() => toSnapshot(record));
+    if (record.settled) return Promise.resolve(toSnapshot(record));
     return new Promise<TaskSnapshot>((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));
       const onAbort = () => {
@@ -215,6 +216,7 @@ export class BackgroundManager implements TaskManager {
         error: wasRunning ? 'The window closed or reloaded while this task ran.' : snapshot.error,
         restoredBytes: snapshot.outputBytes,
         endWaiters: [],
+        settled: true,
       });
     }
   }
@@ -354,9 +356,9 @@ export class BackgroundManager implements TaskManager {
     }
     await Promise.all(records.map(async (record) => {
       await record.killing;
-      if (record.status !== 'running') return;
+      if (record.settled) return;
       // The tree is gone; the shell's exit event is normally already on its way.
-      const ended = new Promise<void>((resolve) => record.endWaiters.push(resolve));
+      const ended = settledOf(record);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_AFTER_KILL_MS)));
       await Promise.race([ended, late]);
@@ -391,9 +393,16 @@ export class BackgroundManager implements TaskManager {
 }
 
 function settleWaiters(record: TaskRecord): void {
+  record.settled = true;
   const waiters = record.endWaiters;
   record.endWaiters = [];
   for (const waiter of waiters) waiter();
+}
+
+/** Resolves once the task has ended and everyone was told (log complete, `ended` emitted). */
+function settledOf(record: TaskRecord): Promise<void> {
+  if (record.settled) return Promise.resolve();
+  return new Promise((resolve) => record.endWaiters.push(resolve));
 }
 
 function groupExists(pgid: number): boolean {

@@ -36,7 +36,10 @@ export interface TaskRecord {
   killing?: Promise<void>;
   timeoutTimer?: NodeJS.Timeout;
   outputTimer?: NodeJS.Timeout;
+  /** Called once the task has ended, its log is complete and `ended` was emitted. */
   endWaiters: Array<() => void>;
+  /** True once endWaiters ran: waiting now returns at once. */
+  settled?: boolean;
 }
 
 export function toSnapshot(r: TaskRecord): TaskSnapshot {
