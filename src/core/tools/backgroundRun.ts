@@ -1,7 +1,7 @@
 // background_run: starts a command as a background task and returns at once; its end is reported to the
 // conversation through the notification queue.
 import { stat } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defineTool } from './defineTool';
 import { fail, ok } from './types';
 import { resolveInWorkspace } from './workspacePath';
@@ -10,10 +10,12 @@ import { resolveInWorkspace } from './workspacePath';
 const MAX_BACKGROUND_TIMEOUT_S = 86_400;
 
 const schema = z.strictObject({
-  command: z.string().min(1).describe('Shell command to run in the background.'),
-  description: z.string().optional().describe('A few words saying what the command is for (shown to the person).'),
-  cwd: z.string().min(1).optional().describe('Folder to run in, relative to the workspace folder (default: the workspace folder).'),
-  timeout_s: z.number().positive().max(MAX_BACKGROUND_TIMEOUT_S).optional().describe('Kill the task after this many seconds (default: no limit).'),
+  command: z.string().check(z.minLength(1), z.describe('Shell command to run in the background.')),
+  description: z.optional(z.string().check(z.describe('A few words saying what the command is for (shown to the person).'))),
+  cwd: z.optional(z.string().check(z.minLength(1), z.describe('Folder to run in, relative to the workspace folder (default: the workspace folder).'))),
+  timeout_s: z.optional(
+    z.number().check(z.positive(), z.maximum(MAX_BACKGROUND_TIMEOUT_S), z.describe('Kill the task after this many seconds (default: no limit).')),
+  ),
 });
 
 export const backgroundRunTool = defineTool({

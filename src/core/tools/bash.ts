@@ -1,6 +1,6 @@
 // bash: runs a command and waits for it. A command that outlives `timeout_s` is moved to the background, not
 // killed: the model gets its task id and hears about its end like any background task. Stop kills it.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { formatBytes } from '../tasks/formatNotifications';
 import type { TaskSnapshot } from '../tasks/types';
 import { defineTool } from './defineTool';
@@ -9,13 +9,16 @@ import { describeStatus, durationOf } from './taskText';
 import { fail, ok, type ToolContext, type ToolResult } from './types';
 
 const schema = z.strictObject({
-  command: z.string().min(1).describe('Shell command to run in the workspace folder.'),
-  timeout_s: z
-    .number()
-    .positive()
-    .max(MAX_BASH_TIMEOUT_S)
-    .optional()
-    .describe(`Seconds to wait (default ${DEFAULT_BASH_TIMEOUT_S}, max ${MAX_BASH_TIMEOUT_S}). If the command is still running then, it moves to the background instead of being killed.`),
+  command: z.string().check(z.minLength(1), z.describe('Shell command to run in the workspace folder.')),
+  timeout_s: z.optional(
+    z
+      .number()
+      .check(
+        z.positive(),
+        z.maximum(MAX_BASH_TIMEOUT_S),
+        z.describe(`Seconds to wait (default ${DEFAULT_BASH_TIMEOUT_S}, max ${MAX_BASH_TIMEOUT_S}). If the command is still running then, it moves to the background instead of being killed.`),
+      ),
+  ),
 });
 
 export const bashTool = defineTool({

@@ -1,11 +1,11 @@
 // cancel_background: kills a task's whole process tree and reports how it ended.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defineTool } from './defineTool';
 import { describeStatus, durationOf, unknownTask } from './taskText';
 import { ok } from './types';
 
 const schema = z.strictObject({
-  task_id: z.string().min(1).describe('Id of the task to cancel.'),
+  task_id: z.string().check(z.minLength(1), z.describe('Id of the task to cancel.')),
 });
 
 export const cancelBackgroundTool = defineTool({

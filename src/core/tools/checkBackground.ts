@@ -1,5 +1,5 @@
 // check_background: lists tasks, or shows one task's status and a bounded slice of its output.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { formatBytes } from '../tasks/formatNotifications';
 import type { OutputSlice, TaskSnapshot } from '../tasks/types';
 import { defineTool } from './defineTool';
@@ -8,8 +8,10 @@ import { describeStatus, durationOf, unknownTask } from './taskText';
 import { ok } from './types';
 
 const schema = z.strictObject({
-  task_id: z.string().min(1).optional().describe('Task to inspect. Omit to list every task.'),
-  offset: z.number().int().min(0).optional().describe('Byte offset in the output to read from (use the next offset a previous call gave). Omit for the tail.'),
+  task_id: z.optional(z.string().check(z.minLength(1), z.describe('Task to inspect. Omit to list every task.'))),
+  offset: z.optional(
+    z.int().check(z.minimum(0), z.describe('Byte offset in the output to read from (use the next offset a previous call gave). Omit for the tail.')),
+  ),
 });
 
 export const checkBackgroundTool = defineTool({

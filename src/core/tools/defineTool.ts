@@ -1,11 +1,11 @@
 // One zod schema per tool drives both the JSON schema the model sees and the validator that checks what it
-// sends back, so the two cannot drift apart.
-import { z } from 'zod';
+// sends back, so the two cannot drift apart. zod/mini: the same validator as `zod` at a tenth of the bundle size.
+import * as z from 'zod/mini';
 import type Anthropic from '@anthropic-ai/sdk';
 import { fail, type ToolContext, type ToolResult } from './types';
 import { describeInvalidInput } from './validationMessage';
 
-export interface ToolSpec<S extends z.ZodObject> {
+export interface ToolSpec<S extends z.ZodMiniObject> {
   name: string;
   description: string;
   schema: S;
@@ -20,7 +20,7 @@ export interface Tool {
   execute(input: unknown, ctx: ToolContext): Promise<ToolResult>;
 }
 
-export function defineTool<S extends z.ZodObject>(spec: ToolSpec<S>): Tool {
+export function defineTool<S extends z.ZodMiniObject>(spec: ToolSpec<S>): Tool {
   const fieldNames = Object.keys(spec.schema.shape);
   return {
     name: spec.name,
@@ -34,8 +34,23 @@ export function defineTool<S extends z.ZodObject>(spec: ToolSpec<S>): Tool {
 }
 
 /** Draft 2020-12 object schema as the Messages API expects it (no `$schema` key: the API does not need it). */
-export function toInputSchema(schema: z.ZodObject): Anthropic.Tool.InputSchema {
+export function toInputSchema(schema: z.ZodMiniObject): Anthropic.Tool.InputSchema {
   const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
   delete json.$schema;
-  return { ...json, type: 'object' };
+  return { ...dropImplicitBounds(json), type: 'object' };
+}
+
+/** zod writes the safe-integer range into every integer (`maximum: 9007199254740991`): noise for the model. */
+function dropImplicitBounds(json: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(json)) {
+    if (key === 'maximum' && value === Number.MAX_SAFE_INTEGER) continue;
+    if (key === 'minimum' && value === Number.MIN_SAFE_INTEGER) continue;
+    out[key] = isRecord(value) ? dropImplicitBounds(value) : value;
+  }
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,16 +1,16 @@
 // edit_file: replaces exactly one occurrence of `old_text`; zero or several matches are refused so that an
 // edit never lands in the wrong place.
 import { readFile, writeFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defineTool } from './defineTool';
 import { fail, ok } from './types';
 import { resolveInWorkspace } from './workspacePath';
 import { errorText } from './writeFile';
 
 const schema = z.strictObject({
-  path: z.string().min(1).describe('File path, relative to the workspace folder.'),
-  old_text: z.string().min(1).describe('Exact text to replace, including whitespace; must occur exactly once in the file.'),
-  new_text: z.string().describe('Text to put in its place.'),
+  path: z.string().check(z.minLength(1), z.describe('File path, relative to the workspace folder.')),
+  old_text: z.string().check(z.minLength(1), z.describe('Exact text to replace, including whitespace; must occur exactly once in the file.')),
+  new_text: z.string().check(z.describe('Text to put in its place.')),
 });
 
 export const editFileTool = defineTool({

@@ -2,16 +2,16 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defineTool } from './defineTool';
 import { DEFAULT_READ_LINES, MAX_LINE_CHARS, MAX_READ_BYTES } from './limits';
 import { fail, ok } from './types';
 import { resolveInWorkspace } from './workspacePath';
 
 const schema = z.strictObject({
-  path: z.string().min(1).describe('File path, relative to the workspace folder (absolute paths must be inside it).'),
-  offset: z.number().int().min(1).optional().describe('First line to read, 1-based. Default 1.'),
-  limit: z.number().int().min(1).optional().describe(`Number of lines to read. Default ${DEFAULT_READ_LINES}.`),
+  path: z.string().check(z.minLength(1), z.describe('File path, relative to the workspace folder (absolute paths must be inside it).')),
+  offset: z.optional(z.int().check(z.minimum(1), z.describe('First line to read, 1-based. Default 1.'))),
+  limit: z.optional(z.int().check(z.minimum(1), z.describe(`Number of lines to read. Default ${DEFAULT_READ_LINES}.`))),
 });
 
 export const readFileTool = defineTool({

@@ -1,5 +1,5 @@
 // Turns zod issues into one sentence the model can act on: which field, what was wrong, what is expected.
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 type Issue = z.core.$ZodIssue;
 

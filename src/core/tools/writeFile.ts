@@ -1,14 +1,14 @@
 // write_file: creates or overwrites a workspace file, creating missing parent folders.
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defineTool } from './defineTool';
 import { fail, ok } from './types';
 import { resolveInWorkspace } from './workspacePath';
 
 const schema = z.strictObject({
-  path: z.string().min(1).describe('File path, relative to the workspace folder (absolute paths must be inside it).'),
-  content: z.string().describe('The complete new content of the file.'),
+  path: z.string().check(z.minLength(1), z.describe('File path, relative to the workspace folder (absolute paths must be inside it).')),
+  content: z.string().check(z.describe('The complete new content of the file.')),
 });
 
 export const writeFileTool = defineTool({
