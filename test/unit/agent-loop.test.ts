@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { blocksOf, messagesOf, startAgentHarness, textOf, type AgentHarness } from '../support/agentHarness';
-import { countCacheBreakpoints, reply, textReply, toolCall } from '../support/scriptedServer';
+import { countCacheBreakpoints, reply, startScriptedServer, textReply, toolCall } from '../support/scriptedServer';
 
 describe('agent: the loop', () => {
   let h: AgentHarness | undefined;
@@ -156,5 +156,23 @@ describe('agent: the loop', () => {
       ['tool_result', 'text'],
     );
     assert.equal(lastSent[0].is_error, true);
+  });
+
+  it('without a baseURL option, follows ANTHROPIC_BASE_URL (how code-server and the CLI reach the scripted server)', async () => {
+    const viaEnv = await startScriptedServer();
+    const saved = process.env.ANTHROPIC_BASE_URL;
+    process.env.ANTHROPIC_BASE_URL = viaEnv.url;
+    try {
+      h = await startAgentHarness({ session: { baseURL: undefined } });
+      viaEnv.enqueue(textReply('reached through the environment'));
+      await h.session.send('hi');
+      assert.equal(viaEnv.requests.length, 1);
+      assert.equal(h.server.requests.length, 0);
+      assert.equal(textOf(h.session.history.at(-1)), 'reached through the environment');
+    } finally {
+      if (saved === undefined) delete process.env.ANTHROPIC_BASE_URL;
+      else process.env.ANTHROPIC_BASE_URL = saved;
+      await viaEnv.close();
+    }
   });
 });
