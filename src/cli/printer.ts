@@ -1,6 +1,6 @@
 // Turns agent and task events into terminal output: the assistant's text on stdout, everything else on stderr,
 // one readable line per event, so `cli -p ... > answer.txt` captures only the answer.
-import type { AgentEvent, TokenUsage } from '../core/agent/events';
+import type { AgentEvent } from '../core/agent/events';
 import { formatDuration } from '../core/tasks/formatNotifications';
 import type { TaskEvent, TaskSnapshot } from '../core/tasks/types';
 
@@ -83,10 +83,6 @@ export class Printer {
   info(line: string): void {
     this.endLine();
     this.err.write(`${truncate(line)}\n`);
-  }
-
-  usageLine(total: TokenUsage): string {
-    return `tokens: ${total.inputTokens} in, ${total.outputTokens} out, ${total.cacheReadTokens} cache read, ${total.cacheCreationTokens} cache write`;
   }
 
   /** Ends the model's line on stdout so that the next thing printed starts on a fresh line. */

@@ -1,0 +1,74 @@
+// The CLI printer: which event becomes which line, on which stream.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Printer } from '../../src/cli/printer';
+import type { TaskSnapshot } from '../../src/core/tasks/types';
+
+function capture(): { printer: Printer; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const printer = new Printer({ write: (t: string) => out.push(t) }, { write: (t: string) => err.push(t) });
+  return { printer, out, err };
+}
+
+function task(overrides: Partial<TaskSnapshot>): TaskSnapshot {
+  return {
+    id: 't1',
+    command: 'npm test',
+    cwd: '/w',
+    status: 'running',
+    exitCode: null,
+    signal: null,
+    startedAt: 1_000,
+    outputBytes: 0,
+    logPath: '/tmp/t1.log',
+    origin: { kind: 'agent', conversationId: 'c' },
+    ...overrides,
+  };
+}
+
+describe('cli printer', () => {
+  it('streams text to stdout and ends the line before a tool line on stderr', () => {
+    const { printer, out, err } = capture();
+    printer.onAgentEvent({ type: 'text_delta', text: 'Let me ' });
+    printer.onAgentEvent({ type: 'text_delta', text: 'check.' });
+    printer.onAgentEvent({ type: 'tool_start', toolUseId: 'u1', name: 'bash', input: { command: 'npm test\n--watch=false' } });
+    printer.onAgentEvent({ type: 'tool_end', toolUseId: 'u1', name: 'bash', result: 'Exit code 0 (1.2 s).\nok\nok', isError: false });
+    printer.onAgentEvent({ type: 'text_delta', text: 'Done.' });
+    printer.onAgentEvent({ type: 'turn_end', reason: 'end_turn' });
+    assert.equal(out.join(''), 'Let me check.\nDone.\n');
+    assert.equal(err.join(''), '⏺ bash: npm test ⏎ --watch=false\n  ⎿ Exit code 0 (1.2 s). (+2 lines)\n');
+  });
+
+  it('summarizes read_file by its footer and marks errors', () => {
+    const { printer, err } = capture();
+    printer.onAgentEvent({ type: 'tool_start', toolUseId: 'u', name: 'read_file', input: { path: 'a.ts', offset: 10 } });
+    printer.onAgentEvent({ type: 'tool_end', toolUseId: 'u', name: 'read_file', result: '    10\tx\n(a.ts: lines 10–10, end of file)', isError: false });
+    printer.onAgentEvent({ type: 'tool_end', toolUseId: 'v', name: 'edit_file', result: '`old_text` was not found in a.ts.', isError: true });
+    assert.deepEqual(err, ['⏺ read_file: a.ts (from line 10)\n', '  ⎿ (a.ts: lines 10–10, end of file)\n', '  ⎿ error: `old_text` was not found in a.ts.\n']);
+  });
+
+  it('shows background tasks, but a foreground bash only once it moves to the background', () => {
+    const { printer, err } = capture();
+    printer.onTaskEvent({ type: 'started', task: task({ id: 'bg1', command: 'sleep 5' }) });
+    printer.onTaskEvent({ type: 'ended', task: task({ id: 'bg1', command: 'sleep 5', status: 'completed', exitCode: 0, endedAt: 6_000 }) });
+    printer.onTaskEvent({ type: 'started', task: task({ id: 'fg1', foreground: true }) });
+    printer.onTaskEvent({ type: 'ended', task: task({ id: 'fg1', foreground: true, status: 'completed', exitCode: 0, endedAt: 2_000 }) });
+    printer.onTaskEvent({ type: 'started', task: task({ id: 'fg2', command: 'make', foreground: true }) });
+    printer.onTaskEvent({ type: 'output', task: task({ id: 'fg2', command: 'make', foreground: false }) });
+    printer.onTaskEvent({ type: 'ended', task: task({ id: 'fg2', command: 'make', status: 'failed', exitCode: 2, endedAt: 3_500 }) });
+    assert.deepEqual(err, [
+      '[bg bg1] started: sleep 5\n',
+      '[bg bg1] completed (exit 0, 5.0 s)\n',
+      '[bg fg2] moved to the background: make\n',
+      '[bg fg2] failed (exit 2, 2.5 s)\n',
+    ]);
+  });
+
+  it('keeps the last error for the exit code instead of printing it mid-run', () => {
+    const { printer, err } = capture();
+    printer.onAgentEvent({ type: 'error', kind: 'api', message: 'The API answered 400: bad.' });
+    assert.deepEqual(printer.lastError, { kind: 'api', message: 'The API answered 400: bad.' });
+    assert.deepEqual(err, []);
+  });
+});
