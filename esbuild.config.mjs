@@ -69,7 +69,7 @@ if (args.has('--tests')) {
 }
 
 if (args.has('--bench')) {
-  builds.push({ ...nodeBase, sourcemap: false, minify: false, entryPoints: filesUnder('bench', /\.ts$/), outdir: 'out/bench', outbase: 'bench', external: ['vscode'] });
+  builds.push({ ...nodeBase, sourcemap: false, minify: false, entryPoints: filesUnder('bench', /\.ts$/), outdir: 'out/bench', outbase: 'bench', external: ['vscode', 'playwright-core'] });
 }
 
 if (watch) {

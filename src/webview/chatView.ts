@@ -5,6 +5,9 @@ import type { ChatItem, ChatViewState } from '../shared/protocol';
 import { AssistantView, TaskChipView, createItemView, el, type ItemView } from './itemViews';
 
 const ANNOUNCE_LIMIT = 1500;
+/** Items rendered at once when a chat opens; the rest follow in slices of BACKFILL_SLICE. */
+const FIRST_SLICE = 40;
+const BACKFILL_SLICE = 60;
 
 export class ChatView {
   private readonly views = new Map<string, ItemView>();
@@ -12,6 +15,9 @@ export class ChatView {
   private frame = 0;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private readonly empty = el('div', 'empty-state');
+  /** Older items of a long chat not rendered yet (oldest first). */
+  private backlog: ChatItem[] = [];
+  private backfillTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly list: HTMLElement,
@@ -27,14 +33,29 @@ export class ChatView {
   reset(state: ChatViewState): void {
     cancelAnimationFrame(this.frame);
     this.frame = 0;
+    clearTimeout(this.backfillTimer);
     this.dirty.clear();
     this.views.clear();
+    // The newest items are what the person sees: render them now, older ones in slices afterwards
+    // (prepended above; scroll anchoring keeps the view where it is), so a long chat opens at once.
+    const cut = Math.max(0, state.items.length - FIRST_SLICE);
+    this.backlog = state.items.slice(0, cut);
     const fragment = document.createDocumentFragment();
-    for (const item of state.items) fragment.append(this.createView(item).element);
+    for (const item of state.items.slice(cut)) fragment.append(this.createView(item).element);
     this.list.replaceChildren(fragment);
     this.updateEmptyState();
     this.updateTicker();
     this.scrollToBottom();
+    if (this.backlog.length > 0) this.backfillTimer = setTimeout(() => this.backfill(), 0);
+  }
+
+  private backfill(): void {
+    const slice = this.backlog.splice(Math.max(0, this.backlog.length - BACKFILL_SLICE));
+    const fragment = document.createDocumentFragment();
+    for (const item of slice) fragment.append(this.createView(item).element);
+    this.list.prepend(fragment);
+    this.updateTicker();
+    if (this.backlog.length > 0) this.backfillTimer = setTimeout(() => this.backfill(), 0);
   }
 
   append(item: ChatItem): void {
@@ -48,7 +69,12 @@ export class ChatView {
 
   update(item: ChatItem): void {
     const view = this.views.get(item.id);
-    if (!view) return this.append(item);
+    if (!view) {
+      const waiting = this.backlog.findIndex((i) => i.id === item.id);
+      if (waiting >= 0) this.backlog[waiting] = item;
+      else this.append(item);
+      return;
+    }
     const stick = this.atBottom();
     const finishing = view instanceof AssistantView && view.isStreaming && item.kind === 'assistant' && !item.streaming;
     if (view instanceof AssistantView) this.dirty.delete(view);
@@ -68,15 +94,15 @@ export class ChatView {
 
   dispose(): void {
     cancelAnimationFrame(this.frame);
+    clearTimeout(this.backfillTimer);
     if (this.ticker) clearInterval(this.ticker);
   }
 
+  /** No layout is read or forced here: the scroll anchor under the list keeps a bottom-pinned view pinned. */
   private flush(): void {
     this.frame = 0;
-    const stick = this.atBottom();
     for (const view of this.dirty) view.markdown.flush();
     this.dirty.clear();
-    if (stick) this.scrollToBottom();
   }
 
   private createView(item: ChatItem): ItemView {

@@ -4,6 +4,7 @@ import type { ExtensionMessage, UsageTotals } from '../shared/protocol';
 import { ChatView } from './chatView';
 import { Composer } from './composer';
 import { el, icon } from './itemViews';
+import { warmUpMarkdown } from './markdown';
 import { connectToHost } from './vscodeApi';
 
 const host = connectToHost();
@@ -23,7 +24,9 @@ const scroller = el('main', 'conversation');
 scroller.setAttribute('aria-label', 'Conversation');
 scroller.tabIndex = 0;
 const list = el('div', 'items');
-scroller.append(list);
+// Overflow anchoring pins this element: while it is in view, growing content above keeps it in view.
+const anchor = el('div', 'scroll-anchor');
+scroller.append(list, anchor);
 const status = el('div', 'status-line');
 status.setAttribute('role', 'status');
 const live = el('div', 'sr-only');
@@ -124,3 +127,4 @@ list.addEventListener('click', (event) => {
 window.addEventListener('unload', () => chat.dispose());
 host.post({ type: 'ready' });
 composer.focus();
+warmUpMarkdown();

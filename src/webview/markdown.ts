@@ -53,3 +53,23 @@ const marked = new Marked({
 export function renderMarkdown(source: string): string {
   return marked.parse(source, { async: false });
 }
+
+/**
+ * The first Markdown render of a page costs tens of milliseconds (the parser's regular expressions and
+ * code are compiled on first use). Pay it in small idle slices when the view opens instead of in the
+ * first frame of a streaming answer.
+ */
+export function warmUpMarkdown(): void {
+  const samples = ['# h\n\npara **b** _i_ `c` [l](https://x.y)', '- a\n- b\n\n1. c\n2. d', '```ts\nconst a = 1;\n```\n\n> q', '| a | b |\n|---|---|\n| 1 | 2 |', 'x<b>y</b> ~~s~~ ![i](p.png) www.example.com'];
+  const idle = (run: () => void): void => {
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(run, { timeout: 2000 });
+    else setTimeout(run, 50);
+  };
+  const next = (): void => {
+    const sample = samples.shift();
+    if (sample === undefined) return;
+    renderMarkdown(sample);
+    idle(next);
+  };
+  idle(next);
+}
