@@ -276,7 +276,7 @@ describe('Background Tasks view', function () {
       assert.match(notes[0].outputTail, /from the person/);
 
       await config.update('reportUserTasksToChat', false, vscode.ConfigurationTarget.Global);
-      const quiet = await vscode.commands.executeCommand<TaskSnapshot>('backgroundAgent.runInBackground', 'echo unreported');
+      const quiet = await vscode.commands.executeCommand<TaskSnapshot>('backgroundAgent.runInBackground', { command: 'echo unreported' });
       assert.ok(quiet);
       assert.deepEqual(quiet.origin, { kind: 'user' }, 'with the setting off, no chat hears of it');
     } finally {

@@ -138,8 +138,11 @@ function idOf(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Only an object `{ command }` counts: a bare string could be the tree element VS Code hands to title-bar
+ * actions (the focused task's id), which must never be run as a command.
+ */
 function runArgsOf(value: unknown): RunInBackgroundArgs | undefined {
-  if (typeof value === 'string' && value.trim()) return { command: value.trim() };
   if (!value || typeof value !== 'object' || !('command' in value) || typeof value.command !== 'string' || !value.command.trim()) return undefined;
   const args = value as { command: string; description?: unknown; cwd?: unknown };
   return {

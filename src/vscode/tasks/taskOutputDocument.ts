@@ -173,7 +173,8 @@ function header(task: TaskSnapshot): string {
   const lines = [
     `$ ${task.command}`,
     `Task ${task.id}: ${status}. ${formatBytes(task.outputBytes)} of output.`,
-    `Folder ${task.cwd}; started by ${origin(task.origin)}${task.pid !== undefined ? `; pid ${task.pid}` : ''}.`,
+    `Folder: ${task.cwd}`,
+    `Started by ${origin(task.origin)}${task.pid !== undefined ? `, process id ${task.pid}` : ''}.`,
   ];
   if (task.error) lines.push(`Error: ${task.error}`);
   lines.push('─'.repeat(60), '');
