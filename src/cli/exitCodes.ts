@@ -7,6 +7,7 @@ export const ExitCode = {
   Failed: 1,
   /** Bad flags or missing configuration. */
   Usage: 2,
+  HangUp: 129,
   Interrupted: 130,
   Terminated: 143,
 } as const;

@@ -35,8 +35,15 @@ async function main(): Promise<number> {
     if (repl) return repl.terminate();
     interrupt.abort();
   };
+  // A closed terminal (SIGHUP) ends the run like SIGTERM: nothing may outlive the CLI.
+  const onSighup = (): void => {
+    signalExit = ExitCode.HangUp;
+    if (repl) return repl.terminate();
+    interrupt.abort();
+  };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
+  process.on('SIGHUP', onSighup);
   try {
     const code = repl ? await repl.done : await runOneShot(runtime, { ...options, prompt: options.prompt ?? '' }, interrupt.signal);
     return signalExit ?? code;
@@ -44,6 +51,7 @@ async function main(): Promise<number> {
     await runtime.shutdown();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
+    process.off('SIGHUP', onSighup);
   }
 }
 

@@ -1,5 +1,6 @@
 // bash, background_run, check_background and cancel_background over a real BackgroundManager and real processes.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { executeTool } from '../../src/core/tools';
@@ -46,22 +47,33 @@ describe('bash', () => {
   });
 
   it('moves a command that outlives timeout_s to the background; it keeps running and its end is notified', async () => {
-    const marker = path.join(env.cwd, 'finished');
-    const result = await run('bash', { command: `sleep 1; echo done; touch ${marker}`, timeout_s: 0.2 });
+    const go = path.join(env.cwd, 'go');
+    // The command waits for the test's go-ahead, so it certainly outlives the timeout however loaded the machine is.
+    const result = await run('bash', { command: `echo started-early; while [ ! -f ${go} ]; do sleep 0.05; done; echo done`, timeout_s: 1 });
     assert.equal(result.isError, false);
     const match = /moved to the background as task (\S+) \(not killed\)/.exec(result.content);
     assert.ok(match, result.content);
     assert.match(result.content, /check_background with task_id/);
+    assert.match(result.content, /\nOutput so far \(14 B\):\nstarted-early$/);
     const id = match[1];
     assert.equal(env.manager.get(id)?.status, 'running');
     assert.equal(env.manager.get(id)?.foreground, false);
+    await writeFile(go, '');
     const ended = await env.manager.waitForEnd(id);
     assert.equal(ended.status, 'completed');
     await until(() => env.manager.notifications.pendingCount(env.conversationId) > 0, 'the notification');
     const [notification] = env.manager.notifications.drain(env.conversationId);
     assert.equal(notification.taskId, id);
     assert.equal(notification.status, 'completed');
-    assert.match(notification.outputTail, /done/);
+    assert.match(notification.outputTail, /started-early\ndone/);
+  });
+
+  it('does not start anything once the turn was stopped', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const result = await run('bash', { command: 'echo never' }, stop.signal);
+    assert.deepEqual(result, { isError: true, content: 'bash was not run: the person stopped the turn.' });
+    assert.equal(env.manager.list().length, 0);
   });
 
   it('Stop cancels a foreground command and kills its process tree', async () => {

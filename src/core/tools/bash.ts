@@ -45,12 +45,20 @@ export const bashTool = defineTool({
     const moved = ctx.manager.moveToBackground(task.id) ?? task;
     // It may have ended in the instant between the timeout and the move: then it is simply finished.
     if (moved.status !== 'running') return finished(ctx, moved);
-    return ok(
+    const moveNote =
       `The command was still running after ${formatSeconds(outcome.waitedMs)}, so it was moved to the background as task ${task.id} (not killed). ` +
-        `You will be notified when it ends; check_background with task_id "${task.id}" shows its output so far, cancel_background stops it.`,
-    );
+      `You will be notified when it ends; check_background with task_id "${task.id}" shows its output, cancel_background stops it.`;
+    // What it printed so far often answers the question already (a dev server's "listening on …").
+    if (moved.outputBytes === 0) return ok(`${moveNote}
+No output so far.`);
+    return ok(`${moveNote}
+Output so far (${formatBytes(moved.outputBytes)}):
+${ctx.manager.outputPreview(task.id, OUTPUT_SO_FAR_BYTES).replace(/\n$/, '')}`);
   },
 });
+
+/** Output shown when a command moves to the background: enough for a server's banner, small next to the full result. */
+const OUTPUT_SO_FAR_BYTES = 4096;
 
 type WaitOutcome = { kind: 'ended'; task: TaskSnapshot } | { kind: 'timeout'; waitedMs: number } | { kind: 'aborted' };
 

@@ -40,7 +40,8 @@ export const editFileTool = defineTool({
     const at = text.indexOf(oldText);
     const updated = text.slice(0, at) + newText + text.slice(at + oldText.length);
     try {
-      await writeFile(absolute, updated, { encoding: 'utf8', signal: ctx.signal });
+      // No abort signal: a write cut half-way by Stop would leave a truncated file, and writes are short.
+      await writeFile(absolute, updated, 'utf8');
     } catch (error) {
       return fail(`Could not write ${display}: ${errorText(error)}.`);
     }

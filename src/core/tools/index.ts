@@ -22,6 +22,7 @@ export const toolDefinitions: Anthropic.Tool[] = tools.map((tool) => tool.defini
 export async function executeTool(name: string, input: unknown, ctx: ToolContext): Promise<ToolResult> {
   const tool = byName.get(name);
   if (!tool) return fail(`Unknown tool "${name}"; the available tools are ${tools.map((t) => t.name).join(', ')}.`);
+  if (ctx.signal.aborted) return fail(`${name} was not run: the person stopped the turn.`);
   try {
     return await tool.execute(input, ctx);
   } catch (error) {

@@ -23,7 +23,8 @@ export const writeFileTool = defineTool({
     if (existing?.isDirectory()) return fail(`${display} is a directory; write_file needs a file path.`);
     try {
       await mkdir(path.dirname(absolute), { recursive: true });
-      await writeFile(absolute, input.content, { encoding: 'utf8', signal: ctx.signal });
+      // No abort signal: a write cut half-way by Stop would leave a truncated file, and writes are short.
+      await writeFile(absolute, input.content, 'utf8');
     } catch (error) {
       return fail(`Could not write ${display}: ${errorText(error)}.`);
     }
