@@ -104,35 +104,43 @@ async function main() {
   // Own process group: Ctrl-C here stops code-server, its extension host and whatever they started.
   const child = spawn(process.execPath, args, { cwd: folder, env: process.env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
   let stopping = false;
-  const stop = (exitCode) => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nstopping code-server…');
-    const killGroup = (signal) => {
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // Already gone.
-      }
-    };
-    killGroup('SIGTERM');
-    const force = setTimeout(() => killGroup('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      killGroup('SIGKILL'); // anything left in the group
-      process.exit(exitCode);
-    });
-    if (child.exitCode !== null || child.signalCode !== null) process.exit(exitCode);
+  const groupAlive = () => {
+    try {
+      process.kill(-child.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
   };
-  process.on('SIGINT', () => stop(0));
-  process.on('SIGTERM', () => stop(0));
-  process.on('exit', () => {
+  const killGroup = () => {
     try {
       process.kill(-child.pid, 'SIGKILL');
     } catch {
       // Already gone.
     }
-  });
+  };
+  // SIGTERM to code-server alone: its extension host sees it go and deactivates Background Agent, which
+  // kills the background tasks (each in its own process group). Then, after at most 10 s, the rest of the group.
+  const stop = (exitCode) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping code-server…');
+    try {
+      process.kill(child.pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+    const deadline = Date.now() + 10_000;
+    const poll = setInterval(() => {
+      if (groupAlive() && Date.now() < deadline) return;
+      clearInterval(poll);
+      killGroup();
+      process.exit(exitCode);
+    }, 100);
+  };
+  process.on('SIGINT', () => stop(0));
+  process.on('SIGTERM', () => stop(0));
+  process.on('exit', killGroup);
   child.once('exit', (code) => {
     if (!stopping) {
       console.error(`code-server exited (${code})`);

@@ -124,20 +124,29 @@ const DEFAULT_SETTINGS: Record<string, unknown> = {
 
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+/** SIGTERM goes to code-server alone (see stop()); SIGKILL to its whole process group. */
+function signalCodeServer(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
-    process.kill(-child.pid, signal);
+    process.kill(signal === 'SIGKILL' ? -child.pid : child.pid, signal);
   } catch {
     // Already gone.
   }
 }
-/** Last line of defence: a runner that dies without calling stop() still kills its code-servers. */
+/**
+ * Last line of defence: a runner that dies without calling stop() still stops its code-servers. An exit
+ * hook cannot wait, so it asks code-server to shut down (letting the extension kill its tasks) and leaves
+ * a detached reaper that kills whatever is left of the group ten seconds later.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const child of running) killGroup(child, 'SIGKILL');
+    for (const child of running) {
+      if (child.pid === undefined) continue;
+      signalCodeServer(child, 'SIGTERM');
+      spawn('sh', ['-c', `sleep 10; kill -9 -${child.pid} 2>/dev/null`], { detached: true, stdio: 'ignore' }).unref();
+    }
   });
 }
 
@@ -238,10 +247,12 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   child.once('exit', () => running.delete(child));
 
   const stop = async ({ keepFiles = false }: { keepFiles?: boolean } = {}): Promise<void> => {
-    // SIGTERM first: code-server shuts its extension host down, which lets the extension kill its tasks.
-    killGroup(child, 'SIGTERM');
-    const graceful = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
-    // Then the whole group, whatever is left in it (the ext host may outlive the server process).
+    // SIGTERM to code-server alone, not its group: its extension host then sees its parent go and
+    // deactivates the extension, which kills the background tasks (each in its own process group, out
+    // of our reach). Signalling the whole group would kill the extension host first and orphan them.
+    signalCodeServer(child, 'SIGTERM');
+    await waitForGroupToEnd(child.pid, 10_000);
+    // Then whatever is left in the group.
     if (child.pid !== undefined) {
       try {
         process.kill(-child.pid, 'SIGKILL');
@@ -249,7 +260,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
         // Group already empty.
       }
     }
-    if (!graceful) await exited;
+    await exited;
     running.delete(child);
     await new Promise<void>((r) => logFile.end(() => r()));
     if (keepFiles) console.log(`[codeServer] kept ${tempRoot} (code-server.log, user-data/logs)`);
@@ -281,6 +292,20 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     extensionHostLog: () => readLogs(join(userDataDir, 'logs'), /exthost/i),
     stop,
   };
+}
+
+/** Resolves once no process is left in the process group `pgid` (or after `timeoutMs`). */
+async function waitForGroupToEnd(pgid: number | undefined, timeoutMs: number): Promise<void> {
+  if (pgid === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return; // ESRCH: the group is empty.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Concatenates every log file under `dir` whose path matches `pattern`. */
