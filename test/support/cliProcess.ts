@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-export const CLI_PATH = path.resolve('dist', 'cli.js');
+/** The bundle under test; TEST_CLI_PATH points at another build (e.g. a private copy while others rebuild dist/). */
+export const CLI_PATH = path.resolve(process.env.TEST_CLI_PATH ?? path.join('dist', 'cli.js'));
 
 export interface CliRun {
   readonly child: ChildProcess;
