@@ -27,7 +27,7 @@ export interface ChatWebviewBenchResult {
   bundleBytes: number;
   bundleGzipBytes: number;
   stream: { frames: number; frameP50Ms: number; frameP99Ms: number; frameMaxMs: number; chars: number; deltas: number; wallMs: number; longTasks: number; longestTaskMs: number; longestFrameGapMs: number; renderedChars: number };
-  open: { items: number; firstPaintMs: number; handleMs: number };
+  open: { items: number; firstItems: number; firstPaintMs: number; handleMs: number; allRenderedMs: number };
   pass: boolean;
 }
 
@@ -150,7 +150,13 @@ export async function runChatWebviewBench(): Promise<ChatWebviewBenchResult> {
       const handleMs = performance.now() - t0;
       // The first frame painted after the state arrived (rAF then a task after it = after paint).
       await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-      return { items: document.querySelectorAll('.items > .item').length, handleMs, firstPaintMs: performance.now() - t0 };
+      const firstPaintMs = performance.now() - t0;
+      const firstItems = document.querySelectorAll('.items > .item').length;
+      // Older items are rendered in slices after the first paint; wait for the whole chat.
+      while (document.querySelectorAll('.items > .item').length < init.state.items.length && performance.now() - t0 < 10_000) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return { items: document.querySelectorAll('.items > .item').length, firstItems, handleMs, firstPaintMs, allRenderedMs: performance.now() - t0 };
     }, { type: 'init', state } satisfies ExtensionMessage);
 
     const result: ChatWebviewBenchResult = {
@@ -175,7 +181,7 @@ export function formatChatWebviewBench(r: ChatWebviewBenchResult): string {
     `chat webview bundle: ${kb(r.bundleBytes)} minified (${kb(r.bundleGzipBytes)} gzip), target ≤ ${kb(TARGET_BUNDLE_BYTES)} (codicons not counted)`,
     `20,000-token answer (${r.stream.chars} chars in ${r.stream.deltas} deltas) streamed in ${r.stream.wallMs.toFixed(0)} ms: ` +
       `${r.stream.longTasks} long tasks (longest ${r.stream.longestTaskMs.toFixed(0)} ms, target none > ${TARGET_LONGTASK_MS} ms), longest frame gap ${r.stream.longestFrameGapMs.toFixed(0)} ms, render per frame p50 ${r.stream.frameP50Ms.toFixed(1)} / p99 ${r.stream.frameP99Ms.toFixed(1)} / max ${r.stream.frameMaxMs.toFixed(1)} ms over ${r.stream.frames} frames`,
-    `500-item chat opened: first paint after ${r.open.firstPaintMs.toFixed(0)} ms (message handled in ${r.open.handleMs.toFixed(0)} ms), target ≤ ${TARGET_OPEN_MS} ms`,
+    `500-item chat opened: first paint (newest ${r.open.firstItems} items) after ${r.open.firstPaintMs.toFixed(0)} ms (message handled in ${r.open.handleMs.toFixed(0)} ms), target ≤ ${TARGET_OPEN_MS} ms; all ${r.open.items} items rendered after ${r.open.allRenderedMs.toFixed(0)} ms`,
     `chat webview: ${r.pass ? 'PASS' : 'FAIL'} (load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores: long tasks are wall-clock and grow when other processes share the CPU)`,
   ].join('\n');
 }
@@ -207,6 +213,7 @@ export const chatWebviewBench: BenchModule = {
       'stream: render/frame p50 ms': r.stream.frameP50Ms,
       'stream: render/frame p99 ms': r.stream.frameP99Ms,
       'open 500 items: first paint ms': r.open.firstPaintMs,
+      'open 500 items: all rendered ms': r.open.allRenderedMs,
       result: r.pass ? 'PASS' : 'FAIL',
     };
   },
