@@ -185,4 +185,22 @@ describe('agent: background results reach the model', () => {
     assert.match(textOf(messages[0]), /user-task/);
     assert.deepEqual(harness.server.rejected, []);
   });
+
+  it('Stop while a wake-up is pending cancels it; the results wait for the next message', async () => {
+    // A long batching window so the wake-up is certainly still pending when Stop is pressed.
+    h = await startAgentHarness({ deps: { resumeBatchMs: 60_000 } });
+    const harness = h;
+    const task = harness.manager.start({ command: 'echo waiting-result', cwd: harness.workspace, origin: { kind: 'user', conversationId: CONVERSATION_ID } });
+    await harness.manager.waitForEnd(task.id);
+    assert.equal(harness.manager.notifications.pendingCount(CONVERSATION_ID), 1);
+    harness.session.stop();
+    await harness.session.whenSettled();
+    assert.equal(harness.server.requests.length, 0);
+    assert.equal(harness.eventsOf('turn_start').length, 0);
+
+    harness.server.enqueue(textReply('I see waiting-result.'));
+    await harness.session.send('anything new?');
+    assert.match(JSON.stringify(messagesOf(harness.server.requests[0])), /waiting-result/);
+    assert.deepEqual(harness.server.rejected, []);
+  });
 });

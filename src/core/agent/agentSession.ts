@@ -170,6 +170,14 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
     },
     stop(): void {
       turnAbort?.abort();
+      // Stop also means "don't start by yourself right now": a pending wake-up is dropped; the results
+      // stay queued for the next message or the next task that ends.
+      if (resumeTimer) {
+        clearTimeout(resumeTimer);
+        resumeTimer = undefined;
+        halted = true;
+        recheckSettled();
+      }
     },
     whenSettled(signal?: AbortSignal): Promise<void> {
       return new Promise((resolve, reject) => {
