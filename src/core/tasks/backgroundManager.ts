@@ -86,7 +86,13 @@ export class BackgroundManager implements TaskManager {
       this.failBeforeSpawn(record, problem);
       return toSnapshot(record);
     }
-    record.log = new TaskLogWriter(record.logPath, () => record.process?.resume());
+    try {
+      record.log = new TaskLogWriter(record.logPath);
+    } catch (error) {
+      this.emit({ type: 'started', task: toSnapshot(record) });
+      this.failBeforeSpawn(record, `Could not create the output log ${record.logPath}: ${(error as Error).message}`);
+      return toSnapshot(record);
+    }
     record.process = new RunningProcess({
       command: options.command,
       cwd: options.cwd,
@@ -116,10 +122,8 @@ export class BackgroundManager implements TaskManager {
 
   async readOutput(taskId: string, options: { offset?: number; maxBytes?: number } = {}): Promise<OutputSlice> {
     const record = this.require(taskId);
-    const settled = record.status !== 'running';
-    if (settled) await record.logClosed;
     try {
-      return await readLogSlice(record.logPath, { ...options, settled });
+      return await readLogSlice(record.logPath, { ...options, settled: record.status !== 'running' });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', offset: 0, nextOffset: 0, totalBytes: 0 };
       throw error;
@@ -183,9 +187,7 @@ export class BackgroundManager implements TaskManager {
     if (!record) return;
     if (record.status === 'running') throw new Error(`Task ${taskId} is still running; cancel it before removing it.`);
     this.tasks.delete(taskId);
-    void Promise.resolve(record.logClosed)
-      .then(() => rm(record.logPath, { force: true }))
-      .catch(() => undefined);
+    void rm(record.logPath, { force: true }).catch(() => undefined);
     this.emit({ type: 'removed', taskId });
   }
 
@@ -243,7 +245,7 @@ export class BackgroundManager implements TaskManager {
         record.process?.detach();
       }
       settleWaiters(record);
-      void record.log?.close();
+      record.log?.close();
     }
     this.listeners.clear();
     this.notifications.dispose();
@@ -277,7 +279,7 @@ export class BackgroundManager implements TaskManager {
     this.onEnd(record, { exitCode: null, signal: null, error: problem });
   }
 
-  private onData(record: TaskRecord, chunk: Buffer): boolean {
+  private onData(record: TaskRecord, chunk: Buffer): void {
     record.buffer?.push(chunk);
     if (record.outputTimer === undefined && this.listeners.size > 0) {
       record.outputTimer = setTimeout(() => {
@@ -285,7 +287,7 @@ export class BackgroundManager implements TaskManager {
         if (record.status === 'running') this.emit({ type: 'output', task: toSnapshot(record) });
       }, OUTPUT_EVENT_INTERVAL_MS);
     }
-    return record.log ? record.log.write(chunk) : true;
+    record.log?.write(chunk);
   }
 
   private onEnd(record: TaskRecord, result: ProcessResult): void {
@@ -303,19 +305,16 @@ export class BackgroundManager implements TaskManager {
       }
     }
     if (record.log) {
-      record.logClosed = record.log.close();
+      record.log.close();
       if (record.log.error) record.error ??= `Writing the output log failed: ${record.log.error.message}`;
     }
     if (this.disposed) return; // dispose() already settled its status; nobody listens any more.
     record.endedAt = Date.now();
     record.status = record.killReason ?? (result.error === undefined && result.exitCode === 0 ? 'completed' : 'failed');
-    // The model hears about it at once (the tail comes from memory); views and waiters get it once the
-    // log file is complete, so whoever opens the log after `ended` reads every byte.
+    // The log is complete (written synchronously), so whoever opens it after `ended` reads every byte.
     this.queueNotification(record);
-    void Promise.resolve(record.logClosed).then(() => {
-      if (!this.disposed) this.emit({ type: 'ended', task: toSnapshot(record) });
-      settleWaiters(record);
-    });
+    this.emit({ type: 'ended', task: toSnapshot(record) });
+    settleWaiters(record);
     // The shell exited on its own but left processes behind (`cmd &` stays in its group; a `setsid` one
     // shows itself by holding the pipe): they must not outlive the task. Checked cheaply first, because
     // hundreds of tasks may end at once and a full search reads all of /proc.

@@ -10,8 +10,6 @@ const isWindows = process.platform === 'win32';
 
 /** How long to keep reading after the shell exited, waiting for EOF on its pipe (a descendant may hold it). */
 const EXIT_DRAIN_MS = 50;
-/** Upper bound on reading after exit, even while a flood keeps the log busy. */
-const EXIT_DRAIN_CAP_MS = 2000;
 /** How often to look whether killed processes are gone. */
 const KILL_POLL_MS = 10;
 /** After SIGKILL, how long to wait for processes to vanish before giving up (uninterruptible sleep). */
@@ -30,8 +28,8 @@ export interface RunOptions {
   readonly command: string;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
-  /** Called per chunk in arrival order; return false to pause reading until `resume()`. */
-  readonly onData: (chunk: Buffer) => boolean;
+  /** Called per chunk in arrival order. Reading waits while it runs: a slow consumer slows the child. */
+  readonly onData: (chunk: Buffer) => void;
   /** Called exactly once, when the shell has exited and its output was read (or the spawn failed). */
   readonly onEnd: (result: ProcessResult) => void;
 }
@@ -54,9 +52,8 @@ export class RunningProcess {
   private openStreams = 0;
   private exit: ProcessResult | undefined;
   private ended = false;
-  private paused = false;
   private drainTimer: NodeJS.Timeout | undefined;
-  private capTimer: NodeJS.Timeout | undefined;
+  private drainImmediate: NodeJS.Immediate | undefined;
 
   constructor(private readonly options: RunOptions) {
     const { file, args } = spawnArgs(options.command);
@@ -80,7 +77,7 @@ export class RunningProcess {
       this.streams.push(stream);
       this.openStreams++;
       stream.on('data', (chunk: Buffer) => {
-        if (!this.ended && !options.onData(chunk)) this.pause();
+        if (!this.ended) options.onData(chunk);
       });
       stream.once('close', () => {
         this.openStreams--;
@@ -95,9 +92,12 @@ export class RunningProcess {
     // 'exit', not 'close': a descendant holding the pipe must not keep the task alive.
     child.once('exit', (exitCode, signal) => {
       this.exit = { exitCode, signal };
-      this.capTimer = setTimeout(() => this.finishAfterExit(), EXIT_DRAIN_CAP_MS);
-      this.armDrainTimer();
-      this.maybeFinish();
+      if (this.openStreams === 0) return this.finishAfterExit();
+      // Output the shell wrote before exiting is already in the pipe; the timer fires after at least one
+      // poll phase, and setImmediate runs after the next one, so that output is read before we stop.
+      this.drainTimer = setTimeout(() => {
+        this.drainImmediate = setImmediate(() => this.finishAfterExit());
+      }, EXIT_DRAIN_MS);
     });
   }
 
@@ -105,33 +105,9 @@ export class RunningProcess {
     return this.child?.pid;
   }
 
-  get hasExited(): boolean {
-    return this.exit !== undefined || this.ended;
-  }
-
-  pause(): void {
-    if (this.paused) return;
-    this.paused = true;
-    clearTimeout(this.drainTimer);
-    for (const stream of this.streams) stream.pause();
-  }
-
-  resume(): void {
-    if (!this.paused || this.ended) return;
-    this.paused = false;
-    for (const stream of this.streams) stream.resume();
-    this.armDrainTimer();
-  }
-
   /** Stops reading and forgets the process without killing it (the caller kills). */
   detach(): void {
     this.finishAfterExit();
-  }
-
-  private armDrainTimer(): void {
-    if (!this.exit || this.paused || this.ended) return;
-    clearTimeout(this.drainTimer);
-    this.drainTimer = setTimeout(() => this.finishAfterExit(), EXIT_DRAIN_MS);
   }
 
   private maybeFinish(): void {
@@ -146,7 +122,7 @@ export class RunningProcess {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.drainTimer);
-    clearTimeout(this.capTimer);
+    if (this.drainImmediate) clearImmediate(this.drainImmediate);
     // Stop reading: whatever a lingering descendant writes now is not this task's output any more.
     for (const stream of this.streams) stream.destroy();
     this.options.onEnd(result);

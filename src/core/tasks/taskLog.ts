@@ -1,56 +1,50 @@
-// The complete output of one task on disk: written through a stream that reports backpressure (so a
-// flood pauses the child's pipe instead of piling up in memory), read back in byte slices.
-import { createWriteStream, openSync, readSync, closeSync, fstatSync, type WriteStream } from 'node:fs';
+// The complete output of one task on disk, written as it arrives, read back in byte slices.
+//
+// Writes are synchronous on purpose. Measured here (2 busy cores, 512 MiB flood): a WriteStream with
+// pause/resume backpressure took 2-5x the time of `| cat >/dev/null`, writeSync 0.75-2.4x. A blocking
+// write is backpressure by itself (the child's pipe is not read until the chunk is in the page cache),
+// costs no thread-pool round trip per chunk, and lets each pipe read collect up to 64 KiB; the event loop
+// stays responsive because each write is one chunk of at most 64 KiB.
+import { openSync, readSync, writeSync, closeSync, fstatSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { OutputSlice } from './types';
 import { decodeSlice } from './utf8Edges';
 
-/** Bytes the write stream may hold before `write` asks the producer to pause. */
-const LOG_HIGH_WATER_MARK = 1024 * 1024;
-
 export const DEFAULT_READ_BYTES = 32 * 1024;
 
 export class TaskLogWriter {
-  private readonly stream: WriteStream;
+  private fd: number | undefined;
   private failure: Error | undefined;
-  private readonly closed: Promise<void>;
-  private ending = false;
 
-  /** `onDrain` runs when a paused producer may resume (also after a write error, which stops logging). */
-  constructor(
-    readonly path: string,
-    onDrain: () => void,
-  ) {
-    this.stream = createWriteStream(path, { flags: 'w', highWaterMark: LOG_HIGH_WATER_MARK });
-    this.stream.on('drain', onDrain);
-    this.closed = new Promise<void>((resolve) => {
-      this.stream.once('close', resolve);
-      this.stream.on('error', (error: Error) => {
-        this.failure ??= error;
-        onDrain();
-        resolve();
-      });
-    });
+  /** Throws if the file cannot be created (the caller reports it as a failed start). */
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
   }
 
-  /** The first write error, if any: the task keeps running, its output then lives only in memory. */
+  /** The first write error, if any: the task keeps running, later output lives only in memory. */
   get error(): Error | undefined {
     return this.failure;
   }
 
-  /** False = the stream is full: pause the producer until `onDrain`. */
-  write(chunk: Uint8Array): boolean {
-    if (this.failure || this.ending) return true;
-    return this.stream.write(chunk);
+  write(chunk: Uint8Array): void {
+    if (this.fd === undefined || this.failure) return;
+    try {
+      for (let done = 0; done < chunk.length; ) done += writeSync(this.fd, chunk, done);
+    } catch (error) {
+      // Disk full or similar: stop logging rather than fail the task.
+      this.failure = error as Error;
+    }
   }
 
-  /** Flushes everything written and closes the file. */
-  close(): Promise<void> {
-    if (!this.ending) {
-      this.ending = true;
-      if (!this.failure) this.stream.end();
+  close(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    try {
+      closeSync(fd);
+    } catch {
+      // Nothing left to do for a descriptor that cannot be closed.
     }
-    return this.closed;
   }
 }
 

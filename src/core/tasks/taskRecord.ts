@@ -29,8 +29,6 @@ export interface TaskRecord {
   restoredBytes?: number;
   process?: RunningProcess;
   log?: TaskLogWriter;
-  /** Resolves once the log file is complete on disk. */
-  logClosed?: Promise<void>;
   /** Why we are killing it; decides the final status over the exit code. */
   killReason?: 'cancelled' | 'timed_out';
   killing?: Promise<void>;
