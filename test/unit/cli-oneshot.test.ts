@@ -57,6 +57,26 @@ describe('cli -p', () => {
     assert.equal(server.rejected.length, 0);
   });
 
+  it('a bash command that outlives its timeout moves to the background and its end still wakes the agent', async () => {
+    server.enqueue(
+      // sleep 1.5 always outlives timeout_s 0.5: the timer starts before the command does.
+      toolCall('bash', { command: 'echo early; sleep 1.5; echo late', timeout_s: 0.5 }),
+      textReply('Still running; I will wait.'),
+      textReply('It printed late.'),
+    );
+    const run = cli(['-p', 'run the slow thing']);
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.stderr());
+    assert.equal(run.stdout(), 'Still running; I will wait.\nIt printed late.\n');
+    assert.match(run.stderr(), /⏺ bash: echo early; sleep 1\.5; echo late\n/);
+    assert.match(run.stderr(), /\n {2}⎿ The command was still running after 0\.5 s, so it was moved to the background as task (\S+)/);
+    assert.match(run.stderr(), /\[bg \S+\] moved to the background: echo early/);
+    assert.match(run.stderr(), /\[bg \S+\] completed \(exit 0, /);
+    assert.doesNotMatch(run.stderr(), /\[bg \S+\] started/, 'a foreground bash is not announced as a background task');
+    assert.equal(server.requests.length, 3);
+    assert.match(JSON.stringify(server.requests[2].body?.messages), /<background-results>[^]*early[^]*late/);
+  });
+
   it('--no-wait exits after the turn and kills the task it started', async () => {
     const pidFile = path.join(workspace, 'child.pid');
     let pid = 0;
