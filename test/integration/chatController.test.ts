@@ -100,6 +100,23 @@ describe('Chat controller', function () {
     await h.manager.cancel(task.id);
   });
 
+  it('Stop abandons a running foreground tool at once and shows its card as stopped', async () => {
+    h = await startChatHarness();
+    h.server.enqueue(toolCall('bash', { command: 'sleep 30' }));
+    await h.controller.handle({ type: 'send', text: 'wait a lot' });
+    await until(() => h.view.of('tool')[0]?.state === 'running', 'the tool to run');
+    h.controller.stop();
+    // The turn ends without waiting for the 30 s command, and the command's process tree is killed.
+    await until(() => !h.view.busy, 'the turn to end');
+    assert.equal(h.view.of('tool')[0].state, 'stopped');
+    await until(() => h.manager.list().every((t) => t.status !== 'running'), 'the foreground command to be killed');
+    assert.equal(h.view.of('task').length, 0, 'a foreground command gets no background chip');
+    h.server.enqueue(textReply('Fine.'));
+    await h.controller.handle({ type: 'send', text: 'next' });
+    await until(() => h.view.of('assistant').some((a) => a.text === 'Fine.' && !a.streaming), 'the next answer');
+    assert.equal(h.server.rejected.length, 0);
+  });
+
   it('shows overload after retries as an error with Retry; Retry re-runs the kept message once', async () => {
     h = await startChatHarness();
     for (let i = 0; i < 5; i++) h.server.enqueue(errorReply(529));

@@ -2,6 +2,7 @@
 // events to chat items. Items change here first and are then posted, so a webview that (re)connects gets
 // exactly what a connected one saw. No `vscode` import: integration tests drive it against the scripted server.
 import { nanoid } from 'nanoid';
+import { INTERRUPTED_RESULT } from '../../core/agent/conversation';
 import type { AgentEvent } from '../../core/agent/events';
 import type { AgentSession, AgentSessionOptions } from '../../core/agent/types';
 import type { Disposable, TaskEvent, TaskManager, TaskSnapshot } from '../../core/tasks/types';
@@ -166,7 +167,9 @@ export class ChatRuntime implements Disposable {
         break;
       case 'tool_end': {
         const item = this.chat.items.find((i) => i.id === event.toolUseId);
-        if (item?.kind === 'tool') this.replace({ ...item, state: event.isError ? 'error' : 'done', result: cutForCard(event.result) });
+        // A call cut short by Stop is shown as stopped, not as a failure of the tool.
+        const state = event.isError ? (event.result === INTERRUPTED_RESULT ? 'stopped' : 'error') : 'done';
+        if (item?.kind === 'tool') this.replace({ ...item, state, result: cutForCard(event.result) });
         break;
       }
       case 'notifications_delivered': {

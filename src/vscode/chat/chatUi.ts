@@ -49,7 +49,13 @@ export function createChatUi(services: Services, apiKeys: ApiKeyStore, cwd: () =
 
 /** A relative link in an answer: a workspace file, optionally `#L12` or `:12`. Never leaves the workspace. */
 async function openWorkspaceFile(href: string, root: string): Promise<void> {
-  const match = /^(.*?)(?:#L(\d+)|:(\d+))?$/.exec(decodeURI(href)) ?? [href, href];
+  let decoded = href;
+  try {
+    decoded = decodeURI(href);
+  } catch {
+    // A malformed escape: use the text as written.
+  }
+  const match = /^(.*?)(?:#L(\d+)|:(\d+))?$/.exec(decoded) ?? [decoded, decoded];
   const target = path.resolve(root, match[1]);
   const relative = path.relative(root, target);
   if (relative.startsWith('..') || path.isAbsolute(relative)) {
