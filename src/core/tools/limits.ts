@@ -12,13 +12,3 @@ export const DEFAULT_BASH_TIMEOUT_S = 120;
 export const MAX_BASH_TIMEOUT_S = 600;
 /** Ids listed in an "unknown task id" error. */
 export const MAX_IDS_IN_ERROR = 20;
-
-/** Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character. */
-export function cutToBytes(text: string, maxBytes: number): string {
-  const buffer = Buffer.from(text, 'utf8');
-  if (buffer.length <= maxBytes) return text;
-  let end = maxBytes;
-  // Step back over UTF-8 continuation bytes (10xxxxxx) so the cut falls on a character boundary.
-  while (end > 0 && (buffer[end] & 0xc0) === 0x80) end--;
-  return buffer.subarray(0, end).toString('utf8');
-}
