@@ -50,10 +50,10 @@ describe('agent: Stop', () => {
   it('while a tool call is streaming: the half-received tool_use is not kept', async () => {
     h = await startAgentHarness();
     const harness = h;
-    harness.server.enqueue(toolCall('bash', { command: 'echo ' + 'x'.repeat(200) }, 'toolu_half', { text: 'Running it.', delayMs: 10, jsonChunkSize: 4 }));
+    harness.server.enqueue(toolCall('bash', { command: 'echo ' + 'x'.repeat(200) }, 'toolu_half', { text: 'Running it.', delayMs: 10, jsonChunkSize: 2 }));
     const sending = harness.session.send('run');
     await harness.nextEvent('text_delta');
-    // The text is one delta; the ~60 input_json_delta events of the tool call follow, 10 ms apart.
+    // The text is one delta; the ~110 input_json_delta events of the tool call follow, 10 ms apart (over a second).
     setTimeout(() => harness.session.stop(), 80);
     await sending;
 
@@ -67,8 +67,17 @@ describe('agent: Stop', () => {
     h = await startAgentHarness();
     const harness = h;
     harness.server.enqueue(toolCall('bash', { command: 'sleep 30' }, 'toolu_sleep'));
+    // Stop once the command really runs (tool_start comes just before the tool spawns it).
+    const started = new Promise<void>((resolve) => {
+      const sub = harness.manager.onEvent((e) => {
+        if (e.type === 'started') {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
     const sending = harness.session.send('sleep');
-    await harness.nextEvent('tool_start');
+    await started;
     harness.session.stop();
     await sending;
 

@@ -122,7 +122,8 @@ describe('agent: background results reach the model', () => {
   });
 
   it('batches tasks that end together into one woken turn', async () => {
-    h = await startAgentHarness();
+    // A wide window: on a loaded machine the two shells may exit some way apart.
+    h = await startAgentHarness({ deps: { resumeBatchMs: 400 } });
     const harness = h;
     harness.server.enqueue(
       toolCalls([
