@@ -201,9 +201,10 @@ describe('scripted Anthropic server', () => {
   it('stalls until the client aborts', async () => {
     server.enqueue(stall());
     const controller = new AbortController();
+    const before = server.requests.length;
     const pending = client.messages.create({ ...base, messages: hi }, { signal: controller.signal });
-    await server.waitForRequests(server.requests.length, 1000);
-    setTimeout(() => controller.abort(), 50);
+    await server.waitForRequests(before + 1, 5000);
+    controller.abort();
     await assert.rejects(pending, (err: unknown) => err instanceof Anthropic.APIUserAbortError);
   });
 
