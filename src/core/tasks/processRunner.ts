@@ -61,7 +61,9 @@ export class RunningProcess {
       this.child = spawn(file, args, {
         cwd: options.cwd,
         env: options.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        // POSIX: the wrapper already sent stderr into the stdout pipe (its own errors too), so one pipe
+        // is enough and one fewer is created per task.
+        stdio: ['ignore', 'pipe', isWindows ? 'pipe' : 'ignore'],
         detached: !isWindows,
         windowsHide: true,
         windowsVerbatimArguments: isWindows,
