@@ -32,6 +32,9 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(`test:electron: ${error instanceof Error ? error.message : String(error)}`);
+    if (!process.env.VSCODE_EXECUTABLE_PATH) {
+      console.error('test:electron: it downloads VS Code unless VSCODE_EXECUTABLE_PATH names an installed one; offline, use `npm run test:integration` (code-server).');
+    }
     process.exit(1);
   },
 );

@@ -218,80 +218,98 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     await runToExit(process.execPath, [codeServerEntry, ...dirs, '--install-extension', resolve(vsix)], env);
   }
 
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const args = [
-    codeServerEntry,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-workspace-trust',
-    '--disable-getting-started-override',
-    ...dirs,
-    workspace,
-  ];
-  // Its own process group, so stop() can kill code-server, its extension host and everything they spawned.
-  const child = spawn(process.execPath, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  const logFile = createWriteStream(join(tempRoot, 'code-server.log'));
-  let output = '';
-  const onData = (chunk: Buffer): void => {
-    output += chunk.toString();
-    if (output.length > 200_000) output = output.slice(-100_000);
-    logFile.write(chunk);
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.once('exit', () => running.delete(child));
-
-  const stop = async ({ keepFiles = false }: { keepFiles?: boolean } = {}): Promise<void> => {
-    // SIGTERM to code-server alone, not its group: its extension host then sees its parent go and
-    // deactivates the extension, which kills the background tasks (each in its own process group, out
-    // of our reach). Signalling the whole group would kill the extension host first and orphan them.
-    signalCodeServer(child, 'SIGTERM');
-    await waitForGroupToEnd(child.pid, 10_000);
-    // Then whatever is left in the group.
-    if (child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Group already empty.
+  // A free port can be taken by someone else before code-server binds it: then try another one.
+  for (let attempt = 1; ; attempt += 1) {
+    const server = launch(await freePort());
+    try {
+      await server.ready;
+      return server.api;
+    } catch (error) {
+      const retry = server.portTaken() && attempt < 3;
+      if (retry) await server.halt();
+      else {
+        await server.api.stop({ keepFiles: true });
+        throw error;
       }
     }
-    await exited;
-    running.delete(child);
-    await new Promise<void>((r) => logFile.end(() => r()));
-    if (keepFiles) console.log(`[codeServer] kept ${tempRoot} (code-server.log, user-data/logs)`);
-    else rmSync(tempRoot, { recursive: true, force: true, maxRetries: 3 });
-  };
-
-  try {
-    await waitUntilReady(baseUrl, child, () => `${options.label ?? 'code-server'}: ${output}`, 60_000);
-  } catch (error) {
-    await stop({ keepFiles: true });
-    throw error;
   }
 
-  return {
-    port,
-    baseUrl,
-    workspace,
-    userDataDir,
-    extensionsDir,
-    extensionDevelopmentPath,
-    output: () => output,
-    workbenchUrl({ extensionTestsPath } = {}) {
-      const remote = (path: string): string => `vscode-remote://127.0.0.1:${port}${resolve(path)}`;
-      const payload: [string, string][] = [['skipWelcome', 'true']];
-      if (extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(extensionDevelopmentPath)]);
-      if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
-      return `${baseUrl}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-    },
-    extensionHostLog: () => readLogs(join(userDataDir, 'logs'), /exthost/i),
-    stop,
-  };
+  function launch(port: number): { api: CodeServer; ready: Promise<void>; portTaken: () => boolean; halt: () => Promise<void> } {
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const args = [
+      codeServerEntry,
+      '--auth', 'none',
+      '--bind-addr', `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      ...dirs,
+      workspace,
+    ];
+    // Its own process group, so stop() can kill code-server, its extension host and everything they spawned.
+    const child = spawn(process.execPath, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    const logFile = createWriteStream(join(tempRoot, 'code-server.log'), { flags: 'a' });
+    let output = '';
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.length > 200_000) output = output.slice(-100_000);
+      logFile.write(chunk);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.once('exit', () => running.delete(child));
+
+    let halting: Promise<void> | undefined;
+    let stopping: Promise<void> | undefined;
+    const halt = (): Promise<void> => (halting ??= haltOnce());
+    const stop = ({ keepFiles = false }: { keepFiles?: boolean } = {}): Promise<void> =>
+      (stopping ??= halt().then(() => {
+        if (keepFiles) console.log(`[codeServer] kept ${tempRoot} (code-server.log, user-data/logs)`);
+        else rmSync(tempRoot, { recursive: true, force: true, maxRetries: 3 });
+      }));
+    const haltOnce = async (): Promise<void> => {
+      // SIGTERM to code-server alone, not its group: its extension host then sees its parent go and
+      // deactivates the extension, which kills the background tasks (each in its own process group, out
+      // of our reach). Signalling the whole group would kill the extension host first and orphan them.
+      signalCodeServer(child, 'SIGTERM');
+      await waitForGroupToEnd(child.pid, 10_000);
+      // Then whatever is left in the group.
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // Group already empty.
+        }
+      }
+      await exited;
+      running.delete(child);
+      await new Promise<void>((r) => logFile.end(() => r()));
+    };
+
+    const api: CodeServer = {
+      port,
+      baseUrl,
+      workspace,
+      userDataDir,
+      extensionsDir,
+      extensionDevelopmentPath,
+      output: () => output,
+      workbenchUrl({ extensionTestsPath } = {}) {
+        const remote = (path: string): string => `vscode-remote://127.0.0.1:${port}${resolve(path)}`;
+        const payload: [string, string][] = [['skipWelcome', 'true']];
+        if (extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(extensionDevelopmentPath)]);
+        if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
+        return `${baseUrl}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+      },
+      extensionHostLog: () => readLogs(join(userDataDir, 'logs'), /exthost/i),
+      stop,
+    };
+    const ready = waitUntilReady(baseUrl, child, () => `${options.label ?? 'code-server'}: ${output}`, 60_000);
+    return { api, ready, portTaken: () => /EADDRINUSE/.test(output), halt };
+  }
 }
 
 /** Resolves once no process is left in the process group `pgid` (or after `timeoutMs`). */
