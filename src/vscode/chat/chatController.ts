@@ -38,7 +38,8 @@ type Poster = (message: ExtensionMessage) => void;
 export class ChatController implements Disposable {
   private readonly runtimes = new Map<string, ChatRuntime>();
   private active: ChatRuntime | undefined;
-  private poster: Poster | undefined;
+  /** Usually one (the webview); tests attach a recorder beside it. */
+  private readonly posters = new Set<Poster>();
   private readonly taskEvents: Disposable;
   private readonly loaded: Promise<void>;
   private disposed = false;
@@ -65,12 +66,8 @@ export class ChatController implements Disposable {
 
   /** The view provider hands in its postMessage; the returned disposable disconnects it. */
   attachView(post: Poster): Disposable {
-    this.poster = post;
-    return {
-      dispose: () => {
-        if (this.poster === post) this.poster = undefined;
-      },
-    };
+    this.posters.add(post);
+    return { dispose: () => void this.posters.delete(post) };
   }
 
   async handle(message: WebviewMessage): Promise<void> {
@@ -161,7 +158,7 @@ export class ChatController implements Disposable {
     }
     this.runtimes.clear();
     this.deps.store.flushSync();
-    this.poster = undefined;
+    this.posters.clear();
   }
 
   private async openInitialChat(): Promise<void> {
@@ -212,7 +209,7 @@ export class ChatController implements Disposable {
     const hasApiKey = (await this.deps.apiKey()) !== undefined;
     // From here on synchronous: the items and the dropped delta buffer must describe the same moment.
     const runtime = this.active;
-    if (!runtime || !this.poster) return;
+    if (!runtime || this.posters.size === 0) return;
     runtime.refreshTasks();
     runtime.dropPendingDelta();
     const state: ChatViewState = {
@@ -237,7 +234,7 @@ export class ChatController implements Disposable {
   }
 
   private postToView(message: ExtensionMessage): void {
-    this.poster?.(message);
+    for (const post of this.posters) post(message);
   }
 }
 

@@ -1,0 +1,68 @@
+// The chat as the extension registers it: palette commands, the active chat shared with the tasks view,
+// a task the person starts reported to the open chat as a chip, and chats kept in the real workspaceState.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { BackgroundAgentApi } from '../../src/extension';
+import type { TaskSnapshot } from '../../src/core/tasks/types';
+import type { Services } from '../../src/vscode/services';
+import { until, ViewModel } from './chatHarness';
+
+const EXTENSION_ID = 'background-agent.background-agent';
+
+async function services(): Promise<Services> {
+  const ext = vscode.extensions.getExtension<BackgroundAgentApi>(EXTENSION_ID);
+  assert.ok(ext, `${EXTENSION_ID} is not loaded`);
+  return (await ext.activate()).services;
+}
+
+describe('Chat in the extension', function () {
+  this.timeout(60_000);
+
+  it('registers the chat commands in the palette', async () => {
+    await services();
+    const commands = await vscode.commands.getCommands(true);
+    for (const id of ['backgroundAgent.newChat', 'backgroundAgent.showHistory', 'backgroundAgent.setApiKey', 'backgroundAgent.stop']) {
+      assert.ok(commands.includes(id), `${id} is registered`);
+    }
+  });
+
+  it('New Chat opens a fresh chat and makes it the active chat for tasks the person starts', async () => {
+    const s = await services();
+    assert.ok(s.chat, 'registerChatView put the controller on services');
+    await s.chat.whenLoaded();
+    await vscode.commands.executeCommand('backgroundAgent.newChat');
+    const id = s.chat.activeChatId;
+    assert.ok(id);
+    assert.equal(s.activeChat.conversationId, id);
+  });
+
+  it('shows a task the person starts from the palette as a chip in the open chat, following it to the end', async () => {
+    const s = await services();
+    assert.ok(s.chat);
+    const view = new ViewModel();
+    const detach = s.chat.attachView((m) => view.apply(m));
+    try {
+      await s.chat.handle({ type: 'ready' });
+      const task = (await vscode.commands.executeCommand('backgroundAgent.runInBackground', { command: 'sleep 1; echo person-task', description: 'My task' })) as TaskSnapshot;
+      assert.equal(task.origin.conversationId, s.chat.activeChatId);
+      await until(() => view.of('task').some((t) => t.taskId === task.id), 'the chip');
+      const chip = view.of('task').find((t) => t.taskId === task.id);
+      assert.equal(chip?.byUser, true);
+      assert.equal(chip?.description, 'My task');
+      await until(() => view.of('task').find((t) => t.taskId === task.id)?.status === 'completed', 'the chip to complete');
+      // Stop from the palette is harmless while nothing runs.
+      await vscode.commands.executeCommand('backgroundAgent.stop');
+      assert.equal(s.chat.busy, false);
+    } finally {
+      detach.dispose();
+    }
+  });
+
+  it('keeps the chat in the workspace storage: the index lists it after its items are saved', async () => {
+    const s = await services();
+    assert.ok(s.chat);
+    const id = s.chat.activeChatId;
+    await until(() => (s.context.workspaceState.get<Array<{ id: string }>>('backgroundAgent.chats.index') ?? []).some((c) => c.id === id), 'the chat in the index', 5000);
+    assert.equal(s.context.workspaceState.get('backgroundAgent.chats.active'), id);
+  });
+});
