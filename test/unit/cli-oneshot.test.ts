@@ -121,13 +121,17 @@ describe('cli -p', () => {
   });
 
   it('removes its task log folder at exit', async () => {
-    const before = new Set((await readdir(tmpdir())).filter((n) => n.startsWith('background-agent-cli-')));
-    server.enqueue(toolCall('bash', { command: 'echo logged' }), textReply('Done.'));
-    const run = cli(['-p', 'log something']);
-    assert.equal((await run.exited).code, 0, run.stderr());
-    assert.match(run.stderr(), /⏺ bash: echo logged\n {2}⎿ Exit code 0 .* \(\+1 lines\)\n/);
-    const leftover = (await readdir(tmpdir())).filter((n) => n.startsWith('background-agent-cli-') && !before.has(n));
-    assert.deepEqual(leftover, []);
+    // A private TMPDIR: other CLIs (parallel test files, teammates) create folders in the shared one.
+    const privateTmp = await mkdtemp(path.join(tmpdir(), 'ba-cli-tmp-'));
+    try {
+      server.enqueue(toolCall('bash', { command: 'echo logged' }), textReply('Done.'));
+      const run = runCli(['-p', 'log something'], { baseURL: server.url, cwd: workspace, env: { TMPDIR: privateTmp } });
+      assert.equal((await run.exited).code, 0, run.stderr());
+      assert.match(run.stderr(), /⏺ bash: echo logged\n {2}⎿ Exit code 0 .* \(\+1 lines\)\n/);
+      assert.deepEqual(await readdir(privateTmp), []);
+    } finally {
+      await rm(privateTmp, { recursive: true, force: true });
+    }
   });
 });
 
