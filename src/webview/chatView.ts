@@ -15,6 +15,7 @@ export class ChatView {
   private frame = 0;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private readonly empty = el('div', 'empty-state');
+  private readonly keyHint = el('div', 'key-hint');
   /** Older items of a long chat not rendered yet (oldest first). */
   private backlog: ChatItem[] = [];
   private backfillTimer: ReturnType<typeof setTimeout> | undefined;
@@ -28,6 +29,13 @@ export class ChatView {
       el('p', 'empty-title', 'Ask the agent to build, fix or explain something.'),
       el('p', '', 'Slow commands run in the background and show up as chips here and in the Background Tasks view.'),
     );
+    // Said before the first message fails, not after: no key is known yet.
+    this.keyHint.append(el('p', '', 'No Anthropic API key yet (VS Code secret storage or ANTHROPIC_API_KEY).'));
+    const setKey = el('button', 'action-button');
+    setKey.type = 'button';
+    setKey.dataset.action = 'setApiKey';
+    setKey.textContent = 'Set API Key';
+    this.keyHint.append(setKey);
   }
 
   reset(state: ChatViewState): void {
@@ -43,6 +51,8 @@ export class ChatView {
     const fragment = document.createDocumentFragment();
     for (const item of state.items.slice(cut)) fragment.append(this.createView(item).element);
     this.list.replaceChildren(fragment);
+    this.keyHint.hidden = state.hasApiKey;
+    if (!this.keyHint.isConnected) this.empty.append(this.keyHint);
     this.updateEmptyState();
     this.updateTicker();
     this.scrollToBottom();
