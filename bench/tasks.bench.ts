@@ -121,13 +121,15 @@ async function concurrent(manager: BackgroundManager, dir: string, spread: boole
   const notifications = manager.notifications.drain(conversationId);
   const completed = notifications.filter((n) => n.status === 'completed' && n.outputTail === 'x\n').length;
   for (const id of value.ids) manager.remove(id);
-  const p99 = delay.percentile(99) / 1e6;
+  // A burst is one synchronous loop: the event loop is blocked for all of `startMs`, whatever the
+  // histogram (which samples between ticks) says.
+  const p99 = spread ? delay.percentile(99) / 1e6 : Math.max(delay.percentile(99) / 1e6, value.startMs);
   return {
-    [`${label}: starting all ms`]: value.startMs,
+    [`${label}: starting all ms${spread ? '' : ' (event loop blocked)'}`]: value.startMs,
     [`${label}: all notifications queued ms`]: Math.round(value.allMs),
     [`${label}: completed with output "x"`]: completed,
     [`${label}: event-loop delay p50 ms`]: delay.percentile(50) / 1e6,
-    [`${label}: event-loop delay p99 ms`]: p99,
+    [`${label}: event-loop delay p99 ms (histogram)`]: delay.percentile(99) / 1e6,
     [`${label}: event-loop delay max ms`]: delay.max / 1e6,
     [`${label}: RSS growth MiB`]: growthMiB,
     [`${label}: target ≤ 1500 ms, p99 ≤ 20 ms`]: verdict(value.allMs <= 1500 && p99 <= 20),
