@@ -24,6 +24,8 @@ export interface TasksTreeStats {
   itemRefreshes: number;
   /** getTreeItem calls (what VS Code asked back). */
   treeItemsBuilt: number;
+  /** getChildren calls for the root (VS Code re-reading the whole list). */
+  listsBuilt: number;
 }
 
 /** Elements are task ids: strings are stable keys for VS Code's element map, snapshots would not be. */
@@ -31,7 +33,7 @@ export class TasksTreeProvider implements vscode.TreeDataProvider<string>, vscod
   private readonly changeEmitter = new vscode.EventEmitter<string | string[] | undefined>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
 
-  readonly stats: TasksTreeStats = { changeEvents: 0, rootRefreshes: 0, itemRefreshes: 0, treeItemsBuilt: 0 };
+  readonly stats: TasksTreeStats = { changeEvents: 0, rootRefreshes: 0, itemRefreshes: 0, treeItemsBuilt: 0, listsBuilt: 0 };
 
   private readonly dirty = new Set<string>();
   private rootDirty = false;
@@ -53,6 +55,7 @@ export class TasksTreeProvider implements vscode.TreeDataProvider<string>, vscod
 
   getChildren(element?: string): string[] {
     if (element) return [];
+    this.stats.listsBuilt++;
     return this.manager.list().map((task) => task.id);
   }
 

@@ -1,0 +1,153 @@
+// Runs INSIDE the real extension host (loaded by VS Code as `extensionTestsPath`, driven by
+// bench/tasksView.bench.ts). Puts 200 tasks in the Background Tasks view, then lets one task print as fast as
+// it can for 10 s, first with only the tree visible, then with its output document open and following, and
+// measures what the extension host pays: tree refresh events per second, event-loop delay, memory.
+// Results go to the JSON file named by BG_AGENT_BENCH_OUT.
+import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as vscode from 'vscode';
+import type { BackgroundAgentApi } from '../src/extension';
+import type { TaskSnapshot } from '../src/core/tasks/types';
+import type { Services } from '../src/vscode/services';
+import type { TasksTreeStats } from '../src/vscode/tasks/tasksTreeProvider';
+
+const TASKS = 200;
+const FLOOD_MS = 10_000;
+const FLOOD_COMMAND = "yes 'a line of build output from the flooding task, as fast as the shell can print it'";
+const MiB = 1024 * 1024;
+
+export interface PhaseResult {
+  phase: string;
+  seconds: number;
+  floodMiB: number;
+  floodMiBPerS: number;
+  changeEventsPerS: number;
+  itemRefreshesPerS: number;
+  rootRefreshes: number;
+  treeItemsBuiltPerS: number;
+  listsBuilt: number;
+  viewVisible: string;
+  loopDelayP50Ms: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  rssStartMiB: number;
+  rssPeakMiB: number;
+  heapPeakMiB: number;
+  /** Filled in by the driver from the workbench page. */
+  rendererLongTasks?: number;
+  rendererLongestTaskMs?: number;
+  rendererBusyMs?: number;
+}
+
+export interface HostResult {
+  tasksInView: number;
+  idle: PhaseResult;
+  phases: PhaseResult[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function services(): Promise<Services> {
+  const ext = vscode.extensions.getExtension<BackgroundAgentApi>('background-agent.background-agent');
+  if (!ext) throw new Error('extension not loaded');
+  return (await ext.activate()).services;
+}
+
+/** Measures one window of time: what the tree fired, how late the event loop ran, how much memory was used. */
+async function measure(s: Services, phase: string, ms: number, flood?: TaskSnapshot): Promise<PhaseResult> {
+  const provider = s.tasksView?.provider;
+  if (!provider) throw new Error('no tasks view');
+  const before: TasksTreeStats = { ...provider.stats };
+  const bytesBefore = flood ? (s.manager.get(flood.id)?.outputBytes ?? 0) : 0;
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
+  const rssStart = process.memoryUsage().rss;
+  let rssPeak = rssStart;
+  let heapPeak = process.memoryUsage().heapUsed;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    rssPeak = Math.max(rssPeak, m.rss);
+    heapPeak = Math.max(heapPeak, m.heapUsed);
+  }, 100);
+  histogram.enable();
+  // The driver matches these lines with the renderer's long tasks (console output reaches it through the page).
+  console.log(`PHASE-START ${phase}`);
+  const started = performance.now();
+  const visibleAtStart = s.tasksView?.view.visible;
+  if (flood) await s.manager.waitForEnd(flood.id);
+  else await sleep(ms);
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`PHASE-END ${phase}`);
+  histogram.disable();
+  clearInterval(sampler);
+  const after = provider.stats;
+  const floodBytes = flood ? (s.manager.get(flood.id)?.outputBytes ?? 0) - bytesBefore : 0;
+  return {
+    phase,
+    seconds,
+    floodMiB: floodBytes / MiB,
+    floodMiBPerS: floodBytes / MiB / seconds,
+    changeEventsPerS: (after.changeEvents - before.changeEvents) / seconds,
+    itemRefreshesPerS: (after.itemRefreshes - before.itemRefreshes) / seconds,
+    rootRefreshes: after.rootRefreshes - before.rootRefreshes,
+    treeItemsBuiltPerS: (after.treeItemsBuilt - before.treeItemsBuilt) / seconds,
+    listsBuilt: after.listsBuilt - before.listsBuilt,
+    viewVisible: `${visibleAtStart} → ${s.tasksView?.view.visible}`,
+    loopDelayP50Ms: histogram.percentile(50) / 1e6,
+    loopDelayP99Ms: histogram.percentile(99) / 1e6,
+    loopDelayMaxMs: histogram.max / 1e6,
+    rssStartMiB: rssStart / MiB,
+    rssPeakMiB: rssPeak / MiB,
+    heapPeakMiB: heapPeak / MiB,
+  };
+}
+
+export async function run(): Promise<void> {
+  const out = process.env.BG_AGENT_BENCH_OUT;
+  if (!out) throw new Error('BG_AGENT_BENCH_OUT is not set');
+  const s = await services();
+  const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  if (!cwd) throw new Error('no workspace folder');
+  try {
+    // The view is shown and rendered in Chromium, as a person watching it would have it.
+    await vscode.commands.executeCommand('backgroundAgent.tasks.focus');
+
+    // 200 tasks: 190 finished ones of every kind and 9 running ones whose elapsed time ticks, plus the flood.
+    const quick: TaskSnapshot[] = [];
+    for (let i = 0; i < TASKS - 10; i++) {
+      quick.push(s.manager.start({ command: `echo task ${i}; exit ${i % 5 === 0 ? 1 : 0}`, cwd, origin: i % 2 ? { kind: 'user' } : { kind: 'agent', conversationId: 'bench' } }));
+    }
+    await Promise.all(quick.map((t) => s.manager.waitForEnd(t.id)));
+    for (let i = 0; i < 9; i++) s.manager.start({ command: `sleep 120 # ticking ${i}`, cwd, origin: { kind: 'user' } });
+    await sleep(1500); // let the start-up refreshes settle before measuring
+
+    const idle = await measure(s, 'idle, 199 tasks (9 running)', 3000);
+    const phases: PhaseResult[] = [];
+
+    // Baseline: the same flood with the side bar closed, so the view does no work: the engine's own cost.
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await sleep(500);
+    const floodHidden = s.manager.start({ command: FLOOD_COMMAND, description: 'flood (view hidden)', cwd, timeoutMs: FLOOD_MS, origin: { kind: 'user' } });
+    phases.push(await measure(s, 'baseline: one task flooding 10 s, view hidden', FLOOD_MS, floodHidden));
+    s.manager.remove(floodHidden.id);
+    await vscode.commands.executeCommand('backgroundAgent.tasks.focus');
+    await sleep(1000);
+
+    const floodTree = s.manager.start({ command: FLOOD_COMMAND, description: 'flood (tree only)', cwd, timeoutMs: FLOOD_MS, origin: { kind: 'user' } });
+    phases.push(await measure(s, '200 tasks, one flooding 10 s, tree visible', FLOOD_MS, floodTree));
+    s.manager.remove(floodTree.id);
+    await sleep(1000);
+
+    // Same again while the person watches the flooding task's output document follow it.
+    const floodDoc = s.manager.start({ command: FLOOD_COMMAND, description: 'flood (output open)', cwd, timeoutMs: FLOOD_MS, origin: { kind: 'user' } });
+    await sleep(300);
+    await vscode.commands.executeCommand('backgroundAgent.task.showOutput', floodDoc.id);
+    phases.push(await measure(s, '200 tasks, one flooding 10 s, tree + output document', FLOOD_MS, floodDoc));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    const result: HostResult = { tasksInView: s.manager.list().length, idle, phases };
+    writeFileSync(out, JSON.stringify(result, null, 2));
+  } finally {
+    await s.manager.cancelAll();
+    for (const task of s.manager.list()) s.manager.remove(task.id);
+  }
+}
