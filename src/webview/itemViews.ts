@@ -42,6 +42,7 @@ export function createItemView(item: ChatItem): ItemView {
 class UserView implements ItemView {
   readonly element = el('div', 'item user');
   constructor(item: UserItem) {
+    this.element.setAttribute('role', 'article');
     this.element.setAttribute('aria-label', 'You said');
     this.element.append(el('div', 'bubble', item.text));
   }
@@ -55,6 +56,8 @@ export class AssistantView implements ItemView {
 
   constructor(item: AssistantItem) {
     this.streaming = item.streaming;
+    this.element.setAttribute('role', 'article');
+    this.element.setAttribute('aria-label', 'Agent answer');
     this.markdown = new StreamingMarkdown(this.element);
     this.element.classList.toggle('streaming', item.streaming);
     if (item.streaming) {

@@ -80,6 +80,24 @@ describe('Chat controller', function () {
     assert.deepEqual(h.ui.revealTask, [chip.taskId]);
   });
 
+  it('with auto-resume off, a finished task waits for the next message, which delivers its result', async () => {
+    h = await startChatHarness();
+    h.autoResume = false;
+    h.controller.onSettingsChanged();
+    h.server.enqueue(toolCall('background_run', { command: 'sleep 1; echo quick' }), textReply('Started.'));
+    await h.controller.handle({ type: 'send', text: 'start it' });
+    await until(() => h.view.of('task')[0]?.status === 'completed' && !h.view.busy, 'the task to complete');
+    // Give a wrongly enabled auto-resume its chance to fire; nothing may be sent.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(h.server.requests.length, 2);
+    assert.equal(h.view.of('system').length, 0);
+    h.server.enqueue(textReply('It printed quick.'));
+    await h.controller.handle({ type: 'send', text: 'what happened?' });
+    await until(() => h.view.of('assistant').some((a) => a.text === 'It printed quick.' && !a.streaming), 'the answer');
+    assert.deepEqual(h.view.of('system').map((s) => s.text), ['1 background result delivered']);
+    assert.match(JSON.stringify(h.server.accepted[2].body?.messages), /background-results/);
+  });
+
   it('Stop aborts the stream at once, keeps background tasks running, and the next message works', async () => {
     h = await startChatHarness();
     h.server.enqueue(toolCall('background_run', { command: 'sleep 30' }), textReply('x'.repeat(4000), { chunkSize: 10, delayMs: 20 }));
