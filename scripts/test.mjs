@@ -81,12 +81,25 @@ function readResults(file, status, layer) {
   return { passed: 0, failed: status === 0 ? 0 : 1, skipped: 0 };
 }
 
+/**
+ * A test file that was deleted or renamed must not keep running from an old bundle. Removing out/ before
+ * building would do it too, but would pull the bundles from under anyone running tests in the same tree.
+ */
+function removeStaleTestBundles() {
+  const outTest = join(repoRoot, 'out', 'test');
+  if (!existsSync(outTest)) return;
+  for (const relative of readdirSync(outTest, { recursive: true, encoding: 'utf8' })) {
+    const match = /^(.*)\.js(\.map)?$/.exec(relative);
+    if (match && !existsSync(join(repoRoot, 'test', `${match[1]}.ts`))) rmSync(join(outTest, relative), { force: true });
+  }
+}
+
 const layerSteps = {
   typecheck: () => run('typecheck', process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', '.']) === 0 || fail('typecheck failed (tsc --noEmit)'),
   lint: () => run('lint', process.execPath, [join(repoRoot, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']) === 0 || fail('lint failed (eslint .)'),
   build: () => {
-    rmSync(join(repoRoot, 'out'), { recursive: true, force: true });
     if (run('build', process.execPath, ['esbuild.config.mjs', '--tests']) !== 0) fail('build failed (node esbuild.config.mjs --tests)');
+    removeStaleTestBundles();
   },
   unit: () => {
     const dir = join(repoRoot, 'out', 'test', 'unit');
