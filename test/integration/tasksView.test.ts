@@ -63,6 +63,9 @@ describe('Background Tasks view', function () {
   before(async () => {
     s = await services();
     cwd = workspaceFolder();
+    // Earlier test files share this extension host and may have left tasks: start from an empty list.
+    await s.manager.cancelAll();
+    for (const task of s.manager.list()) s.manager.remove(task.id);
     // The view must be visible for item refreshes (a hidden view only refreshes when shown again).
     await vscode.commands.executeCommand('backgroundAgent.tasks.focus');
     await until(() => tasksView(s).view.visible, 'the Background Tasks view to be visible');
