@@ -15,7 +15,8 @@ const out = resolve(process.env.INIT_CWD ?? process.cwd(), values.out ?? join(re
 // Old development bundles and source maps must not sneak in: build dist/ from scratch.
 rmSync(join(repoRoot, 'dist'), { recursive: true, force: true });
 const vsce = join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
-const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--out', out], { cwd: repoRoot, stdio: 'inherit' });
+// README's picture (media/readme/chat.png) ships inside the VSIX: keep its link relative instead of asking for a repository URL.
+const result = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out], { cwd: repoRoot, stdio: 'inherit' });
 if (result.status !== 0) {
   console.error(`package: vsce failed (exit ${result.status ?? result.signal})`);
   process.exit(1);
