@@ -158,6 +158,34 @@ describe('Chat view with a working API key', function () {
   });
 });
 
+describe('Chat view after a window reload', function () {
+  const scripted = useScriptedServer();
+  const wb = useWorkbench({ name: 'chat-reload', env: () => ({ ANTHROPIC_BASE_URL: scripted.server.url, ANTHROPIC_API_KEY: 'test-key' }) });
+
+  it('shows the same chat, tool card and usage after the window reloads', async () => {
+    let chat = await openChat(wb);
+    scripted.server.enqueue(toolCall('bash', { command: 'echo kept-across-reload' }), textReply('The command printed **kept-across-reload**.'));
+    await sendMessage(chat, 'Run a command I can see after a reload');
+    await conversation(chat).getByText('The command printed').waitFor();
+    await chat.locator('.usage', { hasText: '200 in' }).waitFor();
+    // Give the debounced store its moment, then reload the whole window (a new extension host).
+    await wb.page.waitForTimeout(1000);
+    await wb.page.reload();
+    await wb.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const tab = wb.page.getByRole('tab', { name: /^Background Agent/ });
+    await tab.waitFor();
+    // The container may already be open after the reload; open it only if the message box is not there.
+    chat = chatFrame(wb.page);
+    if (!(await chat.getByRole('textbox', { name: 'Message' }).isVisible().catch(() => false))) await tab.click();
+    await chat.getByRole('textbox', { name: 'Message' }).waitFor({ timeout: 30_000 });
+    await conversation(chat).getByText('Run a command I can see after a reload').waitFor();
+    await conversation(chat).getByText('The command printed').waitFor();
+    await chat.locator('.tool', { hasText: 'echo kept-across-reload' }).waitFor();
+    await chat.locator('.usage', { hasText: '200 in' }).waitFor();
+    await wb.screenshot('after-reload');
+  });
+});
+
 describe('Chat view without an API key', function () {
   const scripted = useScriptedServer();
   const wb = useWorkbench({ name: 'chat-no-key', env: () => ({ ANTHROPIC_BASE_URL: scripted.server.url, ANTHROPIC_API_KEY: '' }) });
