@@ -102,10 +102,12 @@ describe('Chat view with a working API key', function () {
     chat = await openChat(wb);
     // The README picture: the chat with a tool card, a task chip and the auto-resumed answer, the task's output beside it.
     await conversation(chat).getByText('The build finished').waitFor();
-    const shot = await wb.screenshot('readme-chat-with-task');
-    mkdirSync(join(repoRoot, 'media', 'readme'), { recursive: true });
-    await wb.page.screenshot({ path: join(repoRoot, 'media', 'readme', 'chat.png'), clip: { x: 0, y: 0, width: 1000, height: 640 } });
-    assert.ok(shot);
+    await wb.screenshot('readme-chat-with-task');
+    // The committed README picture changes only when asked for: BG_AGENT_README_PICTURE=1 npm run test:e2e
+    if (process.env.BG_AGENT_README_PICTURE === '1') {
+      mkdirSync(join(repoRoot, 'media', 'readme'), { recursive: true });
+      await wb.page.screenshot({ path: join(repoRoot, 'media', 'readme', 'chat.png'), clip: { x: 0, y: 0, width: 1000, height: 640 } });
+    }
   });
 
   it('stops an answer mid-stream, and the next message works', async () => {
