@@ -3,7 +3,7 @@
 //   node out/test/e2e/run.js            (npm run test:e2e builds first; BG_AGENT_GREP filters by title)
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { resultsDir } from '../support/codeServer';
+import { resultsDir, settleWorkbenches } from '../support/codeServer';
 import { filesEndingWith, runMocha } from '../support/mochaRun';
 
 async function main(): Promise<number> {
@@ -18,6 +18,7 @@ async function main(): Promise<number> {
     grep: process.env.BG_AGENT_GREP,
     color: process.stdout.isTTY,
   });
+  await settleWorkbenches();
   console.log(`e2e: ${results.passed} passed, ${results.failed} failed (screenshots in ${join(resultsDir, 'e2e')})`);
   return results.failed > 0 ? 1 : 0;
 }

@@ -471,10 +471,23 @@ export function useWorkbench(options: UseWorkbenchOptions = {}): WorkbenchFixtur
     this.timeout(60_000);
     await workbench?.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
-    await server?.stop({ keepFiles: failed });
+    // code-server takes a few seconds to shut down cleanly (its extension host deactivates the
+    // extension, which kills its tasks). The next file need not wait for that: the e2e runner awaits
+    // every pending stop before it exits (settleWorkbenches), and the exit hook covers other runners.
+    if (server) pendingStops.add(server.stop({ keepFiles: failed }));
   });
 
   return fixture;
+}
+
+// On globalThis: esbuild gives each e2e file its own copy of this module, and the runner's copy must
+// see the stops that the test files' copies started.
+const globalStops = globalThis as { [key: symbol]: Set<Promise<void>> | undefined };
+const pendingStops: Set<Promise<void>> = (globalStops[Symbol.for('background-agent.pendingStops')] ??= new Set());
+
+/** Waits until every code-server a `useWorkbench` fixture started has stopped (call before exiting). */
+export async function settleWorkbenches(): Promise<void> {
+  await Promise.allSettled([...pendingStops]);
 }
 
 /** The test file that called useWorkbench, from the stack (for its screenshot folder). */
