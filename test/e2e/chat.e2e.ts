@@ -105,8 +105,19 @@ describe('Chat view with a working API key', function () {
     await wb.screenshot('readme-chat-with-task');
     // The committed README picture changes only when asked for: BG_AGENT_README_PICTURE=1 npm run test:e2e
     if (process.env.BG_AGENT_README_PICTURE === '1') {
+      // A wider side bar than the default 300 px, as people usually give a chat.
+      const box = await wb.page.locator('#workbench\\.parts\\.sidebar').boundingBox();
+      if (box) {
+        const edge = box.x + box.width;
+        await wb.page.mouse.move(edge + 1, box.y + 300);
+        await wb.page.mouse.down();
+        await wb.page.mouse.move(edge + 120, box.y + 300, { steps: 5 });
+        await wb.page.mouse.up();
+        await wb.page.mouse.move(edge + 400, box.y + 500);
+      }
+      await conversation(chat).getByText('The build finished').waitFor();
       mkdirSync(join(repoRoot, 'media', 'readme'), { recursive: true });
-      await wb.page.screenshot({ path: join(repoRoot, 'media', 'readme', 'chat.png'), clip: { x: 0, y: 0, width: 1000, height: 640 } });
+      await wb.page.screenshot({ path: join(repoRoot, 'media', 'readme', 'chat.png'), clip: { x: 0, y: 0, width: 1100, height: 660 } });
     }
   });
 
