@@ -34,6 +34,9 @@
  *
  * `env`, `settings` and `workspace` may be functions, evaluated in the `before` hook (so they can use a
  * server another `before` hook started). Tests in one `describe` share one workbench and run in order.
+ * The `after` hook closes the page at once; code-server's clean shutdown (a few seconds, while the
+ * extension host deactivates the extension and it kills its tasks) overlaps the next file, and the
+ * runner waits for all of them before it exits (`settleWorkbenches`).
  * Screenshots of each step go to test-results/ (git-ignored, cleared by the runner); a failing test adds
  * a `FAILED-…` screenshot. Integration tests (test/integration/*.test.ts) instead run *inside* the
  * extension host with the `vscode` API; see test/integration/index.ts.
