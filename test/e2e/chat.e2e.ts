@@ -71,6 +71,29 @@ describe('Chat view with a working API key', function () {
     await wb.screenshot('streamed-answer');
   });
 
+  it('works from the keyboard: Shift+Enter is a new line, Enter sends, Escape stops', async () => {
+    scripted.server.enqueue(textReply('Two lines received.'));
+    const box = chat.getByRole('textbox', { name: 'Message' });
+    await box.focus();
+    await wb.page.keyboard.type('first line');
+    await wb.page.keyboard.press('Shift+Enter');
+    await wb.page.keyboard.type('second line');
+    assert.equal(await box.inputValue(), 'first line\nsecond line');
+    await wb.page.keyboard.press('Enter');
+    await conversation(chat).getByText('Two lines received.').waitFor();
+    assert.equal(await box.inputValue(), '', 'the box is empty after sending');
+    const lastPrompt = JSON.stringify(scripted.server.accepted.at(-1)?.body?.messages ?? []);
+    assert.match(lastPrompt, /first line\\nsecond line/);
+    // Escape stops a running answer without leaving the box.
+    scripted.server.enqueue(textReply('slow '.repeat(400), { chunkSize: 5, delayMs: 40 }));
+    await wb.page.keyboard.type('go slowly');
+    await wb.page.keyboard.press('Enter');
+    await conversation(chat).getByText('slow slow').waitFor();
+    await wb.page.keyboard.press('Escape');
+    await conversation(chat).getByText('Stopped. Background tasks keep running.').waitFor();
+    assert.equal(await box.evaluate((el) => el === document.activeElement), true, 'focus stayed in the message box');
+  });
+
   it('shows a background_run as a task chip that goes from running to completed, then the auto-resumed answer', async () => {
     scripted.server.enqueue(
       toolCall('background_run', { command: 'sleep 3 && echo build-ok', description: 'Build project' }, undefined, { text: 'Starting the build in the background.' }),
@@ -124,10 +147,12 @@ describe('Chat view with a working API key', function () {
   it('stops an answer mid-stream, and the next message works', async () => {
     const long = Array.from({ length: 200 }, (_, i) => `Sentence number ${i} of a long answer.`).join(' ');
     scripted.server.enqueue(textReply(long, { chunkSize: 8, delayMs: 40 }));
+    const stoppedLines = conversation(chat).getByText('Stopped. Background tasks keep running.');
+    const stoppedBefore = await stoppedLines.count();
     await sendMessage(chat, 'Write a long essay');
     await conversation(chat).getByText('Sentence number 1 ').waitFor();
     await chat.getByRole('button', { name: 'Stop' }).click();
-    await conversation(chat).getByText('Stopped. Background tasks keep running.').waitFor();
+    await stoppedLines.nth(stoppedBefore).waitFor();
     assert.equal(await chat.getByRole('button', { name: 'Stop' }).isVisible(), false);
     await wb.screenshot('stopped');
     scripted.server.enqueue(textReply('Second answer after the stop.'));
