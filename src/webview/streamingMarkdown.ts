@@ -5,6 +5,8 @@
 import { renderMarkdown } from './markdown';
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+/** A finished message longer than this is rendered in slices of about this size. */
+const SLICE_CHARS = 12_000;
 
 export class StreamingMarkdown {
   private text = '';
@@ -13,6 +15,7 @@ export class StreamingMarkdown {
   /** Where the line scanner stopped (always at a line start). */
   private scannedLength = 0;
   private openFence: string | null = null;
+  private sliceTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly frozen: HTMLElement;
   private readonly tail: HTMLElement;
 
@@ -26,13 +29,41 @@ export class StreamingMarkdown {
     return this.text;
   }
 
-  /** Replaces everything (used for a finished message: one render, no chunks). */
+  /**
+   * Replaces everything (a finished message, e.g. when a chat is replayed). A short one is rendered at
+   * once; a long one in slices of about SLICE_CHARS, one task each, so replaying a 20,000-token answer
+   * does not block the page for a tenth of a second.
+   */
   setAll(text: string): void {
+    this.cancelSlices();
     this.text = text;
-    this.frozenLength = text.length;
-    this.scannedLength = text.length;
-    this.frozen.innerHTML = renderMarkdown(text);
+    this.openFence = null;
     this.tail.replaceChildren();
+    if (text.length <= SLICE_CHARS) {
+      this.frozenLength = text.length;
+      this.scannedLength = text.length;
+      this.frozen.innerHTML = renderMarkdown(text);
+      return;
+    }
+    this.frozenLength = 0;
+    this.scannedLength = 0;
+    this.frozen.replaceChildren();
+    this.renderSlice();
+  }
+
+  private renderSlice(): void {
+    this.sliceTimer = undefined;
+    this.freezeUpTo(this.findStableBoundary(this.frozenLength + SLICE_CHARS));
+    if (this.scannedLength < this.text.length && this.text.indexOf('\n', this.scannedLength) >= 0) {
+      this.sliceTimer = setTimeout(() => this.renderSlice(), 0);
+    } else {
+      this.tail.innerHTML = renderMarkdown(this.text.slice(this.frozenLength));
+    }
+  }
+
+  private cancelSlices(): void {
+    if (this.sliceTimer) clearTimeout(this.sliceTimer);
+    this.sliceTimer = undefined;
   }
 
   append(delta: string): void {
@@ -41,22 +72,29 @@ export class StreamingMarkdown {
 
   /** Called once per animation frame while the text grows. */
   flush(): void {
-    const boundary = this.findStableBoundary();
-    if (boundary > this.frozenLength) {
-      const chunk = document.createElement('div');
-      chunk.className = 'md-chunk';
-      chunk.innerHTML = renderMarkdown(this.text.slice(this.frozenLength, boundary));
-      this.frozen.append(chunk);
-      this.frozenLength = boundary;
-    }
+    this.cancelSlices();
+    this.freezeUpTo(this.findStableBoundary());
     this.tail.innerHTML = renderMarkdown(this.text.slice(this.frozenLength));
   }
 
-  /** Scans only the complete lines added since last time; returns the end of the last blank line outside a fence. */
-  private findStableBoundary(): number {
+  private freezeUpTo(boundary: number): void {
+    if (boundary <= this.frozenLength) return;
+    const chunk = document.createElement('div');
+    chunk.className = 'md-chunk';
+    chunk.innerHTML = renderMarkdown(this.text.slice(this.frozenLength, boundary));
+    this.frozen.append(chunk);
+    this.frozenLength = boundary;
+  }
+
+  /**
+   * Scans only the complete lines added since last time; returns the end of the last blank line outside a
+   * fence. With `limit`, stops at the first such boundary past it (a slice of a long finished message).
+   */
+  private findStableBoundary(limit = Infinity): number {
     let boundary = this.frozenLength;
     let lineStart = this.scannedLength;
     for (;;) {
+      if (lineStart >= limit && boundary > this.frozenLength) break;
       const newline = this.text.indexOf('\n', lineStart);
       if (newline < 0) break;
       const line = this.text.slice(lineStart, newline);
