@@ -216,23 +216,3 @@ if (require.main === module) {
     },
   );
 }
-
-/** For bench/run.ts (its BenchModule shape, written out so this file stands alone): the same numbers as one flat table. */
-export const chatWebviewBench: { readonly name: string; run(): Promise<Record<string, string | number>> } = {
-  name: 'chat webview',
-  async run() {
-    const r = await runChatWebviewBench();
-    return {
-      'bundle KB (min)': r.bundleBytes / 1024,
-      'bundle KB (gzip)': r.bundleGzipBytes / 1024,
-      'stream 20k tokens: wall ms': r.stream.wallMs,
-      'stream: long tasks > 50 ms': r.stream.longTasks,
-      'stream: longest task ms': r.stream.longestTaskMs,
-      'stream: render/frame p50 ms': r.stream.frameP50Ms,
-      'stream: render/frame p99 ms': r.stream.frameP99Ms,
-      'open 500 items: first paint ms': r.open.firstPaintMs,
-      'open 500 items: all rendered ms': r.open.allRenderedMs,
-      result: r.pass ? 'PASS' : 'FAIL',
-    };
-  },
-};
