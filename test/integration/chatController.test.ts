@@ -238,6 +238,20 @@ describe('Chat controller', function () {
     assert.match(JSON.stringify(h.server.accepted.at(-1)?.body?.messages), /First chat answer/);
   });
 
+  it('a chat saved mid-answer (window closed) reopens with nothing left running', async () => {
+    h = await startChatHarness();
+    h.server.enqueue(toolCall('bash', { command: 'sleep 30' }));
+    await h.controller.handle({ type: 'send', text: 'interrupted by a reload' });
+    await until(() => h.view.of('tool')[0]?.state === 'running', 'the tool to run');
+    // What the store has while the turn runs is what a closing window leaves behind.
+    await h.store.flush();
+    const reloaded = await h.reopen();
+    await reloaded.controller.handle({ type: 'ready' });
+    assert.equal(reloaded.view.of('tool')[0]?.state, 'stopped');
+    assert.equal(reloaded.view.busy, false);
+    h.controller.stop();
+  });
+
   it('forwards link clicks and copies only when the person asks', async () => {
     h = await startChatHarness();
     await h.controller.handle({ type: 'openLink', href: 'https://example.com' });

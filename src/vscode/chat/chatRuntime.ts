@@ -44,7 +44,14 @@ export class ChatRuntime implements Disposable {
   constructor(
     readonly chat: StoredChat,
     private readonly host: RuntimeHost,
-  ) {}
+  ) {
+    // A chat saved while a turn ran (the window closed mid-answer): nothing of it is still running.
+    chat.items = chat.items.map((item) => {
+      if (item.kind === 'assistant' && item.streaming) return { ...item, streaming: false };
+      if (item.kind === 'tool' && item.state === 'running') return { ...item, state: 'stopped' };
+      return item;
+    });
+  }
 
   get busy(): boolean {
     return this.session?.busy ?? false;
