@@ -25,7 +25,7 @@ export const codeServerEntry = join(installDir, 'node_modules', 'code-server', '
 
 /** Debian package -> a file it provides, to check without dpkg. */
 const DEBIAN_PACKAGES = {
-  chromium: '/usr/bin/chromium',
+  chromium: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
   'libkrb5-dev': '/usr/include/krb5.h',
   ripgrep: '/usr/bin/rg',
 };
@@ -47,8 +47,11 @@ function run(command, args, cwd, extraEnv = {}) {
 
 /** Installs the missing Debian packages as root; elsewhere throws with exactly what to install. */
 export function ensureDebianPackages() {
+  if (process.env.CHROMIUM_PATH && !existsSync(process.env.CHROMIUM_PATH)) {
+    throw new Error(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist (unset it to use Debian's /usr/bin/chromium)`);
+  }
   const missing = Object.entries(DEBIAN_PACKAGES)
-    .filter(([name, file]) => !existsSync(name === 'chromium' ? chromiumPath : file))
+    .filter(([, file]) => !existsSync(file))
     .map(([name]) => name);
   if (missing.length === 0) return;
   const isDebian = existsSync('/etc/debian_version') && existsSync('/usr/bin/apt-get');

@@ -32,7 +32,9 @@ const timings = [];
 const temp = mkdtempSync(join(tmpdir(), 'bg-agent-test-'));
 const startedAll = Date.now();
 
+/** Stops the run. A step that fails without failing tests (install, typecheck, lint, build) counts as one failure, so the summary never reads "0 failed" for a red run. */
 function fail(message) {
+  if (totals.failed === 0) totals.failed = 1;
   console.error(`\n✗ ${message}`);
   process.exitCode = 1;
   finish();
