@@ -252,6 +252,20 @@ describe('Chat controller', function () {
     h.controller.stop();
   });
 
+  it('reads settings live: a new model applies to the next message of the same chat, history kept', async () => {
+    h = await startChatHarness();
+    h.server.enqueue(textReply('From the first model.'), textReply('From the second model.'));
+    await h.controller.handle({ type: 'send', text: 'one' });
+    await until(() => h.view.of('assistant')[0]?.streaming === false, 'the first answer');
+    h.model = 'claude-other';
+    h.controller.onSettingsChanged();
+    await h.controller.handle({ type: 'send', text: 'two' });
+    await until(() => h.view.of('assistant')[1]?.streaming === false, 'the second answer');
+    assert.equal(h.server.accepted[0].body?.model, 'claude-test');
+    assert.equal(h.server.accepted[1].body?.model, 'claude-other');
+    assert.match(JSON.stringify(h.server.accepted[1].body?.messages), /From the first model/);
+  });
+
   it('forwards link clicks and copies only when the person asks', async () => {
     h = await startChatHarness();
     await h.controller.handle({ type: 'openLink', href: 'https://example.com' });

@@ -104,6 +104,8 @@ export interface ChatHarness {
   keyToEnter: string | undefined;
   apiKey: string | undefined;
   autoResume: boolean;
+  /** The `backgroundAgent.model` setting as the controller reads it (live). */
+  model: string;
   /** A second controller on the same store and manager (a reloaded window). */
   reopen(): Promise<{ controller: ChatController; view: ViewModel }>;
   dispose(): Promise<void>;
@@ -138,6 +140,7 @@ export async function startChatHarness(options: { apiKey?: string | undefined; s
     keyToEnter: undefined,
     apiKey: 'apiKey' in options ? options.apiKey : 'test-key',
     autoResume: true,
+    model: 'claude-test',
     activeChat: createActiveChat(),
     controller: undefined as unknown as ChatController,
     view: new ViewModel(),
@@ -179,7 +182,7 @@ export async function startChatHarness(options: { apiKey?: string | undefined; s
       activeChat: harness.activeChat,
       ui: chatUi,
       apiKey: async () => harness.apiKey,
-      settings: () => ({ model: 'claude-test', maxTokens: 1024, autoResume: harness.autoResume, baseURL: server.url }),
+      settings: () => ({ model: harness.model, maxTokens: 1024, autoResume: harness.autoResume, baseURL: server.url }),
       cwd: () => workspace,
       // Short retry waits keep the error tests quick; the retry policy itself is the production one.
       createSession: (sessionOptions) => createAgentSession(sessionOptions, { retry: { initialDelayMs: 5, maxDelayMs: 20 }, resumeBatchMs: 60 }),
