@@ -26,6 +26,11 @@ export function validateMessagesRequest(body: MessagesBody | undefined): string 
     if (blocks.length === 0 && !isFinalAssistant) {
       return `messages.${i}: all messages must have non-empty content except for the optional final assistant message`;
     }
+    // The API accepts a blank text block next to real text, but not a message whose text is all blank.
+    const texts = blocks.filter((block) => block.type === 'text');
+    if (texts.length > 0 && texts.every((block) => typeof block.text === 'string' && block.text !== '' && block.text.trim() === '')) {
+      return 'messages: text content blocks must contain non-whitespace text';
+    }
     for (let b = 0; b < blocks.length; b++) {
       const block = blocks[b];
       if (block.type === 'text' && (typeof block.text !== 'string' || block.text === '')) {

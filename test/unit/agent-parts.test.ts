@@ -51,6 +51,17 @@ describe('Conversation', () => {
     assert.equal(c.length, 1);
   });
 
+  it('drops a blank text block the model sent before a tool call (the API refuses it sent back alone)', () => {
+    const c = new Conversation([{ role: 'user', content: 'q' }]);
+    c.addAssistant([text('\n\n'), toolUse('t1')]);
+    assert.deepEqual(Array.isArray(c.history[1].content) && c.history[1].content.map((b) => b.type), ['tool_use']);
+    c.addToolResults([{ type: 'tool_result', tool_use_id: 't1', content: 'ok' }]);
+    assert.deepEqual(c.addAssistant([text(' \n')]), []);
+    assert.equal(c.length, 3, 'an all-blank answer adds no message');
+    assert.equal(valid(c.history), undefined);
+    assert.match(valid([{ role: 'user', content: 'q' }, { role: 'assistant', content: [{ type: 'text', text: '\n\n' }] }, { role: 'user', content: 'r' }]) ?? '', /non-whitespace/);
+  });
+
   it('repairs unanswered tool calls anywhere, without mutating the messages it was given', () => {
     const given: MessageParam[] = [
       { role: 'user', content: 'a' },

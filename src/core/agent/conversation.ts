@@ -28,13 +28,15 @@ export class Conversation {
     this.appendToUser([{ type: 'text', text }]);
   }
 
-  /** Keeps what the model said; drops blocks the API would refuse back (empty text) or that we cannot replay. */
+  /** Keeps what the model said; drops blocks the API would refuse back (empty or blank text) or that we cannot replay. */
   addAssistant(content: readonly ContentBlock[]): ToolUseBlockParam[] {
     const params: ContentBlockParam[] = [];
     const toolUses: ToolUseBlockParam[] = [];
     for (const block of content) {
       if (block.type === 'text') {
-        if (block.text !== '') params.push({ type: 'text', text: block.text });
+        // Models do send a lone "\n\n" before a tool call; sent back alone, the API refuses it (400
+        // "text content blocks must contain non-whitespace text"), so whitespace-only text is dropped.
+        if (block.text.trim() !== '') params.push({ type: 'text', text: block.text });
       } else if (block.type === 'tool_use') {
         const use: ToolUseBlockParam = { type: 'tool_use', id: block.id, name: block.name, input: block.input ?? {} };
         params.push(use);
