@@ -1,7 +1,7 @@
 // Turns agent and task events into terminal output: the assistant's text on stdout, everything else on stderr,
 // one readable line per event, so `cli -p ... > answer.txt` captures only the answer.
 import type { AgentEvent } from '../core/agent/events';
-import { formatDuration } from '../core/tasks/formatNotifications';
+import { formatDuration, oneLine } from '../core/tasks/formatNotifications';
 import type { TaskEvent, TaskSnapshot } from '../core/tasks/types';
 
 const MAX_LINE = 160;
@@ -136,10 +136,6 @@ function summarizeResult(tool: string, result: string, isError: boolean): string
   if (tool === 'read_file' && !isError) return truncate(lines[lines.length - 1], 120);
   const more = lines.length > 1 ? ` (+${lines.length - 1} lines)` : '';
   return `${truncate(lines[0], 120)}${more}`;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ⏎ ');
 }
 
 function truncate(line: string, max = MAX_LINE): string {

@@ -136,6 +136,17 @@ describe('check_background', () => {
     assert.deepEqual(list, [`${a}: [running] sleep 300`, `${b}: [completed] true`].sort());
   });
 
+  it('keeps the list one line per task and bounded, however many tasks and however long their commands', async () => {
+    for (let i = 0; i < 104; i++) env.manager.start({ command: 'true', cwd: env.cwd, origin: { kind: 'user' } });
+    const script = env.manager.start({ command: `true\n${'echo long; '.repeat(100)}`, cwd: env.cwd, origin: { kind: 'user' } });
+    await Promise.all(env.manager.list().map((t) => env.manager.waitForEnd(t.id)));
+    const lines = (await run('check_background', {})).content.split('\n');
+    assert.equal(lines.length, 101, '100 tasks and a line saying how many more');
+    for (const line of lines.slice(0, 100)) assert.match(line, /^\S+: \[completed\] \S/);
+    assert.match(lines[0], new RegExp(`^${script.id}: \\[completed\\] true ⏎ echo long; .{100,200}…$`), 'the newest first, on one line, shortened');
+    assert.match(lines[100], /^\[5 older tasks not listed \(0 of them running\); /);
+  });
+
   it('shows status, exit code, duration and output of one task', async () => {
     const id = startedId((await run('background_run', { command: 'echo hello; exit 4' })).content);
     await env.manager.waitForEnd(id);

@@ -117,7 +117,8 @@ export class BackgroundManager implements TaskManager {
   }
 
   list(): TaskSnapshot[] {
-    return [...this.tasks.values()].sort((a, b) => b.startedAt - a.startedAt).map(toSnapshot);
+    // Reversed first: tasks started in the same millisecond keep newest-first order (the sort is stable).
+    return [...this.tasks.values()].reverse().sort((a, b) => b.startedAt - a.startedAt).map(toSnapshot);
   }
 
   async readOutput(taskId: string, options: { offset?: number; maxBytes?: number } = {}): Promise<OutputSlice> {

@@ -1,6 +1,6 @@
 // Turns ended-task notifications into the one text block the agent loop injects before a model call.
 // Pure and synchronous: the loop calls it with whatever `notifications.drain()` returned.
-import { TAIL_CUT_PREFIX } from './notificationTail';
+import { tailCutLine, TAIL_CUT_PREFIX } from './notificationTail';
 import type { TaskNotification } from './types';
 
 const OPEN = '<background-results>';
@@ -17,22 +17,40 @@ export const BACKGROUND_RESULTS_PREAMBLE =
  */
 export function formatBackgroundResults(notifications: readonly TaskNotification[]): string {
   if (notifications.length === 0) return '';
-  const entries = notifications.map(formatEntry);
+  // Each tail is bounded, but 200 tasks ending together would still be 600 KiB: they share one budget.
+  const tailChars = Math.max(MIN_ENTRY_TAIL_CHARS, Math.floor(BLOCK_TAIL_BUDGET_CHARS / notifications.length));
+  const entries = notifications.map((n) => formatEntry(n, tailChars));
   return [OPEN, BACKGROUND_RESULTS_PREAMBLE, '', entries.join('\n\n'), CLOSE].join('\n');
 }
 
-function formatEntry(n: TaskNotification): string {
+/** All output tails of one block together, in characters. */
+export const BLOCK_TAIL_BUDGET_CHARS = 24 * 1024;
+/** Even in a block of hundreds of entries, each keeps its last line or two. */
+const MIN_ENTRY_TAIL_CHARS = 160;
+
+function formatEntry(n: TaskNotification, maxTailChars: number): string {
   const lines = [`[bg:${n.taskId}] ${describeEnd(n)} after ${formatDuration(n.durationMs)}`, `command: ${oneLine(n.command)}`];
   if (n.description) lines.push(`description: ${oneLine(n.description)}`);
   if (n.outputBytes === 0) {
     lines.push('output: (none)');
   } else {
     // The tail carries its own cut marker (with how to read the rest) when it is not the whole output.
-    const cut = n.outputTail.startsWith(TAIL_CUT_PREFIX);
+    const tail = shareOfTail(n, maxTailChars);
+    const cut = tail.startsWith(TAIL_CUT_PREFIX);
     lines.push(cut ? `output (the end of ${formatBytes(n.outputBytes)}):` : 'output:');
-    lines.push(neutralize(n.outputTail.replace(/\n$/, '')));
+    lines.push(neutralize(tail.replace(/\n$/, '')));
   }
   return lines.join('\n');
+}
+
+/** The tail cut to this entry's share of the block's budget, from a line start where one is near. */
+function shareOfTail(n: TaskNotification, maxChars: number): string {
+  const tail = n.outputTail;
+  if (tail.length <= maxChars) return tail;
+  let kept = tail.slice(tail.length - maxChars);
+  const lineStart = kept.indexOf('\n');
+  if (lineStart >= 0 && lineStart < kept.length - 1 && lineStart < maxChars / 2) kept = kept.slice(lineStart + 1);
+  return `${tailCutLine(n.taskId)}\n${kept}`;
 }
 
 function describeEnd(n: TaskNotification): string {
@@ -57,7 +75,8 @@ function neutralize(text: string): string {
   return text.replace(/<(\/?)background-results>/gi, '<$1background-results\u200b>');
 }
 
-function oneLine(text: string): string {
+/** A multi-line command or description on one line (entries and lists are line-based). */
+export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ⏎ ');
 }
 

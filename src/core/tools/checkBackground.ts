@@ -1,9 +1,9 @@
 // check_background: lists tasks, or shows one task's status and a bounded slice of its output.
 import * as z from 'zod/mini';
-import { formatBytes } from '../tasks/formatNotifications';
+import { formatBytes, oneLine } from '../tasks/formatNotifications';
 import type { OutputSlice, TaskSnapshot } from '../tasks/types';
 import { defineTool } from './defineTool';
-import { MAX_OUTPUT_BYTES } from './limits';
+import { MAX_LISTED_COMMAND_CHARS, MAX_LISTED_TASKS, MAX_OUTPUT_BYTES } from './limits';
 import { describeStatus, durationOf, unknownTask } from './taskText';
 import { ok } from './types';
 
@@ -24,7 +24,7 @@ export const checkBackgroundTool = defineTool({
     if (input.task_id === undefined) {
       const tasks = ctx.manager.list();
       if (tasks.length === 0) return ok('No background tasks.');
-      return ok(tasks.map((t) => `${t.id}: [${t.status}] ${t.command}`).join('\n'));
+      return ok(formatList(tasks));
     }
     const task = ctx.manager.get(input.task_id);
     if (!task) return unknownTask(ctx.manager, input.task_id);
@@ -32,6 +32,21 @@ export const checkBackgroundTool = defineTool({
     return ok(formatTask(task, slice, input.offset));
   },
 });
+
+/** One line per task, newest first; bounded, so hundreds of tasks or a pasted script cannot flood the model. */
+function formatList(tasks: readonly TaskSnapshot[]): string {
+  const lines = tasks.slice(0, MAX_LISTED_TASKS).map((t) => `${t.id}: [${t.status}] ${shorten(oneLine(t.command), MAX_LISTED_COMMAND_CHARS)}`);
+  const rest = tasks.slice(MAX_LISTED_TASKS);
+  if (rest.length > 0) {
+    const running = rest.filter((t) => t.status === 'running').length;
+    lines.push(`[${rest.length} older tasks not listed (${running} of them running); check_background with a task_id shows any task]`);
+  }
+  return lines.join('\n');
+}
+
+function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
 
 function formatTask(task: TaskSnapshot, slice: OutputSlice, requestedOffset: number | undefined): string {
   const header = [

@@ -10,5 +10,8 @@ export const MAX_LINE_CHARS = 2000;
 
 export const DEFAULT_BASH_TIMEOUT_S = 120;
 export const MAX_BASH_TIMEOUT_S = 600;
+/** Tasks in check_background's list (newest first), and how much of each command it shows. */
+export const MAX_LISTED_TASKS = 100;
+export const MAX_LISTED_COMMAND_CHARS = 200;
 /** Ids listed in an "unknown task id" error. */
 export const MAX_IDS_IN_ERROR = 20;
