@@ -2,7 +2,7 @@
 // the <background-results> block the agent loop injects.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { BACKGROUND_RESULTS_PREAMBLE, formatBackgroundResults } from '../../src/core/tasks/formatNotifications';
+import { BACKGROUND_RESULTS_PREAMBLE, BLOCK_TAIL_BUDGET_CHARS, formatBackgroundResults } from '../../src/core/tasks/formatNotifications';
 import { cleanTerminalText } from '../../src/core/tasks/notificationTail';
 import type { TaskNotification } from '../../src/core/tasks/types';
 import { createTasksEnv, type TasksEnv } from '../support/tasksKit';
@@ -118,6 +118,17 @@ describe('formatBackgroundResults', () => {
     assert.match(text, /command: npm test\noutput:\nall passed\n\n\[bg:zzzz9999\]/);
     assert.match(text, /description: build\noutput \(the end of 2\.0 KiB\):\n\[\.\.\. 10 earlier bytes not shown; use check_background with task_id "zzzz9999"/);
     assert.match(text, /command: npm test\noutput: \(none\)\n<\/background-results>$/);
+  });
+
+  it('shares one output budget among many entries, each still saying how to read the rest', () => {
+    const tail = Array.from({ length: 40 }, (_, i) => `line ${i} ${'.'.repeat(60)}`).join('\n') + '\nlast line\n';
+    const many = Array.from({ length: 200 }, (_, i) => ({ ...base, taskId: `task${i}`, outputTail: tail, outputBytes: tail.length }));
+    const text = formatBackgroundResults(many);
+    assert.ok(text.length < BLOCK_TAIL_BUDGET_CHARS + 200 * 400, `the block is ${text.length} characters`);
+    assert.equal(text.match(/^\[bg:/gm)?.length, 200);
+    assert.match(text, /\[bg:task199\] completed[^]*output \(the end of 2\.[0-9] KiB\):\n\[\.\.\. earlier output not shown; use check_background with task_id "task199" and offset to read more \.\.\.\]\n[^]*last line\n<\/background-results>$/);
+    // One entry alone keeps its whole tail.
+    assert.match(formatBackgroundResults([many[0]]), /output:\nline 0 /);
   });
 
   it('returns an empty string for no notifications', () => {

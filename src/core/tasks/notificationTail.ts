@@ -28,7 +28,12 @@ export function notificationTail(buffer: HeadTailBuffer, taskId: string, maxByte
   const { text, start } = decodeSlice(bytes, { trimStart: cutBytes > 0, trimEnd: false });
   const clean = cleanTerminalText(text);
   if (cutBytes + start === 0) return clean;
-  return `${TAIL_CUT_PREFIX}${cutBytes + start} earlier bytes not shown; use check_background with task_id "${taskId}" and offset to read more ...]\n${clean}`;
+  return `${tailCutLine(taskId, `${cutBytes + start} earlier bytes`)}\n${clean}`;
+}
+
+/** The first line of a tail that is not the whole output: what is missing and how to read it. */
+export function tailCutLine(taskId: string, what = 'earlier output'): string {
+  return `${TAIL_CUT_PREFIX}${what} not shown; use check_background with task_id "${taskId}" and offset to read more ...]`;
 }
 
 /** Drops escape sequences and keeps what a terminal would finally show of lines redrawn with \r. */
