@@ -2,18 +2,20 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_TURNS } from '../core/agent/agentSession';
 
 export const DEFAULT_MODEL = 'claude-sonnet-5-5';
 export const DEFAULT_MAX_TOKENS = 8192;
 
 export const USAGE = `Usage: background-agent [options]            start a REPL in the current folder
        background-agent -p "PROMPT" [options] run one prompt to the end and exit
+(from a checkout: node dist/cli.js [options])
 
 Options:
   -p, --prompt TEXT   run TEXT as one prompt, wait for the background tasks it started, then exit
   --cwd DIR           workspace folder (default: the current folder)
   --model ID          model id (default: $BACKGROUND_AGENT_MODEL, else ${DEFAULT_MODEL})
-  --max-turns N       model requests allowed per turn before stopping (exits non-zero when reached)
+  --max-turns N       model requests allowed per turn (default ${DEFAULT_MAX_TURNS}); reaching it exits non-zero
   --no-wait           with -p: exit as soon as the agent ends its turn, killing the tasks it started
   -h, --help          show this help
 

@@ -1,4 +1,5 @@
 // Exit codes and the one sentence printed when a run fails.
+import { DEFAULT_MAX_TURNS } from '../core/agent/agentSession';
 import type { CliOptions } from './args';
 
 export const ExitCode = {
@@ -14,7 +15,7 @@ export const ExitCode = {
 
 export function errorSentence(error: { kind: string; message: string }, options: Pick<CliOptions, 'maxTurns'>): string {
   if (error.kind === 'max_turns') {
-    return `Error: the agent reached the turn limit (--max-turns ${options.maxTurns ?? 'default'}) before it finished.`;
+    return `Error: the agent reached the turn limit (--max-turns ${options.maxTurns ?? DEFAULT_MAX_TURNS}) before it finished.`;
   }
   return `Error: ${error.message.replace(/\s*\n\s*/g, ' ')}`;
 }
