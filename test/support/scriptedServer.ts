@@ -126,8 +126,14 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
 
   function handleControl(method: string, path: string, raw: string, res: ServerResponse): void {
     if (method === 'POST' && path === '/__script/enqueue') {
-      const parsed = JSON.parse(raw) as Step[] | { steps: Step[] };
+      let parsed: Step[] | { steps?: Step[] };
+      try {
+        parsed = JSON.parse(raw) as Step[] | { steps?: Step[] };
+      } catch {
+        return sendJson(res, 400, { error: 'the body must be a JSON array of steps (or { "steps": [...] })' });
+      }
       const steps = Array.isArray(parsed) ? parsed : parsed.steps;
+      if (!Array.isArray(steps)) return sendJson(res, 400, { error: 'the body must be a JSON array of steps (or { "steps": [...] })' });
       queue.push(...steps);
       sendJson(res, 200, { queued: queue.length });
     } else if (method === 'GET' && path === '/__script/requests') {

@@ -7,10 +7,40 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startScriptedServer, type Step } from './scriptedServer';
 
+const USAGE = `Usage: node out/test/support/scriptedServerMain.js [--script steps.json] [--port N] [--record requests.json] [--no-auth]
+
+A local Anthropic-compatible Messages API that answers each request with the next scripted step
+(streaming SSE or JSON), and refuses invalid histories with 400 the way the real API does.
+Prints its base URL on the first line of stdout; point a client at it with ANTHROPIC_BASE_URL.
+
+Options:
+  --script FILE   JSON array of steps (or { "steps": [...] }) to answer with, in order, e.g.
+                  [{"kind":"reply","content":[{"type":"tool_use","name":"bash","input":{"command":"ls"}}]},
+                   {"kind":"reply","content":[{"type":"text","text":"Done."}]}]
+                  Step kinds: reply {content, stopReason?, delayMs?}, error {status, message?, headers?},
+                  drop {reply, afterEvents}, stall. With no step left a request gets 500.
+  --port N        port on 127.0.0.1 (default: a free one)
+  --record FILE   on SIGINT/SIGTERM, write every request received to FILE as JSON
+  --no-auth       accept requests without an x-api-key (default: one is required, any value)
+  -h, --help      show this help
+
+At run time: POST /__script/enqueue with a JSON array of steps adds steps; GET /__script/requests
+returns the requests so far.`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { script: { type: 'string' }, port: { type: 'string' }, record: { type: 'string' }, 'no-auth': { type: 'boolean' } },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { script: { type: 'string' }, port: { type: 'string' }, record: { type: 'string' }, 'no-auth': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const server = await startScriptedServer({
     port: values.port ? Number(values.port) : 0,
     controlEndpoints: true,
