@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   const a = manager.start({ command: `sleep 300 & echo $! > ${f('a')}; setsid sleep 300 & echo $! > ${f('b')}; wait`, cwd: dir, origin: { kind: 'user' } });
   const b = manager.start({ command: `(setsid sleep 300 > /dev/null 2>&1 & echo $! > ${f('c')}); trap '' TERM; sleep 300`, cwd: dir, origin: { kind: 'user' } });
   const c = manager.start({ command: `nohup sleep 300 > /dev/null 2>&1 & echo $! > ${f('d')}; echo finished`, cwd: dir, origin: { kind: 'user' } });
-  const pids = [a.pid, b.pid, ...(await Promise.all(['a', 'b', 'c', 'd'].map((n) => readPid(f(n)))))];
+  const descendants = await Promise.all(['a', 'b', 'c', 'd'].map((n) => readPid(f(n))));
+  // Read the shells' pids now: a start in a burst may be spawned a turn later than start() returned.
+  const pids = [manager.get(a.id)?.pid, manager.get(b.id)?.pid, ...descendants];
   await manager.waitForEnd(c.id);
   process.stdout.write(`${pids.join(' ')}\n`);
   manager.dispose();

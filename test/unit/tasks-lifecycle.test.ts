@@ -91,6 +91,30 @@ describe('task lifecycle', () => {
     assert.equal(ended.status, 'completed');
   });
 
+  it('a burst of starts spawns over several event-loop turns: every task still runs and ends, and one cancelled before its spawn ends at once', async () => {
+    const events: TaskEvent[] = [];
+    env.manager.onEvent((e) => events.push(e));
+    // 60 synchronous starts take far more than one turn's spawn budget (a spawn is milliseconds).
+    const burst = Array.from({ length: 60 }, (_, i) => env.start(`echo burst-${i}`));
+    const waiting = burst.filter((t) => t.pid === undefined);
+    assert.ok(burst[0].pid !== undefined, 'the first start spawns at once');
+    assert.ok(waiting.length > 0, 'later starts of the same turn wait for the next turns');
+    assert.ok(burst.every((t) => t.status === 'running'));
+    const last = burst[burst.length - 1];
+    const cancelled = await env.manager.cancel(last.id);
+    assert.equal(cancelled.status, 'cancelled');
+    assert.equal(cancelled.pid, undefined, 'it was never spawned');
+    const ended = await Promise.all(burst.slice(0, -1).map((t) => env.manager.waitForEnd(t.id)));
+    ended.forEach((t, i) => {
+      assert.equal(t.status, 'completed');
+      assert.equal(env.manager.outputPreview(t.id), `burst-${i}\n`);
+      assert.ok(t.pid !== undefined);
+    });
+    // Whoever shows pids hears about a late spawn.
+    const late = waiting.find((t) => t.id !== last.id) ?? waiting[0];
+    assert.ok(events.some((e) => e.type === 'output' && e.task.id === late.id && e.task.pid !== undefined));
+  });
+
   it('lists newest first, gets by id, and throws UnknownTaskError for an unknown id', async () => {
     const a = env.start('true');
     await new Promise((r) => setTimeout(r, 5));

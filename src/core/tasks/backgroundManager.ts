@@ -4,6 +4,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { newInstanceId, newTaskId } from './ids';
 import { callListeners } from './listeners';
 import { NotificationQueue } from './notificationQueue';
@@ -39,6 +40,18 @@ export class UnknownTaskError extends Error {
 const OUTPUT_EVENT_INTERVAL_MS = 250;
 /** After the tree is gone, how long the shell's exit event may take before we stop waiting for it. */
 const END_AFTER_KILL_MS = 1000;
+/**
+ * A spawn blocks the event loop (fork + exec: ~2.5 ms on this machine, far more in a process holding
+ * hundreds of MiB, since fork copies its page tables). Starts beyond this much spawn time in one turn
+ * wait for the next turns, so a burst of 200 starts does not freeze the extension host for half a second.
+ */
+const SPAWN_BUDGET_MS = 8;
+
+interface QueuedSpawn {
+  readonly record: TaskRecord;
+  /** Variables added to the inherited environment (StartTaskOptions.env). */
+  readonly env: NodeJS.ProcessEnv | undefined;
+}
 
 export class BackgroundManager implements TaskManager {
   readonly notifications = new NotificationQueue();
@@ -48,6 +61,10 @@ export class BackgroundManager implements TaskManager {
   /** Aborted on dispose: stops kill loops that are still watching processes die. */
   private readonly lifetime = new AbortController();
   private readonly killGraceMs: number;
+  /** Starts not spawned yet because this turn's spawn budget is spent (a burst of starts). */
+  private spawnQueue: QueuedSpawn[] = [];
+  private spawnSpentMs = 0;
+  private nextSpawnTurn: NodeJS.Immediate | undefined;
   private readonly tailBytes: number;
   private logDirReady = false;
   private disposed = false;
@@ -86,21 +103,18 @@ export class BackgroundManager implements TaskManager {
       this.failBeforeSpawn(record, problem);
       return toSnapshot(record);
     }
-    try {
-      record.log = new TaskLogWriter(record.logPath);
-    } catch (error) {
-      this.emit({ type: 'started', task: toSnapshot(record) });
-      this.failBeforeSpawn(record, `Could not create the output log ${record.logPath}: ${(error as Error).message}`);
-      return toSnapshot(record);
+    if (this.spawnQueue.length > 0 || this.spawnSpentMs >= SPAWN_BUDGET_MS) {
+      // Its log and environment are made when it is spawned: a burst's starts stay cheap.
+      this.spawnQueue.push({ record, env: options.env });
+    } else {
+      const logProblem = this.openLog(record);
+      if (logProblem) {
+        this.emit({ type: 'started', task: toSnapshot(record) });
+        this.failBeforeSpawn(record, logProblem);
+        return toSnapshot(record);
+      }
+      this.spawn(record, options.env);
     }
-    record.process = new RunningProcess({
-      command: options.command,
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env, [TASK_MARKER_ENV]: record.marker },
-      onData: (chunk) => this.onData(record, chunk),
-      onEnd: (result) => this.onEnd(record, result),
-    });
-    record.pid = record.process.pid;
     if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
       record.timeoutTimer = setTimeout(() => {
         record.killReason ??= 'timed_out';
@@ -109,6 +123,48 @@ export class BackgroundManager implements TaskManager {
     }
     this.emit({ type: 'started', task: toSnapshot(record) });
     return toSnapshot(record);
+  }
+
+  /** Spawns now and counts the (synchronous) time against this event-loop turn's budget. */
+  private spawn(record: TaskRecord, extraEnv: NodeJS.ProcessEnv | undefined): void {
+    const began = performance.now();
+    record.process = new RunningProcess({
+      command: record.command,
+      cwd: record.cwd,
+      env: { ...process.env, ...extraEnv, [TASK_MARKER_ENV]: record.marker },
+      onData: (chunk) => this.onData(record, chunk),
+      onEnd: (result) => this.onEnd(record, result),
+    });
+    record.pid = record.process.pid;
+    this.spawnSpentMs += performance.now() - began;
+    this.nextSpawnTurn ??= setImmediate(() => this.spawnQueued());
+  }
+
+  /** Creates the task's log file; returns the problem if it cannot. */
+  private openLog(record: TaskRecord): string | undefined {
+    try {
+      record.log = new TaskLogWriter(record.logPath);
+      return undefined;
+    } catch (error) {
+      return `Could not create the output log ${record.logPath}: ${(error as Error).message}`;
+    }
+  }
+
+  /** A new event-loop turn: a fresh budget for the starts that waited. */
+  private spawnQueued(): void {
+    this.nextSpawnTurn = undefined;
+    this.spawnSpentMs = 0;
+    while (this.spawnQueue.length > 0 && this.spawnSpentMs < SPAWN_BUDGET_MS) {
+      const { record, env } = this.spawnQueue.shift() as QueuedSpawn;
+      const logProblem = this.openLog(record);
+      if (logProblem) {
+        this.failBeforeSpawn(record, logProblem);
+        continue;
+      }
+      this.spawn(record, env);
+      // Its pid is news for whoever shows it (the `started` event had none).
+      this.emit({ type: 'output', task: toSnapshot(record) });
+    }
   }
 
   get(taskId: string): TaskSnapshot | undefined {
@@ -236,6 +292,8 @@ export class BackgroundManager implements TaskManager {
     }
     killTreesNow(targets);
     this.lifetime.abort();
+    this.spawnQueue = [];
+    if (this.nextSpawnTurn) clearImmediate(this.nextSpawnTurn);
     for (const record of this.tasks.values()) {
       clearTimeout(record.timeoutTimer);
       clearTimeout(record.outputTimer);
@@ -345,6 +403,12 @@ export class BackgroundManager implements TaskManager {
 
   /** Kills the trees and resolves once every process is gone and each task has ended. */
   private async kill(records: readonly TaskRecord[]): Promise<void> {
+    // Not spawned yet: there is nothing to kill, it simply ends.
+    const queued = new Set(records.filter((r) => r.status === 'running' && r.process === undefined));
+    if (queued.size > 0) {
+      this.spawnQueue = this.spawnQueue.filter((q) => !queued.has(q.record));
+      for (const record of queued) this.onEnd(record, { exitCode: null, signal: null });
+    }
     const fresh = records.filter((r) => r.status === 'running' && !r.killing);
     if (fresh.length > 0) {
       const killing = terminateTrees(

@@ -89,7 +89,11 @@ export interface Disposable {
 
 /** The one owner of background processes. Implemented by `BackgroundManager` in backgroundManager.ts. */
 export interface TaskManager extends Disposable {
-  /** Spawns at once and returns the running snapshot (a spawn error yields a `failed` snapshot, never a throw). */
+  /**
+   * Spawns at once and returns the running snapshot (a spawn error yields a `failed` snapshot, never a throw).
+   * In a burst of starts within one event-loop turn, later ones are spawned in the next turns (spawning
+   * blocks the loop): their snapshot has no `pid` yet, and an `output` event carries it once spawned.
+   */
   start(options: StartTaskOptions): TaskSnapshot;
   get(taskId: string): TaskSnapshot | undefined;
   /** Newest first. */
