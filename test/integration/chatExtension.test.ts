@@ -65,4 +65,23 @@ describe('Chat in the extension', function () {
     await until(() => (s.context.workspaceState.get<Array<{ id: string }>>('backgroundAgent.chats.index') ?? []).some((c) => c.id === id), 'the chat in the index', 5000);
     assert.equal(s.context.workspaceState.get('backgroundAgent.chats.active'), id);
   });
+
+  it('names the chat that started a task by its title in the tasks view and the output header', async () => {
+    const s = await services();
+    assert.ok(s.chat && s.tasksView);
+    // A chat of this workspace known only from the stored index (not loaded): its title is still found.
+    const index = s.context.workspaceState.get<Array<{ id: string }>>('backgroundAgent.chats.index') ?? [];
+    await s.context.workspaceState.update('backgroundAgent.chats.index', [...index, { id: 'chat-titled', title: 'Fix the flaky tests', updatedAt: 1, itemCount: 2 }]);
+    const task = s.manager.start({ command: 'echo titled', cwd: process.cwd(), origin: { kind: 'agent', conversationId: 'chat-titled' } });
+    try {
+      await until(() => s.manager.get(task.id)?.status === 'completed', 'the task to end');
+      const label = s.tasksView.provider.getTreeItem(task.id).accessibilityInformation?.label ?? '';
+      assert.match(label, /started by the agent \(chat “Fix the flaky tests”\)$/);
+      const shown = (await vscode.commands.executeCommand('backgroundAgent.task.showOutput', task.id)) as vscode.TextEditor;
+      assert.match(shown.document.getText(), /^Started by the agent \(chat “Fix the flaky tests”\)/m);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    } finally {
+      s.manager.remove(task.id);
+    }
+  });
 });

@@ -56,6 +56,11 @@ export class ChatController implements Disposable {
     return this.active?.chat.id;
   }
 
+  /** The title of a chat of this workspace (loaded or stored); undefined when unknown or still untitled. */
+  chatTitle(id: string): string | undefined {
+    return (this.runtimes.get(id)?.chat.title ?? this.deps.store.title(id)) || undefined;
+  }
+
   get busy(): boolean {
     return this.active?.busy ?? false;
   }

@@ -49,6 +49,11 @@ export class ChatStore {
     return [...(this.state.get<ChatSummary[]>(INDEX_KEY) ?? [])].sort((a, b) => b.updatedAt - a.updatedAt);
   }
 
+  /** A chat's title from the index (no file read, no sort): cheap enough for every tree item. */
+  title(id: string): string | undefined {
+    return this.pending.get(id)?.title ?? this.state.get<ChatSummary[]>(INDEX_KEY)?.find((s) => s.id === id)?.title;
+  }
+
   activeId(): string | undefined {
     return this.state.get<string>(ACTIVE_KEY);
   }

@@ -28,6 +28,7 @@ export function registerChatView(services: Services): vscode.Disposable {
     log: (message) => log.warn(message),
   });
   services.chat = controller;
+  services.activeChat.titleOf = (id) => controller.chatTitle(id);
   const provider = new ChatViewProvider(context.extensionUri, controller, log);
 
   const command = (id: string, run: () => unknown): vscode.Disposable =>
@@ -57,7 +58,10 @@ export function registerChatView(services: Services): vscode.Disposable {
     provider,
     controller,
     new vscode.Disposable(() => {
-      if (services.chat === controller) services.chat = undefined;
+      if (services.chat === controller) {
+        services.chat = undefined;
+        services.activeChat.titleOf = () => undefined;
+      }
       if (services.activeChat.conversationId === controller.activeChatId) services.activeChat.conversationId = undefined;
     }),
   );

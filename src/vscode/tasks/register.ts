@@ -26,7 +26,9 @@ export function registerTasksView(services: Services): vscode.Disposable {
     log.warn(`Could not restore background tasks of the last window: ${String(error)}`);
   }
 
-  const provider = new TasksTreeProvider(manager);
+  // Late-bound: the chat registers after this view and answers for titles while it exists.
+  const titleOf = (conversationId: string): string | undefined => services.activeChat.titleOf(conversationId);
+  const provider = new TasksTreeProvider(manager, {}, Date.now, titleOf);
   const view = vscode.window.createTreeView(TASKS_VIEW_ID, { treeDataProvider: provider, canSelectMany: true, showCollapseAll: false });
   provider.setVisible(view.visible);
   const counts = new TaskCounts(manager);
@@ -36,7 +38,7 @@ export function registerTasksView(services: Services): vscode.Disposable {
   return vscode.Disposable.from(
     view.onDidChangeVisibility((e) => provider.setVisible(e.visible)),
     registerTaskCommands({ manager, view, activeChat: services.activeChat, log }),
-    new TaskOutputDocuments(manager),
+    new TaskOutputDocuments(manager, titleOf),
     createTasksStatusBar(counts),
     bindBadge(view, counts),
     bindContextKeys(counts),

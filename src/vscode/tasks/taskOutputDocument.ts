@@ -11,7 +11,7 @@
 // refreshed twice a second keeping the workbench's main thread busy half the time (1.1 s long tasks).
 import * as vscode from 'vscode';
 import type { TaskManager, TaskSnapshot } from '../../core/tasks/types';
-import { formatBytes, formatElapsed, origin, statusWord, taskDurationMs } from './taskText';
+import { formatBytes, formatElapsed, origin, statusWord, taskDurationMs, type ChatTitleLookup } from './taskText';
 
 export const TASK_OUTPUT_SCHEME = 'background-task';
 export const HEAD_BYTES = 64 * 1024;
@@ -49,7 +49,10 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
   private followTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly manager: TaskManager) {
+  constructor(
+    private readonly manager: TaskManager,
+    private readonly titleOf?: ChatTitleLookup,
+  ) {
     this.disposables.push(
       this.changeEmitter,
       vscode.workspace.registerTextDocumentContentProvider(TASK_OUTPUT_SCHEME, this),
@@ -79,7 +82,7 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
     } catch (error) {
       body = `(The output could not be read: ${error instanceof Error ? error.message : String(error)})\n`;
     }
-    return header(task) + body;
+    return header(task, this.titleOf) + body;
   }
 
   private async readBounded(task: TaskSnapshot): Promise<string> {
@@ -183,7 +186,7 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
   }
 }
 
-function header(task: TaskSnapshot): string {
+function header(task: TaskSnapshot, titleOf: ChatTitleLookup | undefined): string {
   const status =
     task.status === 'running'
       ? `running since ${new Date(task.startedAt).toLocaleTimeString()}`
@@ -194,7 +197,7 @@ function header(task: TaskSnapshot): string {
     `$ ${task.command}`,
     `Task ${task.id}: ${status}. ${formatBytes(task.outputBytes)} of output.`,
     `Folder: ${task.cwd}`,
-    `Started by ${origin(task.origin)}${task.pid !== undefined ? `, process id ${task.pid}` : ''}.`,
+    `Started by ${origin(task.origin, titleOf)}${task.pid !== undefined ? `, process id ${task.pid}` : ''}.`,
   ];
   if (task.error) lines.push(`Error: ${task.error}`);
   lines.push('─'.repeat(60), '');

@@ -1,19 +1,12 @@
 // Plain-text wording for a task shown in VS Code (labels, descriptions, accessible names).
 // No `vscode` import on purpose: these strings are the view's vocabulary, testable in plain Node.
-import type { TaskOrigin, TaskSnapshot, TaskStatus } from '../../core/tasks/types';
+import type { TaskOrigin, TaskSnapshot } from '../../core/tasks/types';
+import { formatElapsed, statusWord } from '../../shared/taskWords';
 
-const STATUS_WORDS: Record<TaskStatus, string> = {
-  running: 'running',
-  completed: 'completed',
-  failed: 'failed',
-  cancelled: 'cancelled',
-  timed_out: 'timed out',
-  interrupted: 'interrupted',
-};
+/** A chat's title by its id (undefined when unknown): people know their chats by title, not by id. */
+export type ChatTitleLookup = (conversationId: string) => string | undefined;
 
-export function statusWord(status: TaskStatus): string {
-  return STATUS_WORDS[status];
-}
+export { formatElapsed, statusWord };
 
 export function isRunning(task: TaskSnapshot): boolean {
   return task.status === 'running';
@@ -52,8 +45,8 @@ function withOrigin(parts: string[], origin: TaskOrigin): string {
 }
 
 /** Screen readers hear the whole state in one sentence. */
-export function taskAccessibleLabel(task: TaskSnapshot, now: number): string {
-  const who = origin(task.origin);
+export function taskAccessibleLabel(task: TaskSnapshot, now: number, titleOf?: ChatTitleLookup): string {
+  const who = origin(task.origin, titleOf);
   const state =
     task.status === 'running'
       ? `running for ${spokenElapsed(taskDurationMs(task, now))}`
@@ -63,20 +56,15 @@ export function taskAccessibleLabel(task: TaskSnapshot, now: number): string {
   return `Background task ${taskLabel(task)}, ${state}, started by ${who}`;
 }
 
-export function origin(o: TaskOrigin): string {
-  if (o.kind === 'agent') return `the agent (chat ${o.conversationId})`;
-  return o.conversationId ? `you (reported to chat ${o.conversationId})` : 'you';
+export function origin(o: TaskOrigin, titleOf?: ChatTitleLookup): string {
+  if (o.kind === 'agent') return `the agent (${chatName(o.conversationId, titleOf)})`;
+  return o.conversationId ? `you (reported to ${chatName(o.conversationId, titleOf)})` : 'you';
 }
 
-/** Compact clock: `4s`, `1m 05s`, `2h 03m`. */
-export function formatElapsed(ms: number): string {
-  const total = Math.floor(ms / 1000);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  if (h > 0) return `${h}h ${pad(m)}m`;
-  if (m > 0) return `${m}m ${pad(s)}s`;
-  return `${s}s`;
+/** `chat “Fix the tests”` when the title is known, else `chat <id>`. */
+function chatName(conversationId: string, titleOf: ChatTitleLookup | undefined): string {
+  const title = titleOf?.(conversationId)?.trim();
+  return title ? `chat “${title}”` : `chat ${conversationId}`;
 }
 
 function spokenElapsed(ms: number): string {
@@ -101,10 +89,6 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
-
-function pad(n: number): string {
-  return n.toString().padStart(2, '0');
 }
 
 function firstLine(text: string): string {

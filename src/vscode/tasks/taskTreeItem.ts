@@ -2,7 +2,7 @@
 // The tooltip is built separately (on hover, through resolveTreeItem) because it reads output.
 import * as vscode from 'vscode';
 import type { TaskSnapshot, TaskStatus } from '../../core/tasks/types';
-import { formatBytes, formatElapsed, lastLines, origin, statusWord, taskAccessibleLabel, taskDescription, taskDurationMs, taskLabel } from './taskText';
+import { formatBytes, formatElapsed, lastLines, origin, statusWord, taskAccessibleLabel, taskDescription, taskDurationMs, taskLabel, type ChatTitleLookup } from './taskText';
 
 /** `viewItem` values the menus in package.json match on. Stable: changing them breaks the menus. */
 export const CONTEXT_RUNNING = 'task.running';
@@ -21,14 +21,14 @@ export function taskIcon(status: TaskStatus): vscode.ThemeIcon {
   return ICONS[status];
 }
 
-export function createTaskTreeItem(task: TaskSnapshot, now: number): vscode.TreeItem {
+export function createTaskTreeItem(task: TaskSnapshot, now: number, titleOf?: ChatTitleLookup): vscode.TreeItem {
   const item = new vscode.TreeItem(taskLabel(task), vscode.TreeItemCollapsibleState.None);
   // The id keeps selection and focus on the same row when the list is re-sorted or refreshed.
   item.id = task.id;
   item.description = taskDescription(task, now);
   item.iconPath = taskIcon(task.status);
   item.contextValue = task.status === 'running' ? CONTEXT_RUNNING : CONTEXT_FINISHED;
-  item.accessibilityInformation = { label: taskAccessibleLabel(task, now), role: 'treeitem' };
+  item.accessibilityInformation = { label: taskAccessibleLabel(task, now, titleOf), role: 'treeitem' };
   // A click opens the live output: the one thing a person wants from a task row.
   item.command = { command: 'backgroundAgent.task.showOutput', title: 'Show Output', arguments: [task.id] };
   return item;
@@ -37,7 +37,7 @@ export function createTaskTreeItem(task: TaskSnapshot, now: number): vscode.Tree
 const PREVIEW_LINES = 12;
 
 /** Full details for the hover. `preview` is the manager's bounded in-memory head+tail. */
-export function createTaskTooltip(task: TaskSnapshot, preview: string, now: number): vscode.MarkdownString {
+export function createTaskTooltip(task: TaskSnapshot, preview: string, now: number, titleOf?: ChatTitleLookup): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.supportThemeIcons = true;
   md.appendMarkdown(`**${escape(taskLabel(task))}** — ${statusWord(task.status)}`);
@@ -52,7 +52,7 @@ export function createTaskTooltip(task: TaskSnapshot, preview: string, now: numb
     ['Started', new Date(task.startedAt).toLocaleString()],
     [task.status === 'running' ? 'Elapsed' : 'Duration', task.status === 'interrupted' ? 'unknown (window closed)' : formatElapsed(taskDurationMs(task, now))],
     ['Output', formatBytes(task.outputBytes)],
-    ['Started by', origin(task.origin)],
+    ['Started by', origin(task.origin, titleOf)],
   ];
   if (task.timeoutMs !== undefined) rows.push(['Time limit', formatElapsed(task.timeoutMs)]);
   if (task.error) rows.push(['Error', task.error]);

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { TaskEvent, TaskManager } from '../../core/tasks/types';
 import { createTaskTooltip, createTaskTreeItem } from './taskTreeItem';
+import type { ChatTitleLookup } from './taskText';
 
 export interface TasksTreeTiming {
   /** Longest a change waits before the tree hears of it. */
@@ -47,6 +48,8 @@ export class TasksTreeProvider implements vscode.TreeDataProvider<string>, vscod
     private readonly manager: TaskManager,
     timing: Partial<TasksTreeTiming> = {},
     private readonly now: () => number = Date.now,
+    /** Names the chat that started a task in its accessible name and tooltip. */
+    private readonly titleOf?: ChatTitleLookup,
   ) {
     this.timing = { ...DEFAULT_TIMING, ...timing };
     this.subscription = manager.onEvent((event) => this.onTaskEvent(event));
@@ -73,12 +76,12 @@ export class TasksTreeProvider implements vscode.TreeDataProvider<string>, vscod
       gone.id = id;
       return gone;
     }
-    return createTaskTreeItem(task, this.now());
+    return createTaskTreeItem(task, this.now(), this.titleOf);
   }
 
   resolveTreeItem(item: vscode.TreeItem, id: string): vscode.TreeItem {
     const task = this.manager.get(id);
-    if (task) item.tooltip = createTaskTooltip(task, this.manager.outputPreview(id, 4096), this.now());
+    if (task) item.tooltip = createTaskTooltip(task, this.manager.outputPreview(id, 4096), this.now(), this.titleOf);
     return item;
   }
 
