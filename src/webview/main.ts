@@ -97,7 +97,10 @@ list.addEventListener('click', (event) => {
   if (!target) return;
   const link = target.closest('a');
   if (link) {
+    // VS Code's webview host opens every clicked <a href> itself (it ignores preventDefault): stop the click
+    // here so the link opens once, through the extension, which also keeps relative links in the workspace.
     event.preventDefault();
+    event.stopPropagation();
     const href = link.dataset.href;
     if (href) host.post({ type: 'openLink', href });
     return;
