@@ -2,6 +2,7 @@
 // touches one element, never the list.
 import type { AssistantItem, ChatItem, ErrorItem, SystemItem, TaskItem, ToolItem, UserItem } from '../shared/protocol';
 import type { TaskStatus } from '../core/tasks/types';
+import { formatElapsed, statusWord } from '../shared/taskWords';
 import { StreamingMarkdown } from './streamingMarkdown';
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
@@ -107,7 +108,10 @@ class ToolView implements ItemView {
     summary.title = item.summary;
     const state = el('span', 'tool-state', TOOL_STATE_LABEL[item.state]);
     this.summary.replaceChildren(stateIcon, name, summary, state);
-    this.summary.setAttribute('aria-label', `Tool ${item.name}: ${item.summary}, ${TOOL_STATE_LABEL[item.state]}`);
+    const accessibleName = `Tool ${item.name}: ${item.summary}, ${TOOL_STATE_LABEL[item.state]}`;
+    this.summary.setAttribute('aria-label', accessibleName);
+    // The card itself (a group) is named too, so a screen reader's list of groups says which call it is.
+    this.element.setAttribute('aria-label', accessibleName);
     this.body.textContent = item.result ?? (item.state === 'running' ? 'Running…' : '(no output)');
   }
 }
@@ -121,14 +125,6 @@ const TASK_ICON: Record<TaskStatus, string> = {
   interrupted: 'debug-disconnect',
 };
 
-export function formatElapsed(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
-
 export function taskStatusText(task: TaskItem, now: number): string {
   switch (task.status) {
     case 'running':
@@ -137,12 +133,8 @@ export function taskStatusText(task: TaskItem, now: number): string {
       return `completed (exit ${task.exitCode ?? 0})`;
     case 'failed':
       return task.exitCode === null ? 'failed' : `failed (exit ${task.exitCode})`;
-    case 'cancelled':
-      return 'cancelled';
-    case 'timed_out':
-      return 'timed out';
-    case 'interrupted':
-      return 'interrupted';
+    default:
+      return statusWord(task.status);
   }
 }
 
@@ -180,9 +172,12 @@ export class TaskChipView implements ItemView {
     this.button.className = `task-chip task-${item.status}`;
     const label = item.description ? `${item.description}: ${item.command}` : item.command;
     const statusIcon = icon(TASK_ICON[item.status], item.status === 'running' ? 'codicon-modifier-spin' : '');
-    const command = el('span', 'task-command', label);
-    const statusText = el('span', 'task-status', status);
-    this.button.replaceChildren(icon('terminal'), command, statusIcon, statusText);
+    // Two parts that wrap as wholes: in a narrow side bar the state goes under the command instead of squeezing it.
+    const what = el('span', 'task-label');
+    what.append(icon('terminal'), el('span', 'task-command', label));
+    const state = el('span', 'task-state');
+    state.append(statusIcon, el('span', 'task-status', status));
+    this.button.replaceChildren(what, state);
     this.button.title = `${label}\nClick to show it in Background Tasks and open its output.`;
     this.button.setAttribute('aria-label', `Background task ${item.taskId}${item.byUser ? ' (started by you)' : ''}: ${label}, ${status}. Show output`);
   }
