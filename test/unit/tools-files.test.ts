@@ -62,6 +62,18 @@ describe('read_file', () => {
     assert.match(result.content, /y{2000} … \[line cut: 10000 characters\]/);
   });
 
+  it('cuts a huge line without holding it, keeps characters whole, reads CRLF files and a last line without a newline', async () => {
+    // 40 MB on one line: only its first characters are kept, the rest is counted.
+    await writeFile(path.join(env.cwd, 'bundle.js'), `${'é'.repeat(20_000_000)}\r\nsecond\r\nlast`);
+    const result = await run('read_file', { path: 'bundle.js' });
+    assert.equal(result.isError, false);
+    const lines = result.content.split('\n');
+    assert.equal(lines[0], `     1\t${'é'.repeat(2000)} … [line cut: 20000000 characters]`);
+    assert.deepEqual(lines.slice(1), ['     2\tsecond', '     3\tlast', '(bundle.js: lines 1–3, end of file)']);
+    const past = await run('read_file', { path: 'bundle.js', offset: 4 });
+    assert.equal(past.content, 'bundle.js has 3 lines; offset 4 is past the end.');
+  });
+
   it('refuses binary files, directories, missing files and offsets past the end', async () => {
     await writeFile(path.join(env.cwd, 'image.bin'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13]));
     const cases: [unknown, RegExp][] = [

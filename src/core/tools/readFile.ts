@@ -1,8 +1,8 @@
 // read_file: numbered lines of a workspace text file, bounded, saying where it stopped and how to read on.
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import * as z from 'zod/mini';
+import { completeLength } from '../tasks/utf8Edges';
 import { defineTool } from './defineTool';
 import { DEFAULT_READ_LINES, MAX_LINE_CHARS, MAX_READ_BYTES } from './limits';
 import { fail, ok } from './types';
@@ -52,41 +52,106 @@ interface Page {
   totalSeen: number;
 }
 
+/**
+ * Scans raw chunks for line ends instead of using readline, which holds a whole line in memory: a
+ * 500 MB file without newlines (a minified bundle, a log) would be read into one string. Here a line
+ * keeps at most MAX_LINE_CHARS characters' worth of bytes; the rest is only counted.
+ */
 async function readLines(file: string, first: number, limit: number, signal: AbortSignal): Promise<Page> {
-  const stream = createReadStream(file, { encoding: 'utf8', signal });
-  const reader = createInterface({ input: stream, crlfDelay: Infinity });
+  const stream = createReadStream(file, { signal, highWaterMark: 64 * 1024 });
+  const keepBytes = MAX_LINE_CHARS * 4;
   const lines: string[] = [];
   let lineNo = 0;
   let bytes = 0;
   let more = false;
   let cutBySize = false;
-  try {
-    for await (const raw of reader) {
-      lineNo++;
-      if (lineNo < first) continue;
-      if (lines.length >= limit) {
-        more = true;
-        break;
-      }
-      const line = numbered(lineNo, raw);
-      bytes += Buffer.byteLength(line) + 1;
-      if (bytes > MAX_READ_BYTES && lines.length > 0) {
-        more = true;
-        cutBySize = true;
-        break;
-      }
-      lines.push(line);
+  let done = false;
+  let kept: Buffer[] = [];
+  let keptBytes = 0;
+  let lineChars = 0;
+  let lineBytes = 0;
+  let lastByte = -1;
+  /** The line being read has bytes (a last line without a newline still counts). */
+  let started = false;
+
+  const endLine = (): void => {
+    lineNo++;
+    const inRange = lineNo >= first;
+    const raw = inRange ? Buffer.concat(kept, keptBytes) : undefined;
+    kept = [];
+    keptBytes = 0;
+    const chars = lineChars;
+    const total = lineBytes;
+    const crlf = lastByte === 0x0d;
+    lineChars = 0;
+    lineBytes = 0;
+    lastByte = -1;
+    started = false;
+    if (!raw) return;
+    if (lines.length >= limit) {
+      more = true;
+      done = true;
+      return;
     }
+    const whole = total === raw.length;
+    let text = raw.toString('utf8', 0, whole ? raw.length : completeLength(raw));
+    // CRLF: the \r belongs to the line end, not to the text.
+    if (whole && text.endsWith('\r')) text = text.slice(0, -1);
+    const line = numbered(lineNo, text, crlf ? chars - 1 : chars);
+    bytes += Buffer.byteLength(line) + 1;
+    if (bytes > MAX_READ_BYTES && lines.length > 0) {
+      more = true;
+      cutBySize = true;
+      done = true;
+      return;
+    }
+    lines.push(line);
+  };
+
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      for (let start = 0; !done; ) {
+        const newline = chunk.indexOf(0x0a, start);
+        const end = newline < 0 ? chunk.length : newline;
+        if (end > start) started = true;
+        if (lineNo + 1 >= first) {
+          if (keptBytes < keepBytes) {
+            const piece = chunk.subarray(start, Math.min(end, start + keepBytes - keptBytes));
+            kept.push(piece);
+            keptBytes += piece.length;
+          }
+          lineChars += utf16Length(chunk, start, end);
+          lineBytes += end - start;
+          if (end > start) lastByte = chunk[end - 1];
+        }
+        if (newline < 0) break;
+        endLine();
+        start = newline + 1;
+      }
+      if (done) break;
+    }
+    // A last line without a newline.
+    if (!done && started) endLine();
   } finally {
-    reader.close();
     stream.destroy();
   }
   return { lines, more, cutBySize, totalSeen: lineNo };
 }
 
-function numbered(lineNo: number, raw: string): string {
-  const text = raw.length > MAX_LINE_CHARS ? `${raw.slice(0, MAX_LINE_CHARS)} … [line cut: ${raw.length} characters]` : raw;
-  return `${String(lineNo).padStart(6)}\t${text}`;
+/** The JavaScript string length of UTF-8 bytes, without decoding them: lead bytes count 1, 4-byte characters 2. */
+function utf16Length(buf: Buffer, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const byte = buf[i];
+    if ((byte & 0xc0) !== 0x80) n += byte >= 0xf0 ? 2 : 1;
+  }
+  return n;
+}
+
+function numbered(lineNo: number, text: string, totalChars: number): string {
+  const cut = totalChars > MAX_LINE_CHARS || text.length > MAX_LINE_CHARS;
+  const shown = cut ? `${text.slice(0, MAX_LINE_CHARS)} … [line cut: ${totalChars} characters]` : text;
+  return `${String(lineNo).padStart(6)}\t${shown}`;
 }
 
 /** A NUL byte in the first 8 KiB: the same test git and grep use. */
