@@ -169,6 +169,12 @@ describe('edit_file', () => {
     assert.equal(await readFile(file(), 'utf8'), 'const a = 1;\nconst b = 1;\nconst c = 3;\n');
   });
 
+  it('refuses a file too large to hold in memory, pointing to bash', async () => {
+    await writeFile(path.join(env.cwd, 'huge.log'), Buffer.alloc(10 * 1024 * 1024 + 1, 'a'));
+    const result = await run('edit_file', { path: 'huge.log', old_text: 'a', new_text: 'b' });
+    assert.deepEqual(result, { isError: true, content: 'huge.log is 10485761 bytes, more than edit_file handles (10 MiB); change it with a command (sed, a script) through bash.' });
+  });
+
   it('refuses text that occurs twice and leaves the file alone', async () => {
     const before = await readFile(file(), 'utf8');
     const result = await run('edit_file', { path: 'code.ts', old_text: ' = 1;', new_text: ' = 9;' });

@@ -1,8 +1,9 @@
 // edit_file: replaces exactly one occurrence of `old_text`; zero or several matches are refused so that an
 // edit never lands in the wrong place.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import * as z from 'zod/mini';
 import { defineTool } from './defineTool';
+import { MAX_EDIT_BYTES } from './limits';
 import { fail, ok } from './types';
 import { resolveInWorkspace } from './workspacePath';
 import { errorText } from './writeFile';
@@ -23,6 +24,10 @@ export const editFileTool = defineTool({
     const resolved = await resolveInWorkspace(ctx.cwd, input.path);
     if (!resolved.ok) return fail(resolved.message);
     const { absolute, display } = resolved;
+    const size = (await stat(absolute).catch(() => undefined))?.size ?? 0;
+    if (size > MAX_EDIT_BYTES) {
+      return fail(`${display} is ${size} bytes, more than edit_file handles (${MAX_EDIT_BYTES / 1024 / 1024} MiB); change it with a command (sed, a script) through bash.`);
+    }
     let text: string;
     try {
       text = await readFile(absolute, 'utf8');
