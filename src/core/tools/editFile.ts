@@ -4,9 +4,8 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import * as z from 'zod/mini';
 import { defineTool } from './defineTool';
 import { MAX_EDIT_BYTES } from './limits';
-import { fail, ok } from './types';
+import { errorText, fail, ok } from './types';
 import { resolveInWorkspace } from './workspacePath';
-import { errorText } from './writeFile';
 
 const schema = z.strictObject({
   path: z.string().check(z.minLength(1), z.describe('File path, relative to the workspace folder.')),

@@ -8,7 +8,7 @@ import { checkBackgroundTool } from './checkBackground';
 import type { Tool } from './defineTool';
 import { editFileTool } from './editFile';
 import { readFileTool } from './readFile';
-import { fail, type ToolContext, type ToolResult } from './types';
+import { errorText, fail, type ToolContext, type ToolResult } from './types';
 import { writeFileTool } from './writeFile';
 
 export type { ToolContext, ToolResult } from './types';
@@ -27,6 +27,6 @@ export async function executeTool(name: string, input: unknown, ctx: ToolContext
     return await tool.execute(input, ctx);
   } catch (error) {
     if (ctx.signal.aborted) return fail(`${name} was stopped by the person before it finished.`);
-    return fail(`${name} failed: ${error instanceof Error ? error.message : String(error)}.`);
+    return fail(`${name} failed: ${errorText(error)}.`);
   }
 }

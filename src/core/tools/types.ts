@@ -23,3 +23,8 @@ export function ok(content: string): ToolResult {
 export function fail(content: string): ToolResult {
   return { content, isError: true };
 }
+
+/** The message of whatever was thrown, for a result sentence. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

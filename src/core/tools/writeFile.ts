@@ -3,7 +3,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as z from 'zod/mini';
 import { defineTool } from './defineTool';
-import { fail, ok } from './types';
+import { errorText, fail, ok } from './types';
 import { resolveInWorkspace } from './workspacePath';
 
 const schema = z.strictObject({
@@ -33,7 +33,3 @@ export const writeFileTool = defineTool({
     return ok(`${existing ? 'Overwrote' : 'Created'} ${display} (${lines} lines, ${bytes} bytes).`);
   },
 });
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
