@@ -4,7 +4,6 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { newInstanceId, newTaskId } from './ids';
 import { callListeners } from './listeners';
 import { NotificationQueue } from './notificationQueue';
@@ -12,6 +11,7 @@ import { notificationTail, NOTIFICATION_TAIL_BYTES } from './notificationTail';
 import { HeadTailBuffer, DEFAULT_HEAD_BYTES, DEFAULT_TAIL_BYTES } from './outputBuffer';
 import { RunningProcess, killTreesNow, terminateTrees, type KillTarget, type ProcessResult } from './processRunner';
 import { TASK_MARKER_ENV } from './processTree';
+import { SpawnPacer } from './spawnPacer';
 import { readLogEdgesSync, readLogSlice, TaskLogWriter } from './taskLog';
 import { toSnapshot, type TaskRecord } from './taskRecord';
 import type { Disposable, OutputSlice, StartTaskOptions, TaskEvent, TaskManager, TaskSnapshot } from './types';
@@ -40,11 +40,7 @@ export class UnknownTaskError extends Error {
 const OUTPUT_EVENT_INTERVAL_MS = 250;
 /** After the tree is gone, how long the shell's exit event may take before we stop waiting for it. */
 const END_AFTER_KILL_MS = 1000;
-/**
- * A spawn blocks the event loop (fork + exec: ~2.5 ms on this machine, far more in a process holding
- * hundreds of MiB, since fork copies its page tables). Starts beyond this much spawn time in one turn
- * wait for the next turns, so a burst of 200 starts does not freeze the extension host for half a second.
- */
+/** Spawning time allowed per event-loop turn before further starts wait for the next turns (see SpawnPacer). */
 const SPAWN_BUDGET_MS = 8;
 
 interface QueuedSpawn {
@@ -61,10 +57,15 @@ export class BackgroundManager implements TaskManager {
   /** Aborted on dispose: stops kill loops that are still watching processes die. */
   private readonly lifetime = new AbortController();
   private readonly killGraceMs: number;
-  /** Starts not spawned yet because this turn's spawn budget is spent (a burst of starts). */
-  private spawnQueue: QueuedSpawn[] = [];
-  private spawnSpentMs = 0;
-  private nextSpawnTurn: NodeJS.Immediate | undefined;
+  /** A burst of starts is spawned over several event-loop turns; the later ones get their pid then. */
+  private readonly pacer = new SpawnPacer<QueuedSpawn>(SPAWN_BUDGET_MS, ({ record, env }) => {
+    if (record.status !== 'running') return;
+    const logProblem = this.openLog(record);
+    if (logProblem) return this.failBeforeSpawn(record, logProblem);
+    this.spawn(record, env);
+    // Its pid is news for whoever shows it (the `started` event had none).
+    this.emit({ type: 'output', task: toSnapshot(record) });
+  });
   private readonly tailBytes: number;
   private logDirReady = false;
   private disposed = false;
@@ -103,17 +104,16 @@ export class BackgroundManager implements TaskManager {
       this.failBeforeSpawn(record, problem);
       return toSnapshot(record);
     }
-    if (this.spawnQueue.length > 0 || this.spawnSpentMs >= SPAWN_BUDGET_MS) {
-      // Its log and environment are made when it is spawned: a burst's starts stay cheap.
-      this.spawnQueue.push({ record, env: options.env });
-    } else {
-      const logProblem = this.openLog(record);
-      if (logProblem) {
-        this.emit({ type: 'started', task: toSnapshot(record) });
-        this.failBeforeSpawn(record, logProblem);
-        return toSnapshot(record);
-      }
-      this.spawn(record, options.env);
+    // Queued in a burst: its log and environment are made when it is spawned, so a burst's starts stay cheap.
+    let logProblem: string | undefined;
+    this.pacer.submit({ record, env: options.env }, () => {
+      logProblem = this.openLog(record);
+      if (!logProblem) this.spawn(record, options.env);
+    });
+    if (logProblem) {
+      this.emit({ type: 'started', task: toSnapshot(record) });
+      this.failBeforeSpawn(record, logProblem);
+      return toSnapshot(record);
     }
     if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
       record.timeoutTimer = setTimeout(() => {
@@ -125,9 +125,7 @@ export class BackgroundManager implements TaskManager {
     return toSnapshot(record);
   }
 
-  /** Spawns now and counts the (synchronous) time against this event-loop turn's budget. */
   private spawn(record: TaskRecord, extraEnv: NodeJS.ProcessEnv | undefined): void {
-    const began = performance.now();
     record.process = new RunningProcess({
       command: record.command,
       cwd: record.cwd,
@@ -136,8 +134,6 @@ export class BackgroundManager implements TaskManager {
       onEnd: (result) => this.onEnd(record, result),
     });
     record.pid = record.process.pid;
-    this.spawnSpentMs += performance.now() - began;
-    this.nextSpawnTurn ??= setImmediate(() => this.spawnQueued());
   }
 
   /** Creates the task's log file; returns the problem if it cannot. */
@@ -147,23 +143,6 @@ export class BackgroundManager implements TaskManager {
       return undefined;
     } catch (error) {
       return `Could not create the output log ${record.logPath}: ${(error as Error).message}`;
-    }
-  }
-
-  /** A new event-loop turn: a fresh budget for the starts that waited. */
-  private spawnQueued(): void {
-    this.nextSpawnTurn = undefined;
-    this.spawnSpentMs = 0;
-    while (this.spawnQueue.length > 0 && this.spawnSpentMs < SPAWN_BUDGET_MS) {
-      const { record, env } = this.spawnQueue.shift() as QueuedSpawn;
-      const logProblem = this.openLog(record);
-      if (logProblem) {
-        this.failBeforeSpawn(record, logProblem);
-        continue;
-      }
-      this.spawn(record, env);
-      // Its pid is news for whoever shows it (the `started` event had none).
-      this.emit({ type: 'output', task: toSnapshot(record) });
     }
   }
 
@@ -292,8 +271,7 @@ export class BackgroundManager implements TaskManager {
     }
     killTreesNow(targets);
     this.lifetime.abort();
-    this.spawnQueue = [];
-    if (this.nextSpawnTurn) clearImmediate(this.nextSpawnTurn);
+    this.pacer.dispose();
     for (const record of this.tasks.values()) {
       clearTimeout(record.timeoutTimer);
       clearTimeout(record.outputTimer);
@@ -406,7 +384,7 @@ export class BackgroundManager implements TaskManager {
     // Not spawned yet: there is nothing to kill, it simply ends.
     const queued = new Set(records.filter((r) => r.status === 'running' && r.process === undefined));
     if (queued.size > 0) {
-      this.spawnQueue = this.spawnQueue.filter((q) => !queued.has(q.record));
+      this.pacer.drop((q) => queued.has(q.record));
       for (const record of queued) this.onEnd(record, { exitCode: null, signal: null });
     }
     const fresh = records.filter((r) => r.status === 'running' && !r.killing);
