@@ -57,9 +57,11 @@ describe('Chat view with a working API key', function () {
     chat = await openChat(wb);
     await wb.screenshot('chat-empty');
     const answer = '## Plan\n\nI will **check** the `package.json` first.\n\n```js\nconsole.log("hello");\n```\n\nSee [the docs](https://example.com/docs).';
-    scripted.server.enqueue(textReply(answer, { chunkSize: 6, delayMs: 15 }));
+    scripted.server.enqueue(textReply(answer, { chunkSize: 6, delayMs: 40 }));
     await sendMessage(chat, 'What is in this project?');
     await conversation(chat).getByText('What is in this project?').waitFor();
+    // Rendered while it streams, not only once the answer is complete.
+    await conversation(chat).locator('.assistant.streaming').getByRole('heading', { name: 'Plan' }).waitFor();
     await chat.getByRole('heading', { name: 'Plan' }).waitFor();
     await chat.locator('strong', { hasText: 'check' }).waitFor();
     await chat.getByRole('link', { name: 'the docs' }).waitFor();
@@ -69,6 +71,23 @@ describe('Chat view with a working API key', function () {
     assert.equal(scripted.server.rejected.length, 0);
     await chat.locator('.usage', { hasText: 'in ·' }).waitFor();
     await wb.screenshot('streamed-answer');
+    // A link opens only through the extension, after VS Code asks: the workbench must not open it on its own too
+    // (its webview host opens any clicked <a href>, straight away, before the extension's prompt shows).
+    let pagesOpened = 0;
+    const countPage = (): void => void pagesOpened++;
+    wb.page.context().on('page', countPage);
+    try {
+      await chat.getByRole('link', { name: 'the docs' }).click();
+      const prompt = wb.page.locator('.monaco-dialog-box', { hasText: 'https://example.com/docs' });
+      await prompt.waitFor();
+      await wb.screenshot('link-asks-before-opening');
+      await prompt.getByRole('button', { name: 'Cancel' }).click();
+      await prompt.waitFor({ state: 'detached' });
+      assert.equal(pagesOpened, 0, 'nothing was opened without asking');
+      assert.equal(await wb.page.locator('.monaco-dialog-box').count(), 0, 'one prompt, not one per opener');
+    } finally {
+      wb.page.context().off('page', countPage);
+    }
   });
 
   it('works from the keyboard: Shift+Enter is a new line, Enter sends, Escape stops', async () => {
