@@ -299,8 +299,9 @@ describe('Background Tasks view', function () {
     const lines = document.getText().split('\n');
     assert.equal(lines[0], `$ ${task.command}`);
     assert.match(lines[1], new RegExp(`^Task ${task.id}: running since `));
-    assert.ok(document.getText().includes('first line'));
-    await until(() => document.getText().includes('second line'), 'the document to follow the output');
+    // Whole lines: the header's `$ <command>` line also contains both phrases, and matched them at once.
+    assert.match(document.getText(), /^first line$/m);
+    await until(() => /^second line$/m.test(document.getText()), 'the document to follow the output');
     await s.manager.cancel(task.id);
     await until(() => /^Task \S+: cancelled, /m.test(document.getText()), 'the header to show the end');
     // Read-only-ness is what a person sees when typing: checked in the e2e test (the API has no flag for it).
