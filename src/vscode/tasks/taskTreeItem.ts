@@ -38,8 +38,8 @@ const PREVIEW_LINES = 12;
 
 /** Full details for the hover. `preview` is the manager's bounded in-memory head+tail. */
 export function createTaskTooltip(task: TaskSnapshot, preview: string, now: number, titleOf?: ChatTitleLookup): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(undefined, true);
-  md.supportThemeIcons = true;
+  // No theme icons: a command or description containing `$(name)` must show as typed, not as an icon.
+  const md = new vscode.MarkdownString();
   md.appendMarkdown(`**${escape(taskLabel(task))}** — ${statusWord(task.status)}`);
   if (task.exitCode !== null && task.status !== 'running') md.appendMarkdown(` (exit code ${task.exitCode})`);
   if (task.signal) md.appendMarkdown(` (signal ${escape(task.signal)})`);
@@ -69,5 +69,5 @@ export function createTaskTooltip(task: TaskSnapshot, preview: string, now: numb
 }
 
 function escape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, '\\$&');
 }
