@@ -43,7 +43,7 @@ export class ChatView {
     this.frame = 0;
     clearTimeout(this.backfillTimer);
     this.dirty.clear();
-    this.views.clear();
+    this.disposeViews();
     // The newest items are what the person sees: render them now, older ones in slices afterwards
     // (prepended above; scroll anchoring keeps the view where it is), so a long chat opens at once.
     const cut = Math.max(0, state.items.length - FIRST_SLICE);
@@ -106,6 +106,13 @@ export class ChatView {
     cancelAnimationFrame(this.frame);
     clearTimeout(this.backfillTimer);
     if (this.ticker) clearInterval(this.ticker);
+    this.disposeViews();
+  }
+
+  /** A replaced chat's long answers may still be rendering in slices: stop them, the elements are gone. */
+  private disposeViews(): void {
+    for (const view of this.views.values()) view.dispose?.();
+    this.views.clear();
   }
 
   /** No layout is read or forced here: the scroll anchor under the list keeps a bottom-pinned view pinned. */

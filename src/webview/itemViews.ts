@@ -21,6 +21,8 @@ export function icon(name: string, extra = ''): HTMLSpanElement {
 export interface ItemView {
   readonly element: HTMLElement;
   update(item: ChatItem): void;
+  /** Stops pending work of the view (a long answer still rendering in slices). */
+  dispose?(): void;
 }
 
 export function createItemView(item: ChatItem): ItemView {
@@ -67,6 +69,10 @@ export class AssistantView implements ItemView {
     } else {
       this.markdown.setAll(item.text);
     }
+  }
+
+  dispose(): void {
+    this.markdown.dispose();
   }
 
   get isStreaming(): boolean {

@@ -61,6 +61,11 @@ export class StreamingMarkdown {
     }
   }
 
+  /** The view is gone (another chat opened, the page unloads): no slice may render into it any more. */
+  dispose(): void {
+    this.cancelSlices();
+  }
+
   private cancelSlices(): void {
     if (this.sliceTimer) clearTimeout(this.sliceTimer);
     this.sliceTimer = undefined;
