@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { useWorkbench, type WorkbenchFixture } from '../support/codeServer';
 import { startScriptedServer, textReply, toolCall, type ScriptedServer } from '../support/scriptedServer';
+import { isAlive } from '../support/toolEnv';
 
 function sidebar(page: Page): Locator {
   return page.locator('#workbench\\.parts\\.sidebar');
@@ -38,20 +39,6 @@ async function contextMenu(page: Page, item: Locator, entry: string): Promise<vo
   await menuItem.waitFor();
   await menuItem.hover();
   await menuItem.click();
-}
-
-/** Exists and is not a zombie (this container's PID 1 does not reap orphans, so zombies linger). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 describe('Background Tasks view', function () {
@@ -118,14 +105,14 @@ describe('Background Tasks view', function () {
     const shellPid = Number(readFileSync(join(workspace, 'shell.pid'), 'utf8'));
     assert.ok(existsSync(join(workspace, 'child.pid')));
     const childPid = Number(readFileSync(join(workspace, 'child.pid'), 'utf8'));
-    assert.ok(alive(shellPid) && alive(childPid), 'the task runs before the cancel');
+    assert.ok(isAlive(shellPid) && isAlive(childPid), 'the task runs before the cancel');
     const requestsBefore = server().requests.length;
 
     await openTasksView(wb);
     await contextMenu(wb.page, taskRow('running'), 'Cancel Task');
     await taskRow('cancelled').waitFor({ timeout: 5_000 });
-    assert.equal(alive(shellPid), false, 'the shell is gone');
-    assert.equal(alive(childPid), false, 'its child is gone');
+    assert.equal(isAlive(shellPid), false, 'the shell is gone');
+    assert.equal(isAlive(childPid), false, 'its child is gone');
     await wb.screenshot('cancelled');
 
     // The agent auto-resumes with the cancellation in its next request.

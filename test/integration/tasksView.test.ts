@@ -9,6 +9,7 @@ import type { Services } from '../../src/vscode/services';
 import type { TasksViewHandle } from '../../src/vscode/tasks/register';
 import { TASK_OUTPUT_SCHEME, taskOutputUri } from '../../src/vscode/tasks/taskOutputDocument';
 import { loadPersistedTasks } from '../../src/vscode/tasks/taskPersistence';
+import { isAlive } from '../support/toolEnv';
 
 const EXTENSION_ID = 'background-agent.background-agent';
 
@@ -28,20 +29,6 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** A process that exists and is not a zombie (an orphan's zombie waits for a reaper that a container may lack). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false; // gone between the two checks
   }
 }
 
@@ -174,7 +161,7 @@ describe('Background Tasks view', function () {
     const task = s.manager.start({ command: `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 60' & sleep 60`, cwd, origin: { kind: 'agent', conversationId: 'conv-cancel' } });
     await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim().length > 0, 'the grandchild pid file');
     const grandchild = Number(readFileSync(pidFile, 'utf8').trim());
-    assert.ok(alive(grandchild) && alive(task.pid!));
+    assert.ok(isAlive(grandchild) && isAlive(task.pid!));
 
     const changed = new Promise<void>((resolve) => {
       const l = provider.onDidChangeTreeData((e) => {
@@ -190,8 +177,8 @@ describe('Background Tasks view', function () {
     const item = provider.getTreeItem(task.id);
     assert.match(String(item.description), /^cancelled · /);
     assert.equal(item.contextValue, 'task.finished');
-    assert.equal(alive(task.pid!), false, 'the shell is gone');
-    assert.equal(alive(grandchild), false, 'the setsid grandchild is gone');
+    assert.equal(isAlive(task.pid!), false, 'the shell is gone');
+    assert.equal(isAlive(grandchild), false, 'the setsid grandchild is gone');
     const notes = s.manager.notifications.drain('conv-cancel');
     assert.equal(notes.length, 1);
     assert.equal(notes[0].taskId, task.id);
@@ -261,7 +248,7 @@ describe('Background Tasks view', function () {
     assert.deepEqual(s.manager.list().map((t) => t.id).sort(), [a.id, b.id].sort());
     await vscode.commands.executeCommand('backgroundAgent.cancelAllTasks');
     assert.deepEqual(s.manager.list().map((t) => t.status), ['cancelled', 'cancelled']);
-    assert.equal(alive(a.pid!) || alive(b.pid!), false);
+    assert.equal(isAlive(a.pid!) || isAlive(b.pid!), false);
   });
 
   it('Run Command in Background… starts a person\'s task in the first folder, reported to the active chat', async () => {
