@@ -8,18 +8,24 @@ import { join } from 'node:path';
 import { repoRoot, useWorkbench } from '../support/codeServer';
 
 describe('Background Agent installed from its VSIX', function () {
-  const temp = mkdtempSync(join(tmpdir(), 'bg-agent-vsix-'));
-  const vsix = join(temp, 'background-agent.vsix');
+  // Made in the hook, not when mocha loads the file: a run that greps this describe away skips its `after`
+  // too, and left an empty /tmp/bg-agent-vsix-* behind every time.
+  let temp = '';
+  let vsix = '';
 
   // Registered before useWorkbench's hook, so the VSIX exists when code-server installs it.
   before(function () {
     this.timeout(300_000);
+    temp = mkdtempSync(join(tmpdir(), 'bg-agent-vsix-'));
+    vsix = join(temp, 'background-agent.vsix');
     const result = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'package.mjs'), '--out', vsix], { cwd: repoRoot, encoding: 'utf8' });
     assert.equal(result.status, 0, `npm run package failed:\n${result.stdout}\n${result.stderr}`);
     console.log(`      VSIX: ${(statSync(vsix).size / 1024).toFixed(1)} KiB`);
   });
   const wb = useWorkbench({ name: 'vsix', extensionDevelopmentPath: null, installVsix: () => [vsix] });
-  after(() => rmSync(temp, { recursive: true, force: true }));
+  after(() => {
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  });
 
   it('installs only bundles, media, manifest and docs', () => {
     const installed = readdirSync(wb.server.extensionsDir).filter((name) => name.startsWith('background-agent.background-agent-'));
