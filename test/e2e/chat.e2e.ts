@@ -90,29 +90,6 @@ describe('Chat view with a working API key', function () {
     }
   });
 
-  it('works from the keyboard: Shift+Enter is a new line, Enter sends, Escape stops', async () => {
-    scripted.server.enqueue(textReply('Two lines received.'));
-    const box = chat.getByRole('textbox', { name: 'Message' });
-    await box.focus();
-    await wb.page.keyboard.type('first line');
-    await wb.page.keyboard.press('Shift+Enter');
-    await wb.page.keyboard.type('second line');
-    assert.equal(await box.inputValue(), 'first line\nsecond line');
-    await wb.page.keyboard.press('Enter');
-    await conversation(chat).getByText('Two lines received.').waitFor();
-    assert.equal(await box.inputValue(), '', 'the box is empty after sending');
-    const lastPrompt = JSON.stringify(scripted.server.accepted.at(-1)?.body?.messages ?? []);
-    assert.match(lastPrompt, /first line\\nsecond line/);
-    // Escape stops a running answer without leaving the box.
-    scripted.server.enqueue(textReply('slow '.repeat(400), { chunkSize: 5, delayMs: 40 }));
-    await wb.page.keyboard.type('go slowly');
-    await wb.page.keyboard.press('Enter');
-    await conversation(chat).getByText('slow slow').waitFor();
-    await wb.page.keyboard.press('Escape');
-    await conversation(chat).getByText('Stopped. Background tasks keep running.').waitFor();
-    assert.equal(await box.evaluate((el) => el === document.activeElement), true, 'focus stayed in the message box');
-  });
-
   it('shows a background_run as a task chip that goes from running to completed, then the auto-resumed answer', async () => {
     scripted.server.enqueue(
       toolCall('background_run', { command: 'sleep 3 && echo build-ok', description: 'Build project' }, undefined, { text: 'Starting the build in the background.' }),
@@ -161,6 +138,30 @@ describe('Chat view with a working API key', function () {
       mkdirSync(join(repoRoot, 'media', 'readme'), { recursive: true });
       await wb.page.screenshot({ path: join(repoRoot, 'media', 'readme', 'chat.png'), clip: { x: 0, y: 0, width: 1100, height: 660 } });
     }
+  });
+
+  // After the chip and the README picture, whose story (prompt, chip, auto-resumed answer) must fit its frame.
+  it('works from the keyboard: Shift+Enter is a new line, Enter sends, Escape stops', async () => {
+    scripted.server.enqueue(textReply('Two lines received.'));
+    const box = chat.getByRole('textbox', { name: 'Message' });
+    await box.focus();
+    await wb.page.keyboard.type('first line');
+    await wb.page.keyboard.press('Shift+Enter');
+    await wb.page.keyboard.type('second line');
+    assert.equal(await box.inputValue(), 'first line\nsecond line');
+    await wb.page.keyboard.press('Enter');
+    await conversation(chat).getByText('Two lines received.').waitFor();
+    assert.equal(await box.inputValue(), '', 'the box is empty after sending');
+    const lastPrompt = JSON.stringify(scripted.server.accepted.at(-1)?.body?.messages ?? []);
+    assert.match(lastPrompt, /first line\\nsecond line/);
+    // Escape stops a running answer without leaving the box.
+    scripted.server.enqueue(textReply('slow '.repeat(400), { chunkSize: 5, delayMs: 40 }));
+    await wb.page.keyboard.type('go slowly');
+    await wb.page.keyboard.press('Enter');
+    await conversation(chat).getByText('slow slow').waitFor();
+    await wb.page.keyboard.press('Escape');
+    await conversation(chat).getByText('Stopped. Background tasks keep running.').waitFor();
+    assert.equal(await box.evaluate((el) => el === document.activeElement), true, 'focus stayed in the message box');
   });
 
   it('stops an answer mid-stream, and the next message works', async () => {
