@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   const b = manager.start({ command: `(setsid sleep 300 > /dev/null 2>&1 & echo $! > ${f('c')}); trap '' TERM; sleep 300`, cwd: dir, origin: { kind: 'user' } });
   const c = manager.start({ command: `nohup sleep 300 > /dev/null 2>&1 & echo $! > ${f('d')}; echo finished`, cwd: dir, origin: { kind: 'user' } });
   const descendants = await Promise.all(['a', 'b', 'c', 'd'].map((n) => readPid(f(n))));
-  // Read the shells' pids now: a start in a burst may be spawned a turn later than start() returned.
+  // The shells' pids are known a moment after start() returned (the launcher reports them).
+  while (manager.get(a.id)?.pid === undefined || manager.get(b.id)?.pid === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
   const pids = [manager.get(a.id)?.pid, manager.get(b.id)?.pid, ...descendants];
   await manager.waitForEnd(c.id);
   process.stdout.write(`${pids.join(' ')}\n`);

@@ -6,7 +6,18 @@ import * as path from 'node:path';
 import { BackgroundManager, type BackgroundManagerOptions } from '../../src/core/tasks/backgroundManager';
 import type { StartTaskOptions } from '../../src/core/tasks/types';
 
+import { until } from './toolEnv';
+
 export { isAlive, readPid, until } from './toolEnv';
+
+/** Every spawn mode the manager has: each behaviour the user relies on is tested in both. */
+export const SPAWN_MODES = ['auto', 'direct'] as const;
+
+/** The task's pid once known (through the launcher it arrives a moment after start). */
+export async function pidOf(manager: BackgroundManager, taskId: string): Promise<number> {
+  await until(() => manager.get(taskId)?.pid !== undefined, `task ${taskId} to have a pid`);
+  return manager.get(taskId)?.pid as number;
+}
 
 export interface TasksEnv {
   readonly dir: string;

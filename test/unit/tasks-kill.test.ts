@@ -5,12 +5,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
-import { createTasksEnv, isAlive, readPid, until, type TasksEnv } from '../support/tasksKit';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import type { SpawnMode } from '../../src/core/tasks/processRunner';
+import { createTasksEnv, isAlive, pidOf, readPid, SPAWN_MODES, until, type TasksEnv } from '../support/tasksKit';
 
 let env: TasksEnv;
+let spawnMode: SpawnMode = 'auto';
 beforeEach(async () => {
-  env = await createTasksEnv({ killGraceMs: 500 });
+  env = await createTasksEnv({ killGraceMs: 500, spawnMode });
 });
 afterEach(() => env.dispose());
 
@@ -36,10 +38,13 @@ async function startTree(): Promise<{ id: string; pids: number[] }> {
   const pids = await Promise.all(pidFiles.map(readPid));
   assert.equal(task.status, 'running');
   for (const pid of pids) assert.ok(isAlive(pid), `pid ${pid} runs before the cancel`);
-  return { id: task.id, pids: [task.pid as number, ...pids] };
+  return { id: task.id, pids: [await pidOf(env.manager, task.id), ...pids] };
 }
 
-describe('cancel', () => {
+for (const mode of SPAWN_MODES) describe(`cancel (${mode} spawn)`, () => {
+  before(() => (spawnMode = mode));
+  after(() => (spawnMode = 'auto'));
+
   it('kills children and grandchildren, including setsid, nohup and double-forked ones, before it resolves', async () => {
     const { id, pids } = await startTree();
     const final = await env.manager.cancel(id);
@@ -55,11 +60,12 @@ describe('cancel', () => {
     const pidFile = path.join(env.dir, 'stubborn.pid');
     const task = env.start(`trap '' TERM; sh -c "trap '' TERM; sleep 300" & echo $! > ${pidFile}; wait`);
     const child = await readPid(pidFile);
+    const shell = await pidOf(env.manager, task.id);
     const final = await env.manager.cancel(task.id);
     assert.equal(final.status, 'cancelled');
     assert.equal(final.signal, 'SIGKILL');
     assert.equal(isAlive(child), false);
-    assert.equal(isAlive(task.pid as number), false);
+    assert.equal(isAlive(shell), false);
   });
 
   it('a task that has ended is returned as it is', async () => {
@@ -72,15 +78,17 @@ describe('cancel', () => {
 
   it('cancelAll kills every running task', async () => {
     const tasks = [env.start('sleep 300'), env.start('sleep 300 & wait'), env.start('sh -c "sleep 300"')];
+    const pids = await Promise.all(tasks.map((task) => pidOf(env.manager, task.id)));
     await env.manager.cancelAll();
-    for (const task of tasks) {
-      assert.equal(env.manager.get(task.id)?.status, 'cancelled');
-      assert.equal(isAlive(task.pid as number), false);
-    }
+    for (const task of tasks) assert.equal(env.manager.get(task.id)?.status, 'cancelled');
+    for (const pid of pids) assert.equal(isAlive(pid), false);
   });
 });
 
-describe('timeouts and leftovers', () => {
+for (const mode of SPAWN_MODES) describe(`timeouts and leftovers (${mode} spawn)`, () => {
+  before(() => (spawnMode = mode));
+  after(() => (spawnMode = 'auto'));
+
   it('a task that outlives timeoutMs is killed with status timed_out, tree included', async () => {
     const pidFile = path.join(env.dir, 'child.pid');
     const task = env.start(`sleep 300 & echo $! > ${pidFile}; wait`, { timeoutMs: 300 });
@@ -105,11 +113,12 @@ describe('dispose', () => {
   it('kills every running tree at once (synchronously) and marks the tasks interrupted', async () => {
     const { id, pids } = await startTree();
     const other = env.start('sleep 300');
+    const otherPid = await pidOf(env.manager, other.id);
     env.manager.dispose();
     assert.equal(env.manager.get(id)?.status, 'interrupted');
     assert.equal(env.manager.get(other.id)?.status, 'interrupted');
     // SIGKILL was sent before dispose returned; the kernel needs a moment to tear the processes down.
-    for (const pid of [...pids, other.pid as number]) await until(() => !isAlive(pid), `pid ${pid} to be gone`, 2000);
+    for (const pid of [...pids, otherPid]) await until(() => !isAlive(pid), `pid ${pid} to be gone`, 2000);
   });
 
   it('leaves no process behind when the owning Node process exits right after dispose', async () => {

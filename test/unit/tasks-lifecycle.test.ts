@@ -1,26 +1,36 @@
 // BackgroundManager with real processes: statuses, exit codes, output to log and memory, stdin, env,
-// spawn errors, events, waitForEnd, remove, restore.
+// spawn errors, events, waitForEnd, remove, restore. The lifecycle runs in both spawn modes: through the
+// shell launcher (the default on Linux) and spawned from Node (the fallback elsewhere).
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { BackgroundManager, UnknownTaskError } from '../../src/core/tasks/backgroundManager';
 import type { TaskEvent } from '../../src/core/tasks/types';
-import { createTasksEnv, until, type TasksEnv } from '../support/tasksKit';
+import type { SpawnMode } from '../../src/core/tasks/processRunner';
+import { createTasksEnv, isAlive, SPAWN_MODES, until, type TasksEnv } from '../support/tasksKit';
 
 let env: TasksEnv;
+let spawnMode: SpawnMode = 'auto';
 beforeEach(async () => {
-  env = await createTasksEnv();
+  env = await createTasksEnv({ spawnMode });
 });
 afterEach(() => env.dispose());
 
-describe('task lifecycle', () => {
+for (const mode of SPAWN_MODES) describe(`task lifecycle (${mode} spawn)`, () => {
+  before(() => (spawnMode = mode));
+  after(() => (spawnMode = 'auto'));
+
   it('exit 0 is completed, with pid, times, output size and a log file', async () => {
+    const events: TaskEvent[] = [];
+    env.manager.onEvent((e) => events.push(e));
     const started = env.start('echo hello');
     assert.equal(started.status, 'running');
-    assert.ok(started.pid && started.pid > 0);
     assert.match(started.id, /^[2-9a-z]{8}$/);
     const ended = await env.manager.waitForEnd(started.id);
+    assert.ok(ended.pid && ended.pid > 0);
+    // Whoever shows pids learns it: at once, or from an event if it arrived after start() returned.
+    assert.ok(started.pid === ended.pid || events.some((e) => e.type === 'output' && e.task.pid === ended.pid));
     assert.equal(ended.status, 'completed');
     assert.equal(ended.exitCode, 0);
     assert.equal(ended.signal, null);
@@ -91,7 +101,35 @@ describe('task lifecycle', () => {
     assert.equal(ended.status, 'completed');
   });
 
-  it('a burst of starts spawns over several event-loop turns: every task still runs and ends, and one cancelled before its spawn ends at once', async () => {
+  if (mode === 'auto') it('a burst of starts through the launcher returns at once: pids come in output events, every task runs and ends', async () => {
+    const events: TaskEvent[] = [];
+    env.manager.onEvent((e) => events.push(e));
+    const burst = Array.from({ length: 60 }, (_, i) => env.start(`echo burst-${i}`));
+    assert.ok(burst.every((t) => t.status === 'running' && t.pid === undefined), 'nothing was forked by Node');
+    const ended = await Promise.all(burst.map((t) => env.manager.waitForEnd(t.id)));
+    ended.forEach((t, i) => {
+      assert.equal(t.status, 'completed');
+      assert.equal(env.manager.outputPreview(t.id), `burst-${i}\n`);
+      assert.ok(events.some((e) => e.type === 'output' && e.task.id === t.id && e.task.pid === t.pid && t.pid !== undefined));
+    });
+  });
+
+  if (mode === 'auto') it('tasks cancelled while the launcher is still starting them are killed, and nothing else is', async () => {
+    const bystander = env.start('sleep 300');
+    // Cancelled at once: the pid arrives while the process may not have left the launcher's group yet.
+    for (let i = 0; i < 20; i++) {
+      const cancelled = await env.manager.cancel(env.start('sleep 300').id);
+      assert.equal(cancelled.status, 'cancelled');
+      assert.ok(cancelled.pid !== undefined);
+      assert.equal(isAlive(cancelled.pid), false);
+    }
+    assert.equal(env.manager.get(bystander.id)?.status, 'running', env.manager.get(bystander.id)?.error);
+    const later = await env.manager.waitForEnd(env.start('echo still-works').id);
+    assert.equal(env.manager.outputPreview(later.id), 'still-works\n');
+    await env.manager.cancel(bystander.id);
+  });
+
+  if (mode === 'direct') it('a burst of starts spawns over several event-loop turns: every task still runs and ends, and one cancelled before its spawn ends at once', async () => {
     const events: TaskEvent[] = [];
     env.manager.onEvent((e) => events.push(e));
     // 60 synchronous starts take far more than one turn's spawn budget (a spawn is milliseconds).

@@ -1,5 +1,5 @@
-// The one owner of background tasks: starts them through the process runner, keeps their output (log
-// file + bounded memory), decides their final status, queues one notification per ended task, and
+// The one owner of background tasks: starts them through the process runner, follows their output (the
+// processes write their log files themselves; memory holds only a bounded head + tail read back on demand), decides their final status, queues one notification per ended task, and
 // kills every process it started when asked or disposed. It decides *when* things happen to a task; how a
 // record is built (taskRecordBuilders), its files made (taskFiles), its trees killed (taskKiller), its end awaited
 // (endWaiters) and its notification worded (endNotification) live in their own modules.
@@ -13,12 +13,14 @@ import { callListeners } from './listeners';
 import { NotificationQueue } from './notificationQueue';
 import { NOTIFICATION_TAIL_BYTES } from './notificationTail';
 import { DEFAULT_HEAD_BYTES, DEFAULT_TAIL_BYTES, type HeadTailBuffer } from './outputBuffer';
-import { RunningProcess, type ProcessResult } from './processRunner';
+import { OutputWatcher } from './outputWatcher';
+import { ProcessRunner, type ProcessResult } from './processRunner';
 import { TASK_MARKER_ENV } from './processTree';
 import { SpawnPacer } from './spawnPacer';
-import { bufferOf, cwdProblem, LogFolder, openLog, recordStartFailure } from './taskFiles';
-import { killAllNow, killLeftovers, killTasks, type KillContext } from './taskKiller';
+import { appendStartFailure, cwdProblem, LogFolder } from './taskFiles';
+import { killAllNow, killTasks, LeftoverSweeper, type KillContext } from './taskKiller';
 import { readLogSlice } from './taskLog';
+import { bufferOf, refreshOutputBytes } from './taskOutput';
 import { toSnapshot, type TaskRecord } from './taskRecord';
 import { newTaskRecord, restoredTaskRecord } from './taskRecordBuilders';
 import type { Disposable, OutputSlice, StartTaskOptions, TaskEvent, TaskManager, TaskSnapshot } from './types';
@@ -26,19 +28,20 @@ import type { Disposable, OutputSlice, StartTaskOptions, TaskEvent, TaskManager,
 // Re-exported: callers import the options and the error from here (they live apart only to keep this file short).
 export { UnknownTaskError, type BackgroundManagerOptions } from './backgroundManagerApi';
 
-/** At most this many `output` events per task per second (UIs re-render on each). */
+/** How often running tasks' logs are checked for growth: at most this many `output` events per task per second. */
 const OUTPUT_EVENT_INTERVAL_MS = 250;
 /**
  * Spawning time allowed per event-loop turn before further starts wait for the next turns (see SpawnPacer).
- * A turn lasts up to the budget plus one spawn (the last one may overrun it): with a spawn at 2.5 ms quiet
- * and 10-16 ms on a loaded machine, 4 ms keeps a turn near 20 ms even then; 8 ms measured p99 20-38 ms.
+ * Matters when Node spawns (directSpawn): a turn lasts up to the budget plus one spawn; with a spawn at
+ * 2.5 ms quiet and 10-16 ms on a loaded machine, 4 ms keeps a turn near 20 ms even then. A start through
+ * the shell launcher costs microseconds, so a burst is never spread then.
  */
 const SPAWN_BUDGET_MS = 4;
 
 interface QueuedSpawn {
   readonly record: TaskRecord;
   /** Variables added to the inherited environment (StartTaskOptions.env). */
-  readonly env: NodeJS.ProcessEnv | undefined;
+  readonly env: Readonly<Record<string, string>>;
 }
 
 export class BackgroundManager implements TaskManager {
@@ -53,12 +56,15 @@ export class BackgroundManager implements TaskManager {
   /** A burst of starts is spawned over several event-loop turns; the later ones get their pid then. */
   private readonly pacer = new SpawnPacer<QueuedSpawn>(SPAWN_BUDGET_MS, ({ record, env }) => {
     if (record.status !== 'running') return;
-    const logProblem = openLog(record);
-    if (logProblem) return this.failBeforeSpawn(record, logProblem);
     this.spawn(record, env);
     // Its pid is news for whoever shows it (the `started` event had none).
-    this.emit({ type: 'output', task: toSnapshot(record) });
+    if (record.pid !== undefined) this.emit({ type: 'output', task: toSnapshot(record) });
   });
+  private readonly runner: ProcessRunner;
+  private readonly outputWatcher = new OutputWatcher(OUTPUT_EVENT_INTERVAL_MS, (record) => {
+    if (this.listeners.size > 0) this.emit({ type: 'output', task: toSnapshot(record) });
+  });
+  private readonly leftovers: LeftoverSweeper;
   private readonly tailBytes: number;
   private readonly logFolder: LogFolder;
   private readonly bufferHeadBytes: number;
@@ -78,6 +84,8 @@ export class BackgroundManager implements TaskManager {
     this.logFolder = new LogFolder(options.logDir);
     this.bufferHeadBytes = options.headBytes ?? DEFAULT_HEAD_BYTES;
     this.bufferTailBytes = options.tailBytes ?? DEFAULT_TAIL_BYTES;
+    this.runner = new ProcessRunner(options.spawnMode);
+    this.leftovers = new LeftoverSweeper(this.killContext);
   }
 
   start(options: StartTaskOptions): TaskSnapshot {
@@ -88,8 +96,6 @@ export class BackgroundManager implements TaskManager {
       id,
       logPath: join(this.options.logDir, `${id}.log`),
       marker: `${this.instanceId}.${id}`,
-      headBytes: this.bufferHeadBytes,
-      tailBytes: this.bufferTailBytes,
     });
     this.tasks.set(id, record);
 
@@ -100,17 +106,9 @@ export class BackgroundManager implements TaskManager {
       this.failBeforeSpawn(record, problem);
       return toSnapshot(record);
     }
-    // Queued in a burst: its log and environment are made when it is spawned, so a burst's starts stay cheap.
-    let logProblem: string | undefined;
-    this.pacer.submit({ record, env: options.env }, () => {
-      logProblem = openLog(record);
-      if (!logProblem) this.spawn(record, options.env);
-    });
-    if (logProblem) {
-      this.emit({ type: 'started', task: toSnapshot(record) });
-      this.failBeforeSpawn(record, logProblem);
-      return toSnapshot(record);
-    }
+    // The runner creates the log file (a failure ends the task as failed, with the reason).
+    const env = definedValues(options.env);
+    this.pacer.submit({ record, env }, () => this.spawn(record, env));
     if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
       record.timeoutTimer = setTimeout(() => {
         record.killReason ??= 'timed_out';
@@ -121,19 +119,26 @@ export class BackgroundManager implements TaskManager {
     return toSnapshot(record);
   }
 
-  private spawn(record: TaskRecord, extraEnv: NodeJS.ProcessEnv | undefined): void {
-    record.process = new RunningProcess({
+  private spawn(record: TaskRecord, extraEnv: Readonly<Record<string, string>>): void {
+    this.outputWatcher.watch(record);
+    record.process = this.runner.start({
       command: record.command,
       cwd: record.cwd,
-      env: { ...process.env, ...extraEnv, [TASK_MARKER_ENV]: record.marker },
-      onData: (chunk) => this.onData(record, chunk),
+      env: { ...extraEnv, [TASK_MARKER_ENV]: record.marker },
+      logPath: record.logPath,
+      onLatePid: (pid) => {
+        record.pid = pid;
+        // News for whoever shows it (the `started` event had none).
+        if (record.status === 'running') this.emit({ type: 'output', task: toSnapshot(record) });
+      },
       onEnd: (result) => this.onEnd(record, result),
     });
-    record.pid = record.process.pid;
+    record.pid ??= record.process.pid;
   }
 
   get(taskId: string): TaskSnapshot | undefined {
     const record = this.tasks.get(taskId);
+    if (record?.status === 'running') refreshOutputBytes(record);
     return record && toSnapshot(record);
   }
 
@@ -155,6 +160,7 @@ export class BackgroundManager implements TaskManager {
   outputPreview(taskId: string, maxBytes?: number): string {
     const record = this.tasks.get(taskId);
     if (!record) return '';
+    if (record.status === 'running') refreshOutputBytes(record);
     return this.bufferOf(record).preview(maxBytes);
   }
 
@@ -164,6 +170,7 @@ export class BackgroundManager implements TaskManager {
     // Ended already: the waiting tool reports the result itself, so no late notification either.
     if (record.status === 'running' && record.foreground) {
       record.foreground = false;
+      refreshOutputBytes(record);
       this.emit({ type: 'output', task: toSnapshot(record) });
     }
     return toSnapshot(record);
@@ -214,12 +221,16 @@ export class BackgroundManager implements TaskManager {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    // The launcher first: a task it is starting right now dies with it, or already carries its marker
+    // and is found by killAllNow's search.
+    this.runner.dispose();
     killAllNow(this.tasks.values());
     this.lifetime.abort();
     this.pacer.dispose();
+    this.outputWatcher.dispose();
+    this.leftovers.dispose();
     for (const record of this.tasks.values()) {
       clearTimeout(record.timeoutTimer);
-      clearTimeout(record.outputTimer);
       if (record.status === 'running') {
         record.status = 'interrupted';
         record.endedAt = Date.now();
@@ -227,54 +238,33 @@ export class BackgroundManager implements TaskManager {
         record.process?.detach();
       }
       settleWaiters(record);
-      record.log?.close();
     }
     this.listeners.clear();
     this.notifications.dispose();
   }
 
   private failBeforeSpawn(record: TaskRecord, problem: string): void {
-    recordStartFailure(record, problem);
     this.onEnd(record, { exitCode: null, signal: null, error: problem });
-  }
-
-  private onData(record: TaskRecord, chunk: Buffer): void {
-    record.buffer?.push(chunk);
-    if (record.outputTimer === undefined && this.listeners.size > 0) {
-      record.outputTimer = setTimeout(() => {
-        record.outputTimer = undefined;
-        if (record.status === 'running') this.emit({ type: 'output', task: toSnapshot(record) });
-      }, OUTPUT_EVENT_INTERVAL_MS);
-    }
-    record.log?.write(chunk);
   }
 
   private onEnd(record: TaskRecord, result: ProcessResult): void {
     clearTimeout(record.timeoutTimer);
-    clearTimeout(record.outputTimer);
-    record.outputTimer = undefined;
+    this.outputWatcher.unwatch(record);
     record.exitCode = result.exitCode;
     record.signal = result.signal;
+    // The process wrote its log itself and has exited: the file is complete now.
+    refreshOutputBytes(record);
     if (result.error !== undefined) {
       record.error = result.error;
-      if (record.log) {
-        const message = Buffer.from(`Could not start the command: ${result.error}\n`);
-        record.buffer?.push(message);
-        record.log.write(message);
-      }
-    }
-    if (record.log) {
-      record.log.close();
-      if (record.log.error) record.error ??= `Writing the output log failed: ${record.log.error.message}`;
+      appendStartFailure(record, result.error, this.bufferHeadBytes, this.bufferTailBytes);
     }
     if (this.disposed) return; // dispose() already settled its status; nobody listens any more.
     record.endedAt = Date.now();
     record.status = record.killReason ?? (result.error === undefined && result.exitCode === 0 ? 'completed' : 'failed');
-    // The log is complete (written synchronously), so whoever opens it after `ended` reads every byte.
     this.queueNotification(record);
     this.emit({ type: 'ended', task: toSnapshot(record) });
     settleWaiters(record);
-    killLeftovers(record, result, this.killContext);
+    this.leftovers.check(record);
   }
 
   private queueNotification(record: TaskRecord): void {
@@ -300,4 +290,11 @@ export class BackgroundManager implements TaskManager {
   private emit(event: TaskEvent): void {
     callListeners(this.listeners, event);
   }
+}
+
+/** StartTaskOptions.env as plain strings (an undefined value means "not set", as Node's spawn reads it). */
+function definedValues(env: NodeJS.ProcessEnv | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env ?? {})) if (value !== undefined) out[name] = value;
+  return out;
 }

@@ -1,6 +1,8 @@
 // What BackgroundManager's callers see besides the TaskManager contract: its options and the error for an
 // unknown task id. Apart from the manager so its file holds only behaviour; backgroundManager.ts re-exports
 // both, which is where callers import them from.
+import type { SpawnMode } from './processRunner';
+
 export interface BackgroundManagerOptions {
   /** Folder for the tasks' log files (created if missing). */
   logDir: string;
@@ -11,6 +13,11 @@ export interface BackgroundManagerOptions {
   /** In-memory output kept per task: first bytes and last bytes. Defaults 16 KiB and 64 KiB. */
   headBytes?: number;
   tailBytes?: number;
+  /**
+   * `auto` (default): on Linux with `setsid`, tasks are started by one long-lived /bin/sh (cheap starts,
+   * off the main thread); `direct`: Node spawns each one (what other platforms always do).
+   */
+  spawnMode?: SpawnMode;
 }
 
 /** Thrown for a task id the manager does not know; the message is fit to show to the model. */

@@ -3,6 +3,7 @@
 // environment variable that every descendant inherits (daemons that double-forked and were
 // re-parented to init, which the parent links no longer reach). Reading only; killing is processRunner's job.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** Set in every task's environment as `<instance>.<task id>`; descendants inherit it. */
 export const TASK_MARKER_ENV = 'BACKGROUND_AGENT_TASK_ID';
@@ -14,6 +15,8 @@ export interface ProcessInfo {
   /** One-letter state from /proc: Z = zombie (dead, waiting to be reaped), X = dead. */
   readonly state: string;
 }
+
+const MARKER_READS_IN_FLIGHT = 16;
 
 export const hasProcFs = process.platform === 'linux' && existsSync('/proc/self/stat');
 
@@ -58,6 +61,33 @@ export function readMarker(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+  return markerIn(env);
+}
+
+/**
+ * Pids of live processes carrying one of the markers, read without blocking the event loop (a full
+ * synchronous read of /proc takes 35-55 ms with ~450 processes here). Zombies have no environment left.
+ * Only pids above `bornAfterPid` are read (the system's older processes cannot carry a newer marker),
+ * unless pids wrapped around since (the last pid handed out is then below it): then all are read.
+ */
+export async function findMarkedProcesses(markers: ReadonlySet<string>, bornAfterPid = 0): Promise<number[]> {
+  const lastPid = Number(await readFile('/proc/sys/kernel/ns_last_pid', 'latin1').catch(() => '0'));
+  const floor = lastPid >= bornAfterPid ? bornAfterPid : 0;
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => pid > floor);
+  const found: number[] = [];
+  // A few reads in flight at a time: hundreds of completions in one turn would block it just the same.
+  for (let i = 0; i < pids.length; i += MARKER_READS_IN_FLIGHT) {
+    await Promise.all(pids.slice(i, i + MARKER_READS_IN_FLIGHT).map(async (pid) => {
+      if (pid === process.pid || pid === 1) return;
+      const env = await readFile(`/proc/${pid}/environ`).catch(() => undefined);
+      const marker = env && markerIn(env);
+      if (marker !== undefined && markers.has(marker)) found.push(pid);
+    }));
+  }
+  return found;
+}
+
+function markerIn(env: Buffer): string | undefined {
   const key = `${TASK_MARKER_ENV}=`;
   let at = env.indexOf(key);
   // Must start a NUL-separated entry, not sit inside another variable's value.

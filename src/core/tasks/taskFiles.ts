@@ -1,9 +1,9 @@
-// The files a task needs before and after it runs: its working folder, the log folder, its log file, and
-// its in-memory output rebuilt from the log. Each check returns a problem sentence (fit for the task's
-// error and its log) instead of throwing, because a bad start must end as a `failed` task, not a throw.
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+// The files a task needs before and after it runs: its working folder, the log folder, and the reason
+// it did not run written into its log.
+// Each check returns a problem sentence (fit for the task's error and its log) instead of throwing,
+// because a bad start must end as a `failed` task, not a throw.
+import { appendFileSync, mkdirSync, statSync } from 'node:fs';
 import { HeadTailBuffer } from './outputBuffer';
-import { readLogEdgesSync, TaskLogWriter } from './taskLog';
 import type { TaskRecord } from './taskRecord';
 
 /** The problem with `cwd` as a working directory, if any. */
@@ -35,36 +35,20 @@ export class LogFolder {
   }
 }
 
-/** Creates the task's log file; returns the problem if it cannot. */
-export function openLog(record: TaskRecord): string | undefined {
-  try {
-    record.log = new TaskLogWriter(record.logPath);
-    return undefined;
-  } catch (error) {
-    return `Could not create the output log ${record.logPath}: ${(error as Error).message}`;
-  }
-}
-
-/** Puts why the task never ran where its output would be: in memory and (if it can) in its log. */
-export function recordStartFailure(record: TaskRecord, problem: string): void {
+/**
+ * Adds why the command did not (fully) run to the end of its output: in the log if it can, and in
+ * memory (so the preview and the notification show it even when the log folder is the problem).
+ */
+export function appendStartFailure(record: TaskRecord, problem: string, headBytes: number, tailBytes: number): void {
   const message = Buffer.from(`Could not start the command: ${problem}\n`);
-  record.buffer?.push(message);
   try {
-    writeFileSync(record.logPath, message);
+    appendFileSync(record.logPath, message);
+    record.outputBytes = statSync(record.logPath).size;
   } catch {
     // The log folder itself is the problem; readOutput answers with an empty slice.
+    record.buffer = new HeadTailBuffer(headBytes, tailBytes);
+    record.buffer.push(message);
+    record.outputBytes = message.length;
+    record.bufferBytes = record.outputBytes;
   }
-}
-
-/** The record's in-memory output; a restored task's is loaded from its log on first use (empty if unreadable). */
-export function bufferOf(record: TaskRecord, headBytes: number, tailBytes: number): HeadTailBuffer {
-  if (!record.buffer) {
-    try {
-      const edges = readLogEdgesSync(record.logPath, headBytes, tailBytes);
-      record.buffer = HeadTailBuffer.fromEdges(edges.head, edges.tail, edges.totalBytes, headBytes, tailBytes);
-    } catch {
-      record.buffer = new HeadTailBuffer(headBytes, tailBytes);
-    }
-  }
-  return record.buffer;
 }

@@ -2,11 +2,16 @@
 // left processes behind, and at shutdown (SIGKILL, synchronous). The manager decides *when*; this module
 // knows *how* and what "gone" means for a record.
 import { settledOf } from './endWaiters';
-import { killTreesNow, terminateTrees, type KillTarget, type ProcessResult } from './processRunner';
+import { killTreesNow, terminateTrees, type KillTarget } from './processRunner';
+import { findMarkedProcesses, hasProcFs } from './processTree';
 import type { TaskRecord } from './taskRecord';
 
 /** After the tree is gone, how long the shell's exit event may take before we stop waiting for it. */
 const END_AFTER_KILL_MS = 1000;
+/** The search for processes ended tasks left behind runs once no task ended for this long... */
+const SWEEP_QUIET_MS = 1000;
+/** ...or at the latest this long after the first end it covers. */
+const SWEEP_MAX_WAIT_MS = 5000;
 
 export interface KillContext {
   /** Time between SIGTERM and SIGKILL. */
@@ -24,11 +29,13 @@ export async function killTasks(records: readonly TaskRecord[], context: KillCon
   // A task already being killed waits on the kill in progress instead of starting a second one.
   const fresh = records.filter((r) => r.status === 'running' && !r.killing);
   if (fresh.length > 0) {
-    const killing = terminateTrees(
-      fresh.flatMap((r) => (r.pid === undefined ? [] : [{ pid: r.pid, marker: r.marker }])),
-      context.killGraceMs,
-      context.lifetime,
-    );
+    const killing = (async () => {
+      // A task the launcher is starting right now: its pid is a moment away, and killing by marker alone
+      // could miss a process that does not exist yet.
+      await Promise.all(fresh.map((r) => r.process?.started));
+      const targets = fresh.flatMap((r) => (r.pid === undefined || r.status !== 'running' ? [] : [{ pid: r.pid, marker: r.marker }]));
+      await terminateTrees(targets, context.killGraceMs, context.lifetime);
+    })();
     for (const record of fresh) record.killing = killing;
   }
   await Promise.all(records.map(async (record) => {
@@ -45,13 +52,55 @@ export async function killTasks(records: readonly TaskRecord[], context: KillCon
 }
 
 /**
- * The shell exited on its own but left processes behind (`cmd &` stays in its group; a `setsid` one
- * shows itself by holding the pipe): they must not outlive the task. Checked cheaply first, because
- * hundreds of tasks may end at once and a full search reads all of /proc.
+ * The shell exited on its own but may have left processes behind: `cmd &` stays in its process group
+ * (checked at once, cheaply); a `setsid` or double-forked one only carries the task's marker, found by
+ * reading processes' environments. That search costs CPU the running tasks need (measured: 50-150 ms
+ * later completion for 200 tasks ending together), so it waits until ends have been quiet for a moment
+ * and covers every task that ended meanwhile.
  */
-export function killLeftovers(record: TaskRecord, result: ProcessResult, context: KillContext): void {
-  if (!record.killReason && record.pid !== undefined && (result.pipeHeldOpen || groupExists(record.pid))) {
-    void terminateTrees([{ pid: record.pid, marker: record.marker }], context.killGraceMs, context.lifetime);
+export class LeftoverSweeper {
+  private readonly markers = new Set<string>();
+  /** Leftovers were born after their task's shell: processes with lower pids need no look (see findMarkedProcesses). */
+  private lowestPid = Number.POSITIVE_INFINITY;
+  private timer: NodeJS.Timeout | undefined;
+  private firstPendingAt = 0;
+
+  constructor(private readonly context: KillContext) {}
+
+  check(record: TaskRecord): void {
+    if (record.killReason || record.pid === undefined || process.platform === 'win32') return;
+    if (groupExists(record.pid)) {
+      void terminateTrees([{ pid: record.pid, marker: record.marker }], this.context.killGraceMs, this.context.lifetime);
+      return;
+    }
+    if (!hasProcFs) return;
+    if (this.markers.size === 0) this.firstPendingAt = Date.now();
+    this.markers.add(record.marker);
+    this.lowestPid = Math.min(this.lowestPid, record.pid);
+    clearTimeout(this.timer);
+    const wait = Math.min(SWEEP_QUIET_MS, this.firstPendingAt + SWEEP_MAX_WAIT_MS - Date.now());
+    this.timer = setTimeout(() => void this.sweep(), Math.max(0, wait)).unref();
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.markers.clear();
+  }
+
+  private async sweep(): Promise<void> {
+    this.timer = undefined;
+    const markers = new Set(this.markers);
+    const lowestPid = this.lowestPid;
+    this.markers.clear();
+    this.lowestPid = Number.POSITIVE_INFINITY;
+    try {
+      const found = await findMarkedProcesses(markers, lowestPid);
+      if (found.length > 0 && !this.context.lifetime.aborted) {
+        await terminateTrees([...markers].map((marker) => ({ marker })), this.context.killGraceMs, this.context.lifetime);
+      }
+    } catch {
+      // /proc unreadable: nothing more we can do for these.
+    }
   }
 }
 

@@ -1,52 +1,11 @@
-// The complete output of one task on disk, written as it arrives, read back in byte slices.
-//
-// Writes are synchronous on purpose. Measured here (2 busy cores, 512 MiB flood): a WriteStream with
-// pause/resume backpressure took 2-5x the time of `| cat >/dev/null`, writeSync 0.75-2.4x. A blocking
-// write is backpressure by itself (the child's pipe is not read until the chunk is in the page cache),
-// costs no thread-pool round trip per chunk, and lets each pipe read collect up to 64 KiB; the event loop
-// stays responsive because each write is one chunk of at most 64 KiB.
-import { openSync, readSync, writeSync, closeSync, fstatSync } from 'node:fs';
+// The complete output of one task on disk, read back in byte slices. The task's process writes it
+// itself (its stdout and stderr are the file), so it is complete the moment the process has exited.
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { OutputSlice } from './types';
 import { decodeSlice } from './utf8Edges';
 
 export const DEFAULT_READ_BYTES = 32 * 1024;
-
-export class TaskLogWriter {
-  private fd: number | undefined;
-  private failure: Error | undefined;
-
-  /** Throws if the file cannot be created (the caller reports it as a failed start). */
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'w');
-  }
-
-  /** The first write error, if any: the task keeps running, later output lives only in memory. */
-  get error(): Error | undefined {
-    return this.failure;
-  }
-
-  write(chunk: Uint8Array): void {
-    if (this.fd === undefined || this.failure) return;
-    try {
-      for (let done = 0; done < chunk.length; ) done += writeSync(this.fd, chunk, done);
-    } catch (error) {
-      // Disk full or similar: stop logging rather than fail the task.
-      this.failure = error as Error;
-    }
-  }
-
-  close(): void {
-    if (this.fd === undefined) return;
-    const fd = this.fd;
-    this.fd = undefined;
-    try {
-      closeSync(fd);
-    } catch {
-      // Nothing left to do for a descriptor that cannot be closed.
-    }
-  }
-}
 
 /**
  * Reads at most `maxBytes` from `offset` (default: the last `maxBytes` of the file), moving both cuts

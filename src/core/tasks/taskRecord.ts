@@ -1,7 +1,6 @@
 // The manager's mutable state for one task, and the plain snapshot others see.
 import type { HeadTailBuffer } from './outputBuffer';
-import type { RunningProcess } from './processRunner';
-import type { TaskLogWriter } from './taskLog';
+import type { TaskProcess } from './processResult';
 import type { TaskOrigin, TaskSnapshot, TaskStatus } from './types';
 
 export interface TaskRecord {
@@ -23,17 +22,16 @@ export interface TaskRecord {
   signal: string | null;
   endedAt?: number;
   error?: string;
-  /** Restored tasks load theirs from the log on first use. */
+  /** Size of the log file: refreshed while running (OutputWatcher), final once ended. */
+  outputBytes: number;
+  /** First and last bytes, read from the log on demand (taskOutput.bufferOf); `bufferBytes` = log size then. */
   buffer?: HeadTailBuffer;
-  /** Output bytes of a restored task (its buffer may not be loaded). */
-  restoredBytes?: number;
-  process?: RunningProcess;
-  log?: TaskLogWriter;
+  bufferBytes?: number;
+  process?: TaskProcess;
   /** Why we are killing it; decides the final status over the exit code. */
   killReason?: 'cancelled' | 'timed_out';
   killing?: Promise<void>;
   timeoutTimer?: NodeJS.Timeout;
-  outputTimer?: NodeJS.Timeout;
   /** Called once the task has ended, its log is complete and `ended` was emitted. */
   endWaiters: Array<() => void>;
   /** True once endWaiters ran: waiting now returns at once. */
@@ -53,7 +51,7 @@ export function toSnapshot(r: TaskRecord): TaskSnapshot {
     signal: r.signal,
     startedAt: r.startedAt,
     ...(r.endedAt !== undefined && { endedAt: r.endedAt }),
-    outputBytes: r.buffer?.totalBytes ?? r.restoredBytes ?? 0,
+    outputBytes: r.outputBytes,
     logPath: r.logPath,
     origin: r.origin,
     ...(r.timeoutMs !== undefined && { timeoutMs: r.timeoutMs }),

@@ -1,6 +1,5 @@
 // Builds the manager's TaskRecords: a fresh one for a start, and a finished one for a task an earlier
 // window persisted. Kept apart so the manager reads as what it does with tasks, not how they are shaped.
-import { HeadTailBuffer } from './outputBuffer';
 import type { TaskRecord } from './taskRecord';
 import type { StartTaskOptions, TaskSnapshot } from './types';
 
@@ -9,11 +8,9 @@ export interface NewRecordParts {
   readonly logPath: string;
   /** `<instance>.<id>`: see TaskRecord.marker. */
   readonly marker: string;
-  readonly headBytes: number;
-  readonly tailBytes: number;
 }
 
-/** A task that is about to be spawned: running, no pid yet, an empty in-memory buffer. */
+/** A task that is about to be spawned: running, no pid yet, no output. */
 export function newTaskRecord(options: StartTaskOptions, parts: NewRecordParts): TaskRecord {
   return {
     id: parts.id,
@@ -29,7 +26,7 @@ export function newTaskRecord(options: StartTaskOptions, parts: NewRecordParts):
     status: 'running',
     exitCode: null,
     signal: null,
-    buffer: new HeadTailBuffer(parts.headBytes, parts.tailBytes),
+    outputBytes: 0,
     endWaiters: [],
   };
 }
@@ -56,7 +53,7 @@ export function restoredTaskRecord(snapshot: TaskSnapshot): TaskRecord {
     signal: snapshot.signal,
     ...(snapshot.endedAt !== undefined && { endedAt: snapshot.endedAt }),
     error: wasRunning ? 'The window closed or reloaded while this task ran.' : snapshot.error,
-    restoredBytes: snapshot.outputBytes,
+    outputBytes: snapshot.outputBytes,
     endWaiters: [],
     settled: true,
   };

@@ -90,9 +90,9 @@ export interface Disposable {
 /** The one owner of background processes. Implemented by `BackgroundManager` in backgroundManager.ts. */
 export interface TaskManager extends Disposable {
   /**
-   * Spawns at once and returns the running snapshot (a spawn error yields a `failed` snapshot, never a throw).
-   * In a burst of starts within one event-loop turn, later ones are spawned in the next turns (spawning
-   * blocks the loop): their snapshot has no `pid` yet, and an `output` event carries it once spawned.
+   * Starts at once and returns the running snapshot (a spawn error yields a `failed` snapshot, never a throw).
+   * The snapshot may have no `pid` yet (the process is being started off the main thread, or, when Node
+   * spawns, later in a burst); an `output` event carries it once known.
    */
   start(options: StartTaskOptions): TaskSnapshot;
   get(taskId: string): TaskSnapshot | undefined;
@@ -100,7 +100,7 @@ export interface TaskManager extends Disposable {
   list(): TaskSnapshot[];
   /** Reads the log from `offset` (default: the last `maxBytes`), at most `maxBytes` bytes. */
   readOutput(taskId: string, options?: { offset?: number; maxBytes?: number }): Promise<OutputSlice>;
-  /** Bounded head+tail text kept in memory, with a cut marker; cheap, synchronous. */
+  /** Bounded head+tail text with a cut marker; synchronous, reads at most head + tail bytes of the log. */
   outputPreview(taskId: string, maxBytes?: number): string;
   /** Kills the whole process tree; resolves with the final snapshot once every process is gone. */
   cancel(taskId: string): Promise<TaskSnapshot>;

@@ -1,0 +1,74 @@
+// Starting a task from Node itself: where the shell launcher cannot run (Windows, macOS without
+// `setsid`, an environment variable name /bin/sh cannot assign) or when asked to. The child gets the log
+// file as stdout and stderr, so its output still never passes through Node and keeps its exact order.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import type { ProcessResult, StartProcessOptions, TaskProcess } from './processResult';
+
+const isWindows = process.platform === 'win32';
+
+/** The user's shell for `-c`. */
+export function userShell(): string {
+  return process.env.SHELL || '/bin/sh';
+}
+
+export function shellArgs(command: string): { file: string; args: string[] } {
+  if (isWindows) return { file: process.env.ComSpec || 'cmd.exe', args: ['/d', '/s', '/c', `"${command}"`] };
+  return { file: userShell(), args: ['-c', command] };
+}
+
+export class DirectProcess implements TaskProcess {
+  readonly started: Promise<number | undefined>;
+  private readonly child: ChildProcess | undefined;
+  private ended = false;
+
+  constructor(private readonly options: StartProcessOptions) {
+    const { file, args } = shellArgs(options.command);
+    let child: ChildProcess | undefined;
+    let fd: number | undefined;
+    try {
+      fd = openSync(options.logPath, 'w');
+      child = spawn(file, args, {
+        cwd: options.cwd,
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', fd, fd],
+        detached: !isWindows,
+        windowsHide: true,
+        windowsVerbatimArguments: isWindows,
+      });
+    } catch (error) {
+      // Invalid arguments (e.g. a NUL byte in the command) throw synchronously; report like any spawn error.
+      queueMicrotask(() => this.finish({ exitCode: null, signal: null, error: describeError(error) }));
+    } finally {
+      // The child has its own copy of the descriptor now.
+      if (fd !== undefined) closeSync(fd);
+    }
+    this.child = child;
+    this.started = Promise.resolve(child?.pid);
+    if (!child) return;
+    child.on('error', (error) => {
+      // Without a pid the process never started; otherwise it is a failed kill, which the killer handles.
+      if (child.pid === undefined) this.finish({ exitCode: null, signal: null, error: describeError(error) });
+    });
+    child.once('exit', (exitCode, signal) => this.finish({ exitCode, signal }));
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  detach(): void {
+    this.finish({ exitCode: null, signal: null });
+  }
+
+  private finish(result: ProcessResult): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.child?.removeAllListeners('exit');
+    this.options.onEnd(result);
+  }
+}
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,128 @@
+// The shell launcher: the /bin/sh that starts tasks on Linux so Node never forks per task. Its text
+// protocol (quoting any command, folder and path), exit statuses, and what happens when it dies.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
+import { exitOfStatus, parseReport, quoteForSh } from '../../src/core/tasks/launchScript';
+import { createTasksEnv, isAlive, pidOf, until, type TasksEnv } from '../support/tasksKit';
+
+const TRICKY = [
+  `it's`,
+  `"double" and 'single' and \\backslash\\`,
+  'dollar $HOME $(echo no) `echo no` ${x:-y}',
+  'new\nline\n\ttab',
+  '; rm -rf / # not run',
+  "'",
+  '',
+  'ünïcødé ✓',
+];
+
+describe('launch script', () => {
+  it('quotes any text as one shell word that /bin/sh gives back unchanged', () => {
+    for (const text of TRICKY) {
+      const echoed = execFileSync('/bin/sh', ['-c', `printf %s ${quoteForSh(text)}`], { encoding: 'utf8' });
+      assert.equal(echoed, text);
+    }
+  });
+
+  it('reads exit statuses as Node reports exits: 128+n is signal n', () => {
+    assert.deepEqual(exitOfStatus(0), { exitCode: 0, signal: null });
+    assert.deepEqual(exitOfStatus(3), { exitCode: 3, signal: null });
+    assert.deepEqual(exitOfStatus(137), { exitCode: null, signal: 'SIGKILL' });
+    assert.deepEqual(exitOfStatus(143), { exitCode: null, signal: 'SIGTERM' });
+    assert.deepEqual(exitOfStatus(255), { exitCode: 255, signal: null });
+  });
+
+  it('parses only well-formed reports', () => {
+    assert.deepEqual(parseReport('p 4 1234'), { kind: 'started', seq: 4, pid: 1234 });
+    assert.deepEqual(parseReport('e 4 0'), { kind: 'exited', seq: 4, status: 0 });
+    assert.deepEqual(parseReport('c 5'), { kind: 'no-folder', seq: 5 });
+    assert.deepEqual(parseReport('l 6'), { kind: 'no-log', seq: 6 });
+    for (const bad of ['', 'p', 'p x 1', 'e 4', 'e 4 -1', 'sh: 1: oops', 'p 4 12a']) assert.equal(parseReport(bad), undefined, bad);
+  });
+});
+
+let env: TasksEnv;
+beforeEach(async () => {
+  env = await createTasksEnv({ killGraceMs: 300 });
+});
+afterEach(() => env.dispose());
+
+/** The manager's launcher: our child running `/bin/sh -s`. */
+function launcherPid(): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${name}/cmdline`, 'latin1') === '/bin/sh\0-s\0') return Number(name);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined;
+}
+
+describe('tasks through the launcher', () => {
+  it('runs commands with quotes, newlines and dollars, in a folder and with a log path full of them', async () => {
+    const folder = path.join(env.dir, `it's a "folder" $HOME`);
+    mkdirSync(folder);
+    const command = `printf '%s\\n' "it's" '"q"' '$HOME'\necho "$PWD"\necho "$BA_VALUE"`;
+    const manager = new BackgroundManager({ logDir: path.join(env.dir, `lo'g "dir" $x`) });
+    try {
+      const task = manager.start({ command, cwd: folder, origin: { kind: 'user' }, env: { BA_VALUE: `va'l"ue $x\nnext` } });
+      const ended = await manager.waitForEnd(task.id);
+      assert.equal(ended.status, 'completed', manager.outputPreview(task.id));
+      const expected = `it's\n"q"\n$HOME\n${folder}\nva'l"ue $x\nnext\n`;
+      assert.equal(manager.outputPreview(task.id), expected);
+      assert.equal(readFileSync(ended.logPath, 'utf8'), expected);
+    } finally {
+      manager.dispose();
+    }
+  });
+
+  it('a variable name /bin/sh cannot assign still reaches the command (Node spawns that one)', async () => {
+    const ended = await env.manager.waitForEnd(env.start('env | grep "^BA-ODD="', { env: { 'BA-ODD': 'yes' } }).id);
+    assert.equal(env.manager.outputPreview(ended.id), 'BA-ODD=yes\n');
+  });
+
+  it('a folder removed between the check and the start ends the task failed with the reason', async () => {
+    const folder = path.join(env.dir, 'soon-gone');
+    mkdirSync(folder);
+    const task = env.start('echo never', { cwd: folder });
+    execFileSync('rmdir', [folder]);
+    const ended = await env.manager.waitForEnd(task.id);
+    // Either the launcher found the folder gone, or it was quicker than rmdir: both are honest.
+    if (ended.status === 'failed') assert.match(ended.error ?? '', /working directory/);
+    else assert.equal(env.manager.outputPreview(task.id), 'never\n');
+  });
+
+  it('when the launcher dies, its running tasks still report their end, and new tasks get a new launcher', async () => {
+    const running = env.start('sleep 0.5; echo survived');
+    await pidOf(env.manager, running.id);
+    const first = launcherPid();
+    assert.ok(first !== undefined, 'a launcher runs');
+    process.kill(first, 'SIGKILL');
+    const ended = await env.manager.waitForEnd(running.id);
+    assert.equal(ended.status, 'completed');
+    assert.equal(env.manager.outputPreview(running.id), 'survived\n');
+    const later = await env.manager.waitForEnd(env.start('echo again').id);
+    assert.equal(later.status, 'completed');
+    assert.notEqual(launcherPid(), first);
+  });
+
+  it('when the launcher and its waiting subshells die, the task ends failed and its process is killed', async () => {
+    const task = env.start('sleep 300');
+    const pid = await pidOf(env.manager, task.id);
+    const launcher = launcherPid();
+    assert.ok(launcher !== undefined);
+    process.kill(-launcher, 'SIGKILL'); // its process group: the launcher and the subshells waiting for tasks
+    const ended = await env.manager.waitForEnd(task.id);
+    assert.equal(ended.status, 'failed');
+    assert.match(ended.error ?? '', /launcher stopped/);
+    await until(() => !isAlive(pid), 'the task nobody could wait for any more to be killed');
+  });
+});
