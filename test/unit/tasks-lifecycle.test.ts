@@ -72,6 +72,16 @@ for (const mode of SPAWN_MODES) describe(`task lifecycle (${mode} spawn)`, () =>
     }
   });
 
+  it('inherits variables whose names /bin/sh cannot hold (dash drops those from its own environment)', async () => {
+    process.env['BA-TEST-ODD.NAME'] = 'odd';
+    try {
+      const ended = await env.manager.waitForEnd(env.start('env | grep "^BA-TEST-ODD"').id);
+      assert.equal(env.manager.outputPreview(ended.id), 'BA-TEST-ODD.NAME=odd\n');
+    } finally {
+      delete process.env['BA-TEST-ODD.NAME'];
+    }
+  });
+
   it('a missing working directory gives a failed snapshot at once, never a throw', async () => {
     const snapshot = env.start('echo never', { cwd: path.join(env.dir, 'missing') });
     assert.equal(snapshot.status, 'failed');

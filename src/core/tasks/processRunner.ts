@@ -94,10 +94,14 @@ class LaunchedProcess implements TaskProcess {
   }
 }
 
-/** What /bin/sh can be handed as text: no NUL anywhere (Node refuses those too), assignable variable names. */
+/**
+ * What /bin/sh can be handed as text: no NUL anywhere (Node refuses those too), assignable variable names.
+ * The inherited names count too: dash drops any it cannot hold (`a-b`, `x.y`, npm's `npm_config_//host/:_authToken`)
+ * when it starts, so the launcher's tasks would silently miss them.
+ */
 function launchable(options: StartProcessOptions): boolean {
   const texts = [options.command, options.cwd, options.logPath, userShell(), ...Object.values(options.env)];
-  return texts.every((text) => !text.includes('\0')) && Object.keys(options.env).every(isShellName);
+  return texts.every((text) => !text.includes('\0')) && Object.keys(options.env).every(isShellName) && Object.keys(process.env).every(isShellName);
 }
 
 function findExecutable(name: string): string | undefined {
