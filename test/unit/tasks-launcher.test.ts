@@ -66,7 +66,31 @@ function launcherPid(): number | undefined {
   return undefined;
 }
 
+/** States of the launcher's children (the subshells waiting for tasks): 'Z' = finished but not reaped. */
+function childStates(parent: number): string[] {
+  const states: string[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === parent) states.push(state);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return states;
+}
+
 describe('tasks through the launcher', () => {
+  it('reaps the subshells of ended tasks: no zombies pile up in a long-lived launcher', async () => {
+    const tasks = [env.start('echo a'), env.start('echo b'), env.start('exit 3')];
+    await Promise.all(tasks.map((task) => env.manager.waitForEnd(task.id)));
+    const launcher = launcherPid();
+    assert.ok(launcher !== undefined, 'a launcher runs');
+    await until(() => childStates(launcher).length === 0, 'the launcher to have reaped every finished subshell');
+  });
+
   it('runs commands with quotes, newlines and dollars, in a folder and with a log path full of them', async () => {
     const folder = path.join(env.dir, `it's a "folder" $HOME`);
     mkdirSync(folder);
