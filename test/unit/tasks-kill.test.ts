@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { SpawnMode } from '../../src/core/tasks/processRunner';
+import { protectProcessGroup } from '../../src/core/tasks/processKill';
+import { terminateTrees, type SpawnMode } from '../../src/core/tasks/processRunner';
 import { createTasksEnv, isAlive, pidOf, readPid, SPAWN_MODES, until, type TasksEnv } from '../support/tasksKit';
 
 let env: TasksEnv;
@@ -131,5 +132,24 @@ describe('dispose', () => {
     const pids = out.trim().split(/\s+/).map(Number);
     assert.ok(pids.length >= 6, out);
     for (const pid of pids) await until(() => !isAlive(pid), `pid ${pid} to be gone`, 2000);
+  });
+});
+
+describe('protected process groups (the launcher\'s)', () => {
+  it('a member is killed by its pid, but its group is never signalled as a whole', async () => {
+    // Stands in for the launcher: a group leader that must survive, and a just-forked task still in its group.
+    const pidFile = path.join(env.dir, 'member.pid');
+    const leader = spawn('/bin/sh', ['-c', `sleep 300 & echo $! > ${pidFile}; wait; sleep 300`], { detached: true, stdio: 'ignore' });
+    const leaderPid = leader.pid as number;
+    const protection = protectProcessGroup(leaderPid);
+    try {
+      const member = await readPid(pidFile);
+      await terminateTrees([{ pid: member, marker: 'no-such-marker' }], 500);
+      assert.equal(isAlive(member), false);
+      assert.equal(isAlive(leaderPid), true, 'the protected group was signalled');
+    } finally {
+      protection.dispose();
+      process.kill(-leaderPid, 'SIGKILL');
+    }
   });
 });
