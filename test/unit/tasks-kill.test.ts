@@ -108,6 +108,16 @@ for (const mode of SPAWN_MODES) describe(`timeouts and leftovers (${mode} spawn)
     const pids = await Promise.all([readPid(f('bg')), readPid(f('setsid'))]);
     for (const pid of pids) await until(() => !isAlive(pid), `leftover ${pid} to be gone`);
   });
+
+  it('a leftover only in its own session (nothing left in the task\'s group) is found by its marker and killed', async () => {
+    const pidFile = path.join(env.dir, 'escaped.pid');
+    // The shell waits until setsid has run (the child leads its own group), or the group check would find it first.
+    const task = env.start(`setsid sleep 300 > /dev/null 2>&1 & echo $! > ${pidFile}; until [ "$(cut -d' ' -f5 /proc/$!/stat)" = "$!" ]; do :; done; echo done`);
+    const ended = await env.manager.waitForEnd(task.id);
+    assert.equal(ended.status, 'completed');
+    const escaped = await readPid(pidFile);
+    await until(() => !isAlive(escaped), `leftover ${escaped} to be gone`);
+  });
 });
 
 describe('dispose', () => {
