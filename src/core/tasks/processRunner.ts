@@ -32,8 +32,8 @@ export class ProcessRunner {
   }
 
   start(options: StartProcessOptions): TaskProcess {
-    if (this.setsid === undefined || !launchable(options)) return new DirectProcess(options);
-    return new LaunchedProcess(this.currentLauncher(this.setsid), options);
+    const launcher = this.setsid === undefined || !launchable(options) ? undefined : this.currentLauncher(this.setsid);
+    return launcher ? new LaunchedProcess(launcher, options) : new DirectProcess(options);
   }
 
   dispose(): void {
@@ -42,8 +42,14 @@ export class ProcessRunner {
     this.launcher = undefined;
   }
 
-  private currentLauncher(setsid: string): ShellLauncher {
+  /**
+   * Undefined while the inherited environment has a name /bin/sh cannot hold (`a-b`, `x.y`, npm's
+   * `npm_config_//host/:_authToken`): dash drops those when it starts, so the launcher's tasks would
+   * silently miss them. (Its tasks inherit the environment as it was when the launcher started.)
+   */
+  private currentLauncher(setsid: string): ShellLauncher | undefined {
     if (!this.launcher?.usable) {
+      if (!Object.keys(process.env).every(isShellName)) return undefined;
       this.launcher = new ShellLauncher(setsid);
       this.launchers.add(this.launcher);
     }
@@ -94,14 +100,10 @@ class LaunchedProcess implements TaskProcess {
   }
 }
 
-/**
- * What /bin/sh can be handed as text: no NUL anywhere (Node refuses those too), assignable variable names.
- * The inherited names count too: dash drops any it cannot hold (`a-b`, `x.y`, npm's `npm_config_//host/:_authToken`)
- * when it starts, so the launcher's tasks would silently miss them.
- */
+/** What /bin/sh can be handed as text: no NUL anywhere (Node refuses those too), assignable variable names. */
 function launchable(options: StartProcessOptions): boolean {
   const texts = [options.command, options.cwd, options.logPath, userShell(), ...Object.values(options.env)];
-  return texts.every((text) => !text.includes('\0')) && Object.keys(options.env).every(isShellName) && Object.keys(process.env).every(isShellName);
+  return texts.every((text) => !text.includes('\0')) && Object.keys(options.env).every(isShellName);
 }
 
 function findExecutable(name: string): string | undefined {
