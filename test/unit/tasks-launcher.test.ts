@@ -149,4 +149,22 @@ describe('tasks through the launcher', () => {
     assert.match(ended.error ?? '', /launcher stopped/);
     await until(() => !isAlive(pid), 'the task nobody could wait for any more to be killed');
   });
+
+  it('a task started the moment the launcher was found dead goes to a new launcher, not the dead one', async () => {
+    const task = env.start('sleep 300');
+    await pidOf(env.manager, task.id);
+    const launcher = launcherPid();
+    assert.ok(launcher !== undefined);
+    // Started from inside the end event of the lost task: before Node may have seen the launcher's exit.
+    let next: string | undefined;
+    env.manager.onEvent((event) => {
+      if (event.type === 'ended' && event.task.id === task.id) next = env.start('echo next').id;
+    });
+    process.kill(-launcher, 'SIGKILL');
+    await env.manager.waitForEnd(task.id);
+    assert.ok(next !== undefined);
+    const ended = await env.manager.waitForEnd(next);
+    assert.equal(ended.status, 'completed', ended.error);
+    assert.equal(env.manager.outputPreview(next), 'next\n');
+  });
 });

@@ -123,7 +123,10 @@ export class ShellLauncher {
   }
 
   private loseAll(): void {
-    // Launcher and waiting subshells are all gone: the group no longer exists.
+    // Launcher and waiting subshells are all gone: the group no longer exists. Unusable from now on, even
+    // if Node reports the shell's exit only later: a task started from a lost task's end event (called
+    // below) would otherwise be written to the dead shell and never end.
+    this.exited = true;
     this.protection?.dispose();
     const lost = [...this.pending.values()];
     this.pending.clear();
