@@ -147,6 +147,7 @@ describe('tasks through the launcher', () => {
     const ended = await env.manager.waitForEnd(task.id);
     assert.equal(ended.status, 'failed');
     assert.match(ended.error ?? '', /launcher stopped/);
+    assert.match(env.manager.outputPreview(task.id), /^Lost track of the command: /m);
     await until(() => !isAlive(pid), 'the task nobody could wait for any more to be killed');
   });
 

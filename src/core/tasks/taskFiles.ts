@@ -40,7 +40,9 @@ export class LogFolder {
  * memory (so the preview and the notification show it even when the log folder is the problem).
  */
 export function appendStartFailure(record: TaskRecord, problem: string, headBytes: number, tailBytes: number): void {
-  const message = Buffer.from(`Could not start the command: ${problem}\n`);
+  // With a pid the command did run: what failed was following it to its end.
+  const what = record.pid === undefined ? 'Could not start the command' : 'Lost track of the command';
+  const message = Buffer.from(`${what}: ${problem}\n`);
   try {
     appendFileSync(record.logPath, message);
     record.outputBytes = statSync(record.logPath).size;

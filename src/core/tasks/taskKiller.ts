@@ -8,6 +8,8 @@ import type { TaskRecord } from './taskRecord';
 
 /** After the tree is gone, how long the shell's exit event may take before we stop waiting for it. */
 const END_AFTER_KILL_MS = 1000;
+/** How long a cancel waits for the pid of a task the launcher is still starting. */
+const PID_WAIT_MS = 3000;
 /** The search for processes ended tasks left behind runs once no task ended for this long... */
 const SWEEP_QUIET_MS = 1000;
 /** ...or at the latest this long after the first end it covers. */
@@ -32,8 +34,13 @@ export async function killTasks(records: readonly TaskRecord[], context: KillCon
     const killing = (async () => {
       // A task the launcher is starting right now: its pid is a moment away, and killing by marker alone
       // could miss a process that does not exist yet.
-      await Promise.all(fresh.map((r) => r.process?.started));
-      const targets = fresh.flatMap((r) => (r.pid === undefined || r.status !== 'running' ? [] : [{ pid: r.pid, marker: r.marker }]));
+      // At most PID_WAIT_MS: a start stuck in a hung folder (network mount) must not hang the cancel;
+      // the marker search below still finds whatever did start.
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, PID_WAIT_MS)));
+      await Promise.race([Promise.all(fresh.map((r) => r.process?.started)), giveUp]);
+      clearTimeout(timer);
+      const targets = fresh.flatMap((r) => (r.status !== 'running' ? [] : [r.pid === undefined ? { marker: r.marker } : { pid: r.pid, marker: r.marker }]));
       await terminateTrees(targets, context.killGraceMs, context.lifetime);
     })();
     for (const record of fresh) record.killing = killing;
@@ -68,15 +75,16 @@ export class LeftoverSweeper {
   constructor(private readonly context: KillContext) {}
 
   check(record: TaskRecord): void {
-    if (record.killReason || record.pid === undefined || process.platform === 'win32') return;
-    if (groupExists(record.pid)) {
+    if (record.killReason || process.platform === 'win32') return;
+    if (record.pid !== undefined && groupExists(record.pid)) {
       void terminateTrees([{ pid: record.pid, marker: record.marker }], this.context.killGraceMs, this.context.lifetime);
       return;
     }
     if (!hasProcFs) return;
     if (this.markers.size === 0) this.firstPendingAt = Date.now();
     this.markers.add(record.marker);
-    this.lowestPid = Math.min(this.lowestPid, record.pid);
+    // No pid (the launcher was lost before reporting it): every process is a candidate.
+    this.lowestPid = Math.min(this.lowestPid, record.pid ?? 0);
     clearTimeout(this.timer);
     const wait = Math.min(SWEEP_QUIET_MS, this.firstPendingAt + SWEEP_MAX_WAIT_MS - Date.now());
     this.timer = setTimeout(() => void this.sweep(), Math.max(0, wait)).unref();
