@@ -1,5 +1,6 @@
 // The one owner of background tasks: starts them through the process runner, follows their output (the
-// processes write their log files themselves; memory holds only a bounded head + tail read back on demand), decides their final status, queues one notification per ended task, and
+// processes write their log files themselves; memory holds only a bounded head + tail read back on
+// demand), decides their final status, queues one notification per ended task, and
 // kills every process it started when asked or disposed. It decides *when* things happen to a task; how a
 // record is built (taskRecordBuilders), its files made (taskFiles), its trees killed (taskKiller), its end awaited
 // (endWaiters) and its notification worded (endNotification) live in their own modules.

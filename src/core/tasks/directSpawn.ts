@@ -12,7 +12,7 @@ export function userShell(): string {
   return process.env.SHELL || '/bin/sh';
 }
 
-export function shellArgs(command: string): { file: string; args: string[] } {
+function shellArgs(command: string): { file: string; args: string[] } {
   if (isWindows) return { file: process.env.ComSpec || 'cmd.exe', args: ['/d', '/s', '/c', `"${command}"`] };
   return { file: userShell(), args: ['-c', command] };
 }
@@ -69,6 +69,6 @@ export class DirectProcess implements TaskProcess {
   }
 }
 
-export function describeError(error: unknown): string {
+function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

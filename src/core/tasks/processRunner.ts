@@ -26,11 +26,6 @@ export class ProcessRunner {
     this.setsid = mode === 'auto' && process.platform === 'linux' ? findExecutable('setsid') : undefined;
   }
 
-  /** Whether tasks are started by the shell launcher (else from Node). */
-  get usesLauncher(): boolean {
-    return this.setsid !== undefined;
-  }
-
   start(options: StartProcessOptions): TaskProcess {
     const launcher = this.setsid === undefined || !launchable(options) ? undefined : this.currentLauncher(this.setsid);
     return launcher ? new LaunchedProcess(launcher, options) : new DirectProcess(options);

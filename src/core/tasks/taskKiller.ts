@@ -36,10 +36,7 @@ export async function killTasks(records: readonly TaskRecord[], context: KillCon
       // could miss a process that does not exist yet.
       // At most PID_WAIT_MS: a start stuck in a hung folder (network mount) must not hang the cancel;
       // the marker search below still finds whatever did start.
-      let timer: NodeJS.Timeout | undefined;
-      const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, PID_WAIT_MS)));
-      await Promise.race([Promise.all(fresh.map((r) => r.process?.started)), giveUp]);
-      clearTimeout(timer);
+      await atMost(Promise.all(fresh.map((r) => r.process?.started)), PID_WAIT_MS);
       const targets = fresh.flatMap((r) => (r.status !== 'running' ? [] : [r.pid === undefined ? { marker: r.marker } : { pid: r.pid, marker: r.marker }]));
       await terminateTrees(targets, context.killGraceMs, context.lifetime);
     })();
@@ -49,11 +46,7 @@ export async function killTasks(records: readonly TaskRecord[], context: KillCon
     await record.killing;
     if (record.settled) return;
     // The tree is gone; the shell's exit event is normally already on its way.
-    const ended = settledOf(record);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_AFTER_KILL_MS)));
-    await Promise.race([ended, late]);
-    clearTimeout(timer);
+    await atMost(settledOf(record), END_AFTER_KILL_MS);
     if (record.status === 'running') record.process?.detach();
   }));
 }
@@ -130,5 +123,16 @@ function groupExists(pgid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Waits for `work`, but no longer than `ms`. */
+async function atMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
