@@ -13,6 +13,26 @@ export { isAlive, readPid, until } from './toolEnv';
 /** Every spawn mode the manager has: each behaviour the user relies on is tested in both. */
 export const SPAWN_MODES = ['auto', 'direct'] as const;
 
+/**
+ * Runs `body` with these variables set in process.env (undefined removes one), then puts back what was
+ * there. Tests whose result depends on the machine's `$SHELL` pin it: CI starts without one.
+ */
+export async function withEnv<T>(vars: Record<string, string | undefined>, body: () => Promise<T> | T): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  apply(vars);
+  try {
+    return await body();
+  } finally {
+    apply(saved);
+  }
+}
+
 /** The task's pid once known (through the launcher it arrives a moment after start). */
 export async function pidOf(manager: BackgroundManager, taskId: string): Promise<number> {
   await until(() => manager.get(taskId)?.pid !== undefined, `task ${taskId} to have a pid`);

@@ -2,13 +2,14 @@
 // spawn errors, events, waitForEnd, remove, restore. The lifecycle runs in both spawn modes: through the
 // shell launcher (the default on Linux) and spawned from Node (the fallback elsewhere).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { BackgroundManager, UnknownTaskError } from '../../src/core/tasks/backgroundManager';
 import type { TaskEvent } from '../../src/core/tasks/types';
 import type { SpawnMode } from '../../src/core/tasks/processRunner';
-import { createTasksEnv, isAlive, SPAWN_MODES, until, type TasksEnv } from '../support/tasksKit';
+import { createTasksEnv, isAlive, SPAWN_MODES, until, withEnv, type TasksEnv } from '../support/tasksKit';
 
 let env: TasksEnv;
 let spawnMode: SpawnMode = 'auto';
@@ -73,13 +74,25 @@ for (const mode of SPAWN_MODES) describe(`task lifecycle (${mode} spawn)`, () =>
   });
 
   it('inherits variables whose names /bin/sh cannot hold (dash drops those from its own environment)', async () => {
-    process.env['BA-TEST-ODD.NAME'] = 'odd';
-    try {
+    // The user's shell must be one that passes such names on (bash does, dash does not): pinned, because
+    // CI starts without $SHELL and root's login shell could be anything.
+    await withEnv({ SHELL: '/bin/bash', 'BA-TEST-ODD.NAME': 'odd' }, async () => {
       const ended = await env.manager.waitForEnd(env.start('env | grep "^BA-TEST-ODD"').id);
       assert.equal(env.manager.outputPreview(ended.id), 'BA-TEST-ODD.NAME=odd\n');
-    } finally {
-      delete process.env['BA-TEST-ODD.NAME'];
-    }
+    });
+  });
+
+  it('runs commands in $SHELL, or without one in the login shell from the password database', async () => {
+    await withEnv({ SHELL: '/bin/bash' }, async () => {
+      const ended = await env.manager.waitForEnd(env.start('echo "$BASH_VERSION" | cut -c1').id);
+      assert.match(env.manager.outputPreview(ended.id), /^\d\n$/, 'bash ran it');
+    });
+    await withEnv({ SHELL: undefined }, async () => {
+      // `; exit 0`: a shell execs a lone last command in place, and `$$` would then be readlink's own pid.
+      const ended = await env.manager.waitForEnd(env.start('readlink /proc/$$/exe; exit 0').id);
+      const login = realpathSync(userInfo().shell ?? '/bin/sh');
+      assert.equal(env.manager.outputPreview(ended.id), `${login}\n`);
+    });
   });
 
   it('a missing working directory gives a failed snapshot at once, never a throw', async () => {

@@ -3,13 +3,31 @@
 // file as stdout and stderr, so its output still never passes through Node and keeps its exact order.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import type { ProcessResult, StartProcessOptions, TaskProcess } from './processResult';
 
 const isWindows = process.platform === 'win32';
 
-/** The user's shell for `-c`. */
+let loginShell: string | undefined;
+
+/**
+ * The user's shell for `-c`: `$SHELL`, else the login shell from the password database (what VS Code's
+ * terminal does too: CI runners and containers often start without `$SHELL`), else /bin/sh. A login
+ * shell that refuses commands (`/bin/false`, `nologin`) counts as none.
+ */
 export function userShell(): string {
-  return process.env.SHELL || '/bin/sh';
+  if (process.env.SHELL) return process.env.SHELL;
+  loginShell ??= passwordShell() ?? '/bin/sh';
+  return loginShell;
+}
+
+function passwordShell(): string | undefined {
+  try {
+    const shell = userInfo().shell;
+    return shell && !/(^|\/)(false|nologin)$/.test(shell) ? shell : undefined;
+  } catch {
+    return undefined; // no entry for this uid (a container run with an arbitrary --user)
+  }
 }
 
 function shellArgs(command: string): { file: string; args: string[] } {
