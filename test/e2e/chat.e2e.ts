@@ -20,6 +20,20 @@ async function openChat(wb: WorkbenchFixture): Promise<FrameLocator> {
   return chat;
 }
 
+/**
+ * Shows the chat through the command palette, the way it comes back after a reload whatever the restored
+ * layout: unlike the activity bar tab, which closes a container that is already open, this only opens.
+ */
+async function showChatFromPalette(wb: WorkbenchFixture): Promise<FrameLocator> {
+  await wb.page.keyboard.press('Control+Shift+P');
+  const palette = wb.page.locator('.quick-input-widget');
+  await palette.getByRole('textbox', { name: 'input' }).fill('>Background Agent: Focus on Chat View');
+  await palette.getByRole('option', { name: /Background Agent: Focus on Chat View/ }).click();
+  const chat = chatFrame(wb.page);
+  await chat.getByRole('textbox', { name: 'Message' }).waitFor({ timeout: 30_000 });
+  return chat;
+}
+
 /** The conversation list (the aria-live region repeats answers, so text is looked up here only). */
 function conversation(chat: FrameLocator) {
   return chat.getByRole('main', { name: 'Conversation' });
@@ -230,12 +244,10 @@ describe('Chat view after a window reload', function () {
     await wb.page.waitForTimeout(1000);
     await wb.page.reload();
     await wb.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    const tab = wb.page.getByRole('tab', { name: /^Background Agent/ });
-    await tab.waitFor();
-    // The container may already be open after the reload; open it only if the message box is not there.
-    chat = chatFrame(wb.page);
-    if (!(await chat.getByRole('textbox', { name: 'Message' }).isVisible().catch(() => false))) await tab.click();
-    await chat.getByRole('textbox', { name: 'Message' }).waitFor({ timeout: 30_000 });
+    // The sidebar may or may not come back open; clicking its tab would close an open one, so the check
+    // of 'already open?' raced the restore and sometimes closed the chat. The palette only opens.
+    await wb.page.getByRole('tab', { name: /^Background Agent/ }).waitFor();
+    chat = await showChatFromPalette(wb);
     await conversation(chat).getByText('Run a command I can see after a reload').waitFor();
     await conversation(chat).getByText('The command printed').waitFor();
     await chat.locator('.tool', { hasText: 'echo kept-across-reload' }).waitFor();
