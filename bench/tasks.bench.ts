@@ -3,16 +3,18 @@
 // - flood: 1 GiB of output through BackgroundManager vs the same pipeline into `cat >/dev/null`
 //   (spawned the same way: own session), wall time ratio and our RSS growth; and, for reference, the
 //   pipeline redirected into a file in the log folder (what writing every byte to disk costs by itself);
+//   and how much of the log stays on disk (the trimmer keeps it near maxLogBytes, 256 MiB by default);
 // - 200 concurrent `sleep 1; echo x` tasks: time until all 200 notifications are queued, event-loop delay;
 // - cancel of a tree with children and grandchildren: ms until every pid is gone;
 // - notification latency: the child prints its exit time (`exec date +%s%N`), we take the queue time.
 //   node --expose-gc out/bench/tasks.bench.js   (or through `npm run bench`)
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { BackgroundManager } from '../src/core/tasks/backgroundManager';
+import { DEFAULT_MAX_LOG_BYTES } from '../src/core/tasks/logTrimmer';
 import { findTaskProcesses, isDead, readProcess, readProcessTable } from '../src/core/tasks/processTree';
 import type { TaskNotification } from '../src/core/tasks/types';
 import { runAsScript } from './table';
@@ -59,6 +61,10 @@ function runShell(command: string, detached: boolean): Promise<number> {
 }
 
 /** Writes dirty pages out first, so that no timed run pays for the writeback of the one before it. */
+function diskBytes(file: string): number {
+  return (statSync(file, { throwIfNoEntry: false })?.blocks ?? 0) * 512;
+}
+
 function settleDisk(): void {
   spawnSync('sync');
 }
@@ -69,6 +75,7 @@ async function flood(manager: BackgroundManager, dir: string): Promise<BenchResu
   let fileTotal = 0;
   let oursTotal = 0;
   let worstRss = 0;
+  let worstDisk = 0;
   for (let round = 1; round <= FLOOD_ROUNDS; round++) {
     settleDisk();
     const baseline = await runShell(`${FLOOD} | cat >/dev/null`, true);
@@ -77,10 +84,14 @@ async function flood(manager: BackgroundManager, dir: string): Promise<BenchResu
     const rawFile = await runShell(`${FLOOD} > ${join(dir, 'raw-flood.log')}`, true);
     rmSync(join(dir, 'raw-flood.log'));
     settleDisk();
+    let diskPeak = 0;
     const { value: ours, growthMiB, peakMiB } = await withPeakRss(async () => {
       const started = performance.now();
       const task = manager.start({ command: FLOOD, cwd: dir, origin: { kind: 'user' } });
-      const ended = await manager.waitForEnd(task.id);
+      // What the log holds on disk (holes take none): the trimmer keeps it near the cap.
+      const diskSampler = setInterval(() => (diskPeak = Math.max(diskPeak, diskBytes(task.logPath))), 20);
+      const ended = await manager.waitForEnd(task.id).finally(() => clearInterval(diskSampler));
+      diskPeak = Math.max(diskPeak, diskBytes(task.logPath));
       if (ended.outputBytes !== 1024 * MiB) throw new Error(`flood printed ${ended.outputBytes} bytes`);
       const wall = performance.now() - started;
       manager.remove(task.id);
@@ -91,6 +102,8 @@ async function flood(manager: BackgroundManager, dir: string): Promise<BenchResu
     result[`flood round ${round}: BackgroundManager ms`] = Math.round(ours);
     result[`flood round ${round}: ratio to cat / to > file`] = `${(ours / baseline).toFixed(2)} / ${(ours / rawFile).toFixed(2)}`;
     result[`flood round ${round}: RSS growth / peak MiB`] = `${growthMiB.toFixed(1)} / ${peakMiB.toFixed(0)}`;
+    result[`flood round ${round}: log on disk, peak MiB (cap ${DEFAULT_MAX_LOG_BYTES / MiB})`] = Math.round(diskPeak / MiB);
+    worstDisk = Math.max(worstDisk, diskPeak);
     baselineTotal += baseline;
     fileTotal += rawFile;
     oursTotal += ours;
@@ -101,6 +114,8 @@ async function flood(manager: BackgroundManager, dir: string): Promise<BenchResu
   result['flood ratio to cat (all rounds)'] = ratio;
   result['flood: > file alone, ratio to cat (the disk\'s share)'] = fileTotal / baselineTotal;
   result['flood target ≤ 1.5× and ≤ 64 MiB'] = verdict(ratio <= 1.5 && worstRss <= 64);
+  // The cap plus what one 250 ms check lets through at this rate (~150 MiB at 600 MiB/s).
+  result['flood log on disk ≤ cap + 256 MiB'] = verdict(worstDisk <= DEFAULT_MAX_LOG_BYTES + 256 * MiB);
   return result;
 }
 

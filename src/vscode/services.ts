@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { BackgroundManager } from '../core/tasks/backgroundManager';
 import { createActiveChat, type ActiveChatHolder } from './activeChat';
+import { applyLogSizeSetting } from './tasks/logSizeSetting';
 import type { TasksViewHandle } from './tasks/register';
 import type { ChatController } from './chat/chatController';
 
@@ -21,12 +22,14 @@ export function createServices(context: vscode.ExtensionContext): Services {
   const log = vscode.window.createOutputChannel('Background Agent', { log: true });
   const logDir = vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'task-logs').fsPath;
   const manager = new BackgroundManager({ logDir });
+  const logSize = applyLogSizeSetting(manager);
   return {
     context,
     manager,
     log,
     activeChat: createActiveChat(),
     dispose() {
+      logSize.dispose();
       // Kills every task this window owns: no orphans after deactivation.
       manager.dispose();
       log.dispose();

@@ -1,7 +1,7 @@
 // The Background Tasks view in a real extension host: the tree provider's items, its coalesced refreshes,
 // every task command, the live output document, the badge and persistence, over real child processes.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { BackgroundAgentApi } from '../../src/extension';
 import type { TaskSnapshot } from '../../src/core/tasks/types';
@@ -313,6 +313,27 @@ describe('Background Tasks view', function () {
     assert.ok(text.includes(ended.logPath), 'the note names the full log');
     assert.match(text, /\n8999999\n9000000\n$/, 'the tail is there, ending with the last line');
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('Show Output of a log trimmed under backgroundAgent.maxLogSizeMB says what was dropped and keeps both ends', async () => {
+    const config = vscode.workspace.getConfiguration('backgroundAgent');
+    await config.update('maxLogSizeMB', 4, vscode.ConfigurationTarget.Global);
+    try {
+      // ~21 MB of numbered lines against a 4 MB cap.
+      const ended = await s.manager.waitForEnd(s.manager.start({ command: 'seq 1 3000000', cwd, origin: { kind: 'user' } }).id);
+      assert.ok(ended.droppedOutput, 'the ended task says its log was trimmed');
+      await until(() => statSync(ended.logPath).blocks * 512 <= 4 * 1024 * 1024, 'the log to hold at most 4 MB on disk');
+      const editor = await vscode.commands.executeCommand<vscode.TextEditor>('backgroundAgent.task.showOutput', ended.id);
+      assert.ok(editor);
+      const text = editor.document.getText();
+      assert.match(text, /\n1\n2\n3\n/, 'the head is there');
+      assert.match(text, / MB from its middle were dropped while it flooded, so it could not fill the disk\)/);
+      assert.match(text, /\n2999999\n3000000\n$/, 'the tail is there, ending with the last line');
+      assert.ok(!text.includes('\0'), 'no zeros from the freed part of the file');
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    } finally {
+      await config.update('maxLogSizeMB', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   it('Show Output of a removed task says so instead of failing', async () => {

@@ -11,6 +11,7 @@ import { endNotification } from './endNotification';
 import { settledOf, settleWaiters, waitForSettled } from './endWaiters';
 import { newInstanceId, newTaskId } from './ids';
 import { callListeners } from './listeners';
+import { DEFAULT_MAX_LOG_BYTES, LogTrimmer } from './logTrimmer';
 import { NotificationQueue } from './notificationQueue';
 import { NOTIFICATION_TAIL_BYTES } from './notificationTail';
 import { DEFAULT_HEAD_BYTES, DEFAULT_TAIL_BYTES, type HeadTailBuffer } from './outputBuffer';
@@ -62,7 +63,9 @@ export class BackgroundManager implements TaskManager {
     if (record.pid !== undefined) this.emit({ type: 'output', task: toSnapshot(record) });
   });
   private readonly runner: ProcessRunner;
+  private readonly logTrimmer: LogTrimmer;
   private readonly outputWatcher = new OutputWatcher(OUTPUT_EVENT_INTERVAL_MS, (record) => {
+    this.logTrimmer.check(record);
     if (this.listeners.size > 0) this.emit({ type: 'output', task: toSnapshot(record) });
   });
   private readonly leftovers: LeftoverSweeper;
@@ -86,6 +89,7 @@ export class BackgroundManager implements TaskManager {
     this.bufferHeadBytes = options.headBytes ?? DEFAULT_HEAD_BYTES;
     this.bufferTailBytes = options.tailBytes ?? DEFAULT_TAIL_BYTES;
     this.runner = new ProcessRunner(options.spawnMode);
+    this.logTrimmer = new LogTrimmer(options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
     this.leftovers = new LeftoverSweeper(this.killContext);
   }
 
@@ -151,7 +155,7 @@ export class BackgroundManager implements TaskManager {
   async readOutput(taskId: string, options: { offset?: number; maxBytes?: number } = {}): Promise<OutputSlice> {
     const record = this.require(taskId);
     try {
-      return await readLogSlice(record.logPath, { ...options, settled: record.status !== 'running' });
+      return await readLogSlice(record.logPath, { ...options, settled: record.status !== 'running', dropped: record.dropped });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', offset: 0, nextOffset: 0, totalBytes: 0 };
       throw error;
@@ -163,6 +167,11 @@ export class BackgroundManager implements TaskManager {
     if (!record) return '';
     if (record.status === 'running') refreshOutputBytes(record);
     return this.bufferOf(record).preview(maxBytes);
+  }
+
+  /** Changes `maxLogBytes` (see BackgroundManagerOptions) for every task from now on. */
+  setMaxLogBytes(bytes: number): void {
+    this.logTrimmer.setMaxBytes(bytes);
   }
 
   moveToBackground(taskId: string): TaskSnapshot | undefined {
@@ -255,6 +264,7 @@ export class BackgroundManager implements TaskManager {
     record.signal = result.signal;
     // The process wrote its log itself and has exited: the file is complete now.
     refreshOutputBytes(record);
+    this.logTrimmer.check(record);
     if (result.error !== undefined) {
       record.error = result.error;
       appendStartFailure(record, result.error, this.bufferHeadBytes, this.bufferTailBytes);

@@ -18,6 +18,11 @@ export interface BackgroundManagerOptions {
    * off the main thread); `direct`: Node spawns each one (what other platforms always do).
    */
   spawnMode?: SpawnMode;
+  /**
+   * Most bytes a task's log keeps on disk (at least 4 MiB; not on Windows). Past it the log is trimmed in
+   * place (LogTrimmer): its first and newest MiB stay. Default 256 MiB. Infinity keeps every byte.
+   */
+  maxLogBytes?: number;
 }
 
 /** Thrown for a task id the manager does not know; the message is fit to show to the model. */

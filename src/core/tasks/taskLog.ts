@@ -2,7 +2,7 @@
 // itself (its stdout and stderr are the file), so it is complete the moment the process has exited.
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { OutputSlice } from './types';
+import type { DroppedRange, OutputSlice } from './types';
 import { decodeSlice } from './utf8Edges';
 
 export const DEFAULT_READ_BYTES = 32 * 1024;
@@ -10,30 +10,45 @@ export const DEFAULT_READ_BYTES = 32 * 1024;
 /**
  * Reads at most `maxBytes` from `offset` (default: the last `maxBytes` of the file), moving both cuts
  * to UTF-8 character boundaries. `settled` = the file will not grow any more (the task has ended).
+ * `dropped` = the range trimmed out of the log (LogTrimmer): a read stops where it begins, and one that
+ * would start inside it starts where it ends.
  */
-export async function readLogSlice(path: string, options: { offset?: number; maxBytes?: number; settled: boolean }): Promise<OutputSlice> {
+export async function readLogSlice(
+  path: string,
+  options: { offset?: number; maxBytes?: number; settled: boolean; dropped?: DroppedRange },
+): Promise<OutputSlice> {
   // 4 bytes at least, so one whole character always fits and a read always makes progress.
   const maxBytes = Math.max(4, Math.floor(options.maxBytes ?? DEFAULT_READ_BYTES));
   const file = await open(path, 'r');
   try {
     const totalBytes = (await file.stat()).size;
-    const start = Math.min(totalBytes, Math.max(0, Math.floor(options.offset ?? totalBytes - maxBytes)));
-    const length = Math.min(maxBytes, totalBytes - start);
-    const buf = Buffer.allocUnsafe(length);
-    const { bytesRead } = await file.read(buf, 0, length, start);
-    const bytes = buf.subarray(0, bytesRead);
+    let start = Math.min(totalBytes, Math.max(0, Math.floor(options.offset ?? totalBytes - maxBytes)));
+    let end = Math.min(totalBytes, start + maxBytes);
+    const { dropped } = options;
+    const meetsDropped = dropped !== undefined && start < dropped.to && end > dropped.from;
+    if (meetsDropped && start >= dropped.from) {
+      start = Math.min(totalBytes, dropped.to);
+      end = Math.min(totalBytes, start + maxBytes);
+    } else if (meetsDropped) {
+      end = dropped.from;
+    }
+    const buf = Buffer.allocUnsafe(end - start);
+    const { bytesRead } = await file.read(buf, 0, buf.length, start);
     const reachesEnd = start + bytesRead >= totalBytes;
+    const { bytes, toFileOffset } = withoutLostZeros(buf.subarray(0, bytesRead), start, dropped?.lostAt);
     // A split character at the start belongs to the previous slice; one at the end is kept for the
-    // next read, unless the file is complete (then it is really broken and shown as U+FFFD).
-    const { text, start: skip, end } = decodeSlice(bytes, { trimStart: start > 0, trimEnd: !(reachesEnd && options.settled) });
-    return { text, offset: start + skip, nextOffset: start + end, totalBytes };
+    // next read, unless the file is complete (then it is really broken and shown as U+FFFD). The edges
+    // of a dropped range cut characters too: those halves are gone for good, so they are left out.
+    const { text, start: skip, end: cut } = decodeSlice(bytes, { trimStart: start > 0, trimEnd: !(reachesEnd && options.settled) });
+    const nextOffset = meetsDropped && end === dropped.from ? dropped.to : toFileOffset(cut);
+    return { text, offset: toFileOffset(skip), nextOffset, totalBytes, ...(meetsDropped && { dropped }) };
   } finally {
     await file.close();
   }
 }
 
 /** Reads the first and last bytes of a log synchronously: the preview of a task restored from disk. */
-export function readLogEdgesSync(path: string, headBytes: number, tailBytes: number): { head: Buffer; tail: Buffer; totalBytes: number } {
+export function readLogEdgesSync(path: string, headBytes: number, tailBytes: number, lostAt?: number): { head: Buffer; tail: Buffer; totalBytes: number } {
   const fd = openSync(path, 'r');
   try {
     const totalBytes = fstatSync(fd).size;
@@ -42,8 +57,29 @@ export function readLogEdgesSync(path: string, headBytes: number, tailBytes: num
     const tailLength = Math.min(tailBytes, totalBytes - head.length);
     const tail = Buffer.allocUnsafe(tailLength);
     readSync(fd, tail, 0, tailLength, totalBytes - tailLength);
-    return { head, tail, totalBytes };
+    return { head, tail: withoutLostZeros(tail, totalBytes - tailLength, lostAt).bytes, totalBytes };
   } finally {
     closeSync(fd);
   }
+}
+
+/** How far past `lostAt` a read may start and still be inside its zeros (a trim's race lasts microseconds). */
+const LOST_ZEROS_REACH = 1024 * 1024;
+
+/**
+ * Leaves out the zeros a trim left at `lostAt` (see LogTrimmer) from bytes read at file offset `at`: the
+ * run of zero bytes beginning at `lostAt`, or at the buffer's start if that lies just past it.
+ * `toFileOffset` maps an index in the returned bytes back to a file offset.
+ */
+function withoutLostZeros(buf: Buffer, at: number, lostAt: number | undefined): { bytes: Buffer; toFileOffset: (index: number) => number } {
+  const plain = { bytes: buf, toFileOffset: (index: number) => at + index };
+  if (lostAt === undefined) return plain;
+  const runStart = Math.max(lostAt, at) - at;
+  if (runStart >= buf.length || at - lostAt > LOST_ZEROS_REACH) return plain;
+  let runEnd = runStart;
+  while (runEnd < buf.length && buf[runEnd] === 0) runEnd++;
+  const removed = runEnd - runStart;
+  if (removed === 0) return plain;
+  const bytes = Buffer.concat([buf.subarray(0, runStart), buf.subarray(runEnd)]);
+  return { bytes, toFileOffset: (index) => at + index + (index >= runStart ? removed : 0) };
 }

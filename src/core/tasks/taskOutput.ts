@@ -21,7 +21,7 @@ export function refreshOutputBytes(record: TaskRecord): boolean {
 export function bufferOf(record: TaskRecord, headBytes: number, tailBytes: number): HeadTailBuffer {
   if (record.buffer && record.bufferBytes === record.outputBytes) return record.buffer;
   try {
-    const edges = readLogEdgesSync(record.logPath, headBytes, tailBytes);
+    const edges = readLogEdgesSync(record.logPath, headBytes, tailBytes, record.dropped?.lostAt);
     record.buffer = HeadTailBuffer.fromEdges(edges.head, edges.tail, edges.totalBytes, headBytes, tailBytes);
   } catch {
     record.buffer ??= new HeadTailBuffer(headBytes, tailBytes);

@@ -1,7 +1,7 @@
 // The manager's mutable state for one task, and the plain snapshot others see.
 import type { HeadTailBuffer } from './outputBuffer';
 import type { TaskProcess } from './processResult';
-import type { TaskOrigin, TaskSnapshot, TaskStatus } from './types';
+import type { DroppedRange, TaskOrigin, TaskSnapshot, TaskStatus } from './types';
 
 export interface TaskRecord {
   readonly id: string;
@@ -24,6 +24,8 @@ export interface TaskRecord {
   error?: string;
   /** Size of the log file: refreshed while running (OutputWatcher), final once ended. */
   outputBytes: number;
+  /** The part of the output trimmed out of the log (LogTrimmer); readers skip it. */
+  dropped?: DroppedRange;
   /** First and last bytes, read from the log on demand (taskOutput.bufferOf); `bufferBytes` = log size then. */
   buffer?: HeadTailBuffer;
   bufferBytes?: number;
@@ -53,6 +55,7 @@ export function toSnapshot(r: TaskRecord): TaskSnapshot {
     ...(r.endedAt !== undefined && { endedAt: r.endedAt }),
     outputBytes: r.outputBytes,
     logPath: r.logPath,
+    ...(r.dropped !== undefined && { droppedOutput: r.dropped }),
     origin: r.origin,
     ...(r.timeoutMs !== undefined && { timeoutMs: r.timeoutMs }),
     ...(r.error !== undefined && { error: r.error }),

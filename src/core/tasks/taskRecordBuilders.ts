@@ -54,6 +54,7 @@ export function restoredTaskRecord(snapshot: TaskSnapshot): TaskRecord {
     ...(snapshot.endedAt !== undefined && { endedAt: snapshot.endedAt }),
     error: wasRunning ? 'The window closed or reloaded while this task ran.' : snapshot.error,
     outputBytes: snapshot.outputBytes,
+    ...(snapshot.droppedOutput !== undefined && { dropped: snapshot.droppedOutput }),
     endWaiters: [],
     settled: true,
   };

@@ -28,6 +28,11 @@ export interface TaskSnapshot {
   readonly outputBytes: number;
   /** Full interleaved output on disk. */
   readonly logPath: string;
+  /**
+   * Bytes `from`–`to` of the output that were dropped from the log to keep a flooding task from filling the
+   * disk (see `BackgroundManagerOptions.maxLogBytes`). The log keeps everything before and after them.
+   */
+  readonly droppedOutput?: DroppedRange;
   readonly origin: TaskOrigin;
   /** Wall-clock limit after which the task is killed with status `timed_out`. */
   readonly timeoutMs?: number;
@@ -74,6 +79,17 @@ export interface TaskNotification {
   readonly queuedAt: number;
 }
 
+/** A byte range of a task's output that is no longer in its log: `from` inclusive, `to` exclusive. */
+export interface DroppedRange {
+  readonly from: number;
+  readonly to: number;
+  /**
+   * Where the output the task wrote during the last trim's few microseconds would have been: the log holds
+   * zeros there instead (see LogTrimmer), which readers leave out.
+   */
+  readonly lostAt?: number;
+}
+
 export interface OutputSlice {
   readonly text: string;
   /** Byte offset in the full log where `text` starts. */
@@ -81,6 +97,11 @@ export interface OutputSlice {
   /** Offset to pass next time to continue reading. */
   readonly nextOffset: number;
   readonly totalBytes: number;
+  /**
+   * Set when this read met the dropped part of the log: it stopped where that part begins (the next read
+   * continues after it), or it was asked to start inside it and starts where it ends.
+   */
+  readonly dropped?: DroppedRange;
 }
 
 export interface Disposable {

@@ -68,5 +68,12 @@ function formatTask(task: TaskSnapshot, slice: OutputSlice, requestedOffset: num
       : task.status === 'running'
         ? `[end of output so far; the task is still running: call again with offset ${slice.nextOffset} for new output]`
         : `[end of output]`;
-  return [...header, `output, ${range}${earlier}:`, slice.text.replace(/\n$/, ''), footer].join('\n');
+  const dropped = slice.dropped
+    ? [
+        `[bytes ${slice.dropped.from}–${slice.dropped.to} (${formatBytes(slice.dropped.to - slice.dropped.from)}) are not in the log any more: ` +
+          `they were dropped while the task flooded output, so its log could not fill the disk. This read ` +
+          `${slice.offset >= slice.dropped.to ? 'starts after them' : 'stops where they begin'}.]`,
+      ]
+    : [];
+  return [...header, `output, ${range}${earlier}:`, ...dropped, slice.text.replace(/\n$/, ''), footer].join('\n');
 }

@@ -99,7 +99,7 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
     const note =
       `\n… ${formatBytes(skipped)} of output left out here. Shown: the first ${formatBytes(HEAD_BYTES)} and the last ` +
       `${formatBytes(tailBytes)} of ${formatBytes(tail.totalBytes)}${task.status === 'running' ? ' so far (more once it ends)' : ''}. ` +
-      `The whole log: ${task.logPath}\n\n`;
+      `The whole log: ${task.logPath}${droppedNote(task)}\n\n`;
     return dropPartialLastLine(head.text) + note + dropPartialFirstLine(tail.text);
   }
 
@@ -202,6 +202,11 @@ function header(task: TaskSnapshot, titleOf: ChatTitleLookup | undefined): strin
   if (task.error) lines.push(`Error: ${task.error}`);
   lines.push('─'.repeat(60), '');
   return lines.join('\n');
+}
+
+function droppedNote(task: TaskSnapshot): string {
+  const dropped = task.droppedOutput;
+  return dropped ? ` (${formatBytes(dropped.to - dropped.from)} from its middle were dropped while it flooded, so it could not fill the disk)` : '';
 }
 
 function dropPartialLastLine(text: string): string {

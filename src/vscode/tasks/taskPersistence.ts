@@ -57,7 +57,13 @@ function isSnapshot(value: unknown): value is TaskSnapshot {
     typeof v.outputBytes === 'number' &&
     typeof v.logPath === 'string' &&
     (v.exitCode === null || typeof v.exitCode === 'number') &&
+    (v.droppedOutput === undefined || isRange(v.droppedOutput)) &&
     !!origin &&
     (origin.kind === 'agent' || origin.kind === 'user')
   );
+}
+
+function isRange(value: unknown): boolean {
+  const r = value as Record<string, unknown> | null;
+  return !!r && typeof r.from === 'number' && typeof r.to === 'number' && r.from <= r.to;
 }

@@ -1,0 +1,69 @@
+// Keeps a flooding task's log from filling the disk. The process writes its log itself (nothing reads in
+// between: that is what keeps a flood as fast as `cat`), so the log is trimmed in place, while the
+// process keeps writing at its own offset. Once the log holds more than the cap:
+//   1. read its newest TAIL_KEEP bytes (up to the size D just seen),
+//   2. truncate it to its first bytes: everything after them is dropped (the writer's next bytes land at
+//      its offset, past D, and the file is sparse before them),
+//   3. write the newest bytes back where they were, into the hole.
+// So the log keeps how the command started, its newest output, and everything after; byte offsets stay
+// true. Why truncate and not punch a hole (`fallocate --punch-hole`, which would keep more of the newest
+// output): ext4 writes the dirty pages of a punched range to disk before freeing them, which made a
+// 1 GiB flood 35-45% slower here; a truncate drops them unwritten and cost nothing measurable.
+// The price: bytes the process writes between steps 1 and 2 (a few microseconds of a flood) are lost,
+// and read back as zeros right at D; readers skip that run of zeros (`DroppedRange.lostAt`).
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import type { TaskRecord } from './taskRecord';
+
+export const DEFAULT_MAX_LOG_BYTES = 256 * 1024 * 1024;
+/** So small caps still leave more new output than TAIL_KEEP between two trims (see `lostAt`). */
+const MIN_MAX_LOG_BYTES = 4 * 1024 * 1024;
+/** The first bytes of a log are never dropped. */
+const HEAD_KEEP_BYTES = 1024 * 1024;
+/** The newest output a trim keeps: far more than any preview, tail or single check_background read. */
+const TAIL_KEEP_BYTES = 1024 * 1024;
+
+export class LogTrimmer {
+  private maxBytes = DEFAULT_MAX_LOG_BYTES;
+  /** Tasks whose log could not be trimmed (unreadable, removed): not tried again. */
+  private readonly refused = new WeakSet<TaskRecord>();
+
+  /** Windows fills the skipped part of a file with real zeros: trimming would free nothing there. */
+  private readonly available = process.platform !== 'win32';
+
+  constructor(maxLogBytes: number) {
+    this.setMaxBytes(maxLogBytes);
+  }
+
+  /** A new cap (a changed setting) applies from the next check on; what was dropped stays dropped. */
+  setMaxBytes(maxLogBytes: number): void {
+    this.maxBytes = Math.max(MIN_MAX_LOG_BYTES, maxLogBytes);
+  }
+
+  /** Called whenever `record.outputBytes` was refreshed: trims the log if it now holds more than the cap. */
+  check(record: TaskRecord): void {
+    const previous = record.dropped;
+    const kept = record.outputBytes - (previous ? previous.to - previous.from : 0);
+    if (!this.available || kept <= this.maxBytes || this.refused.has(record)) return;
+    try {
+      record.dropped = trim(record.logPath, previous?.from ?? HEAD_KEEP_BYTES);
+    } catch {
+      this.refused.add(record);
+    }
+  }
+}
+
+/** Steps 1-3 above, synchronously (so no reader in this process sees the log between them). */
+function trim(logPath: string, from: number): { from: number; to: number; lostAt: number } {
+  const fd = openSync(logPath, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    const tailStart = Math.max(from, size - TAIL_KEEP_BYTES);
+    const tail = Buffer.allocUnsafe(size - tailStart);
+    const read = readSync(fd, tail, 0, tail.length, tailStart);
+    ftruncateSync(fd, from);
+    writeSync(fd, tail, 0, read, tailStart);
+    return { from, to: tailStart, lostAt: tailStart + read };
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,160 @@
+// A flooding task's log is trimmed in place (LogTrimmer) once it holds more than maxLogBytes, so the disk
+// never fills, while its first bytes and its newest output stay readable, and every reader (readOutput,
+// check_background, previews) skips what was dropped and says so.
+import assert from 'node:assert/strict';
+import { statSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { readLogEdgesSync, readLogSlice } from '../../src/core/tasks/taskLog';
+import type { TaskEvent, TaskSnapshot } from '../../src/core/tasks/types';
+import { executeTool } from '../../src/core/tools';
+import { createTasksEnv, until, type TasksEnv } from '../support/tasksKit';
+
+const MiB = 1024 * 1024;
+/** `seq 1 N` prints every number on its own line: any slice shows whether lines are whole and in order. */
+const LAST = 1_500_000; // about 10.9 MB of output
+let env: TasksEnv | undefined;
+afterEach(async () => {
+  await env?.dispose();
+  env = undefined;
+});
+
+/** Bytes the file really holds on disk (holes take none). */
+function diskBytes(file: string): number {
+  return statSync(file).blocks * 512;
+}
+
+/** Whole lines of `text` (the cut first and last ones dropped) are consecutive numbers. */
+function assertConsecutive(text: string): void {
+  const lines = text.split('\n').slice(1, -1);
+  assert.ok(lines.length > 10, 'enough whole lines to judge');
+  for (let i = 1; i < lines.length; i++) assert.equal(Number(lines[i]), Number(lines[i - 1]) + 1, `line ${i} follows the previous`);
+}
+
+describe('log trimming', { skip: process.platform === 'win32' && 'Windows has no sparse logs: trimming is off there' }, () => {
+  it('a task that printed more than the cap keeps its first bytes and its latest output on disk, and nothing more', async () => {
+    env = await createTasksEnv({ maxLogBytes: 4 * MiB });
+    const ended = await env.manager.waitForEnd(env.start(`seq 1 ${LAST}`).id);
+    assert.equal(ended.status, 'completed');
+    const logPath = ended.logPath;
+    await until(() => diskBytes(logPath) <= 4 * MiB, 'the log to be trimmed to the cap');
+    assert.equal(statSync(logPath).size, ended.outputBytes, 'the file keeps its size: offsets stay true');
+    const dropped = ended.droppedOutput;
+    assert.ok(dropped, 'the ended snapshot says what was dropped');
+    assert.equal(dropped.from, MiB, 'the first MiB is kept');
+    assert.ok(ended.outputBytes - dropped.to >= MiB, 'the newest MiB is kept');
+
+    // From the start: the first lines, then the read stops where the dropped range begins.
+    const head = await env.manager.readOutput(ended.id, { offset: 0, maxBytes: 4 * MiB });
+    assert.ok(head.text.startsWith('1\n2\n3\n'));
+    assert.deepEqual(head.dropped, dropped);
+    assert.equal(head.nextOffset, dropped.to, 'the next read continues after the dropped range');
+    assert.ok(!head.text.includes('\0'));
+    // Inside the dropped range: the read starts where it ends, with real lines, never zeros.
+    const after = await env.manager.readOutput(ended.id, { offset: dropped.from + 100, maxBytes: 64 * 1024 });
+    assert.equal(after.offset >= dropped.to && after.offset < dropped.to + 8, true, 'starts at the end of the dropped range');
+    assert.ok(!after.text.includes('\0'));
+    assertConsecutive(after.text);
+    // The tail, the preview and the notification end with the last line.
+    const tail = await env.manager.readOutput(ended.id);
+    assert.ok(tail.text.endsWith(`\n${LAST}\n`));
+    assertConsecutive(tail.text);
+    assert.ok(env.manager.outputPreview(ended.id).endsWith(`${LAST}\n`));
+    const [notification] = env.manager.notifications.drain(env.conversationId);
+    assert.ok(notification.outputTail.includes(`${LAST}`));
+  });
+
+  it('check_background tells the model which bytes are gone and how to read on', async () => {
+    env = await createTasksEnv({ maxLogBytes: 4 * MiB });
+    const ended = await env.manager.waitForEnd(env.start(`seq 1 ${LAST}`).id);
+    await until(() => diskBytes(ended.logPath) <= 4 * MiB, 'the log to be trimmed');
+    const dropped = ended.droppedOutput as NonNullable<TaskSnapshot['droppedOutput']>;
+    const ctx = { cwd: env.dir, manager: env.manager, conversationId: env.conversationId, signal: new AbortController().signal };
+    const atDrop = await executeTool('check_background', { task_id: ended.id, offset: dropped.from - 100 }, ctx);
+    assert.match(atDrop.content, new RegExp(`bytes ${dropped.from}–${dropped.to} \\(.*\\) are not in the log any more.*stops where they begin`));
+    assert.match(atDrop.content, new RegExp(`and offset ${dropped.to}\\]$`), 'the next offset skips the dropped range');
+    const inside = await executeTool('check_background', { task_id: ended.id, offset: dropped.from + 5 }, ctx);
+    assert.match(inside.content, /starts after them/);
+    assert.doesNotMatch(inside.content, /\0/);
+  });
+
+  it('trims while the task still runs, says so in its output events, and what it keeps reads without zeros', async () => {
+    env = await createTasksEnv({ maxLogBytes: 4 * MiB });
+    const events: TaskEvent[] = [];
+    env.manager.onEvent((event) => events.push(event));
+    // As fast as `yes` can print, for a second: trimmed several times while it writes, by the watcher.
+    const task = env.start('timeout 1 yes abcdefghi; echo last line');
+    await until(() => events.some((e) => e.type === 'output' && e.task.droppedOutput !== undefined), 'an output event with a dropped range');
+    const ended = await env.manager.waitForEnd(task.id);
+    assert.ok(ended.outputBytes > 40 * MiB, `printed ${ended.outputBytes} bytes`);
+    assert.ok(diskBytes(ended.logPath) <= 4 * MiB + 4096, `disk use ${diskBytes(ended.logPath)} within the cap`);
+    // Page through everything the log kept: whole lines of the flood, never a zero, then the last line.
+    let text = '';
+    for (let offset = 0; offset < ended.outputBytes; ) {
+      const slice = await env.manager.readOutput(task.id, { offset, maxBytes: 512 * 1024 });
+      text += slice.text;
+      assert.ok(slice.nextOffset > offset, 'every read makes progress');
+      offset = slice.nextOffset;
+    }
+    // (`timeout` may stop `yes` in the middle of a line.)
+    assert.match(text, /^[a-i\n]+last line\n$/, 'only the flood\'s letters, no zeros, then the last line');
+    assert.ok(env.manager.outputPreview(task.id).endsWith('last line\n'));
+  });
+
+  it('Infinity keeps every byte', async () => {
+    env = await createTasksEnv({ maxLogBytes: Infinity });
+    const ended = await env.manager.waitForEnd(env.start(`seq 1 ${LAST}`).id);
+    assert.equal(ended.droppedOutput, undefined);
+    assert.ok(diskBytes(ended.logPath) >= ended.outputBytes);
+    assert.ok((await env.manager.readOutput(ended.id, { offset: 0, maxBytes: ended.outputBytes })).text.endsWith(`${LAST}\n`));
+  });
+
+  it('a task restored in a later window still skips what was dropped', async () => {
+    env = await createTasksEnv({ maxLogBytes: 4 * MiB });
+    const ended = await env.manager.waitForEnd(env.start(`seq 1 ${LAST}`).id);
+    await until(() => diskBytes(ended.logPath) <= 4 * MiB, 'the log to be trimmed');
+    const later = await createTasksEnv();
+    try {
+      later.manager.restore([JSON.parse(JSON.stringify(env.manager.get(ended.id))) as TaskSnapshot]);
+      assert.deepEqual(later.manager.get(ended.id)?.droppedOutput, ended.droppedOutput);
+      const slice = await later.manager.readOutput(ended.id, { offset: (ended.droppedOutput?.from ?? 0) + 10 });
+      assert.equal(slice.offset >= (ended.droppedOutput?.to ?? 0), true, 'starts after the dropped range');
+      assert.ok(!slice.text.includes('\0'));
+      assertConsecutive(slice.text);
+    } finally {
+      await later.dispose();
+    }
+  });
+});
+
+describe('reading around a dropped range', () => {
+  it('stops where the range begins, starts after it when asked inside it, and reads normally elsewhere', async () => {
+    env = await createTasksEnv();
+    const file = path.join(env.dir, 'holey.log');
+    writeFileSync(file, 'a'.repeat(100) + '\0'.repeat(100) + 'b'.repeat(100));
+    const dropped = { from: 100, to: 200 };
+    const read = (offset: number | undefined, maxBytes: number) => readLogSlice(file, { offset, maxBytes, settled: true, dropped });
+    assert.deepEqual(await read(50, 100), { text: 'a'.repeat(50), offset: 50, nextOffset: 200, totalBytes: 300, dropped });
+    assert.deepEqual(await read(150, 20), { text: 'b'.repeat(20), offset: 200, nextOffset: 220, totalBytes: 300, dropped });
+    assert.deepEqual(await read(0, 50), { text: 'a'.repeat(50), offset: 0, nextOffset: 50, totalBytes: 300 });
+    assert.deepEqual(await read(250, 100), { text: 'b'.repeat(50), offset: 250, nextOffset: 300, totalBytes: 300 });
+    // The default (last maxBytes) that would begin inside the range begins after it.
+    assert.deepEqual(await read(undefined, 150), { text: 'b'.repeat(100), offset: 200, nextOffset: 300, totalBytes: 300, dropped });
+    assert.deepEqual(await read(100, 10), { text: 'b'.repeat(10), offset: 200, nextOffset: 210, totalBytes: 300, dropped });
+  });
+
+  it('leaves out the zeros at lostAt, also when a read starts inside them', async () => {
+    env = await createTasksEnv();
+    const file = path.join(env.dir, 'lost.log');
+    // head 10 | dropped 40 | kept newest 30 | 5 zeros lost in the trim's race | 20 written after it
+    writeFileSync(file, 'h'.repeat(10) + '\0'.repeat(40) + 't'.repeat(30) + '\0'.repeat(5) + 'n'.repeat(20));
+    const dropped = { from: 10, to: 50, lostAt: 80 };
+    const read = (offset: number, maxBytes: number) => readLogSlice(file, { offset, maxBytes, settled: true, dropped });
+    assert.deepEqual(await read(50, 100), { text: 't'.repeat(30) + 'n'.repeat(20), offset: 50, nextOffset: 105, totalBytes: 105 });
+    assert.deepEqual(await read(82, 10), { text: 'n'.repeat(7), offset: 85, nextOffset: 92, totalBytes: 105 });
+    assert.deepEqual(await read(70, 12), { text: 't'.repeat(10), offset: 70, nextOffset: 82, totalBytes: 105 });
+    const edges = readLogEdgesSync(file, 10, 40, dropped.lostAt);
+    assert.equal(edges.head.toString(), 'h'.repeat(10));
+    assert.equal(edges.tail.toString(), 't'.repeat(15) + 'n'.repeat(20));
+  });
+});
