@@ -2,7 +2,7 @@
 // protocol (quoting any command, folder and path), exit statuses, and what happens when it dies.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
@@ -171,4 +171,34 @@ describe('tasks through the launcher', () => {
     assert.equal(ended.status, 'completed', ended.error);
     assert.equal(env.manager.outputPreview(next), 'next\n');
   });
+
+  it('a cancel gives up waiting for a pid the launcher never reports, and the task ends cancelled', async () => {
+    // The launcher creates the log itself; a FIFO put there before its line is sent (a microtask later)
+    // makes that step block until someone reads it: a start stuck like one in a hung network folder.
+    const task = env.start('echo started-late');
+    execFileSync('mkfifo', [task.logPath]);
+    const cancelled = await env.manager.cancel(task.id);
+    assert.equal(cancelled.status, 'cancelled');
+    assert.equal(cancelled.pid, undefined, 'no pid was ever reported');
+    // Release the stuck subshell so it leaves nothing behind: opening a FIFO read-write never blocks, and
+    // lets the subshell's open for writing go on. (It then runs the harmless command after all: a start
+    // that hangs past the cancel is not called off, only given up on.)
+    const fifo = openSync(task.logPath, constants.O_RDWR | constants.O_NONBLOCK);
+    try {
+      let read = '';
+      await until(() => (read += readAvailable(fifo)).includes('started-late'), 'the released command to have run');
+    } finally {
+      closeSync(fifo);
+    }
+  });
 });
+
+/** What a FIFO opened with O_NONBLOCK holds right now ('' when empty: the read fails with EAGAIN then). */
+function readAvailable(fd: number): string {
+  const buf = Buffer.alloc(4096);
+  try {
+    return buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, null));
+  } catch {
+    return '';
+  }
+}
