@@ -158,3 +158,39 @@ describe('reading around a dropped range', () => {
     assert.equal(edges.tail.toString(), 't'.repeat(15) + 'n'.repeat(20));
   });
 });
+
+describe('paging across the zeros a trim lost', () => {
+  /** Reads from `offset` to the end with `maxBytes` slices; every read must make progress. */
+  async function pageAll(file: string, offset: number, maxBytes: number, dropped: { from: number; to: number; lostAt: number }): Promise<string> {
+    let text = '';
+    const totalBytes = statSync(file).size;
+    while (offset < totalBytes) {
+      const slice = await readLogSlice(file, { offset, maxBytes, settled: true, dropped });
+      assert.ok(slice.nextOffset > offset, `the read at ${offset} makes progress (next offset ${slice.nextOffset})`);
+      text += slice.text;
+      offset = slice.nextOffset;
+    }
+    return text;
+  }
+
+  it('a character cut at lostAt (its rest was lost) never stops a paging loop', async () => {
+    env = await createTasksEnv();
+    const file = path.join(env.dir, 'cut.log');
+    // 28 kept bytes, then the first two bytes of a € whose third byte was lost in the trim's race.
+    const kept = Buffer.concat([Buffer.from('t'.repeat(28)), Buffer.from([0xe2, 0x82])]);
+    writeFileSync(file, Buffer.concat([Buffer.from('h'.repeat(10)), Buffer.alloc(40), kept, Buffer.alloc(20), Buffer.from('n'.repeat(20))]));
+    const dropped = { from: 10, to: 50, lostAt: 80 };
+    for (const maxBytes of [4, 8, 16]) assert.equal(await pageAll(file, 50, maxBytes, dropped), 't'.repeat(28) + 'n'.repeat(20), `maxBytes ${maxBytes}`);
+  });
+
+  it('a lost run longer than a MiB (a flood writes ~1 MB while the trim reads its tail) reads without zeros', async () => {
+    env = await createTasksEnv();
+    const file = path.join(env.dir, 'long.log');
+    writeFileSync(file, Buffer.concat([Buffer.from('h'.repeat(10)), Buffer.alloc(40), Buffer.from('t'.repeat(30)), Buffer.alloc(3 * MiB), Buffer.from('n'.repeat(20))]));
+    const dropped = { from: 10, to: 50, lostAt: 80 };
+    const text = await pageAll(file, 50, 512 * 1024, dropped);
+    assert.equal(text.indexOf('\0'), -1, 'no zeros');
+    assert.equal(text, 't'.repeat(30) + 'n'.repeat(20));
+    assert.equal(readLogEdgesSync(file, 10, 64, dropped.lostAt).tail.toString(), 'n'.repeat(20), 'a tail that starts inside the zeros');
+  });
+});

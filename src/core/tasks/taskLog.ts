@@ -1,9 +1,9 @@
 // The complete output of one task on disk, read back in byte slices. The task's process writes it
 // itself (its stdout and stderr are the file), so it is complete the moment the process has exited.
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { DroppedRange, OutputSlice } from './types';
-import { decodeSlice } from './utf8Edges';
+import { completeLength, decodeSlice } from './utf8Edges';
 
 export const DEFAULT_READ_BYTES = 32 * 1024;
 
@@ -35,7 +35,11 @@ export async function readLogSlice(
     const buf = Buffer.allocUnsafe(end - start);
     const { bytesRead } = await file.read(buf, 0, buf.length, start);
     const reachesEnd = start + bytesRead >= totalBytes;
-    const { bytes, toFileOffset } = withoutLostZeros(buf.subarray(0, bytesRead), start, dropped?.lostAt);
+    const lostAt = dropped?.lostAt;
+    // Only a read that begins with a zero past lostAt can begin inside its run: two one-byte reads tell.
+    const startsWithZero = lostAt !== undefined && start > lostAt && bytesRead > 0 && buf[0] === 0;
+    const inRun = startsWithZero && (await isZeroAt(file, lostAt)) && (await isZeroAt(file, start - 1));
+    const { bytes, toFileOffset } = withoutLostZeros(buf.subarray(0, bytesRead), start, lostAt, inRun);
     // A split character at the start belongs to the previous slice; one at the end is kept for the
     // next read, unless the file is complete (then it is really broken and shown as U+FFFD). The edges
     // of a dropped range cut characters too: those halves are gone for good, so they are left out.
@@ -56,30 +60,44 @@ export function readLogEdgesSync(path: string, headBytes: number, tailBytes: num
     readSync(fd, head, 0, head.length, 0);
     const tailLength = Math.min(tailBytes, totalBytes - head.length);
     const tail = Buffer.allocUnsafe(tailLength);
-    readSync(fd, tail, 0, tailLength, totalBytes - tailLength);
-    return { head, tail: withoutLostZeros(tail, totalBytes - tailLength, lostAt).bytes, totalBytes };
+    const at = totalBytes - tailLength;
+    readSync(fd, tail, 0, tailLength, at);
+    const oneByte = Buffer.alloc(1);
+    const zeroAt = (position: number) => readSync(fd, oneByte, 0, 1, position) === 1 && oneByte[0] === 0;
+    const inRun = lostAt !== undefined && at > lostAt && tailLength > 0 && tail[0] === 0 && zeroAt(lostAt) && zeroAt(at - 1);
+    return { head, tail: withoutLostZeros(tail, at, lostAt, inRun).bytes, totalBytes };
   } finally {
     closeSync(fd);
   }
 }
 
-/** How far past `lostAt` a read may start and still be inside its zeros (a trim's race lasts microseconds). */
-const LOST_ZEROS_REACH = 1024 * 1024;
+async function isZeroAt(file: FileHandle, position: number): Promise<boolean> {
+  const { bytesRead, buffer } = await file.read(Buffer.alloc(1), 0, 1, position);
+  return bytesRead === 1 && buffer[0] === 0;
+}
 
 /**
  * Leaves out the zeros a trim left at `lostAt` (see LogTrimmer) from bytes read at file offset `at`: the
- * run of zero bytes beginning at `lostAt`, or at the buffer's start if that lies just past it.
- * `toFileOffset` maps an index in the returned bytes back to a file offset.
+ * run of zero bytes beginning at `lostAt`, or at the buffer's start when `inRun` (the log holds zeros at
+ * `lostAt` and just before `at`: the read starts inside that run, which can be megabytes long). A
+ * character cut at `lostAt` lost its rest in that run, so its first bytes are left out too: kept, they
+ * would hold back every read that ends in the run (never making progress). `toFileOffset` maps an index
+ * in the returned bytes back to a file offset.
  */
-function withoutLostZeros(buf: Buffer, at: number, lostAt: number | undefined): { bytes: Buffer; toFileOffset: (index: number) => number } {
+function withoutLostZeros(
+  buf: Buffer,
+  at: number,
+  lostAt: number | undefined,
+  inRun: boolean,
+): { bytes: Buffer; toFileOffset: (index: number) => number } {
   const plain = { bytes: buf, toFileOffset: (index: number) => at + index };
-  if (lostAt === undefined) return plain;
-  const runStart = Math.max(lostAt, at) - at;
-  if (runStart >= buf.length || at - lostAt > LOST_ZEROS_REACH) return plain;
-  let runEnd = runStart;
+  if (lostAt === undefined || lostAt - at >= buf.length || (at > lostAt && !inRun)) return plain;
+  const zerosStart = Math.max(lostAt, at) - at;
+  let runEnd = zerosStart;
   while (runEnd < buf.length && buf[runEnd] === 0) runEnd++;
+  if (runEnd === zerosStart) return plain;
+  const runStart = completeLength(buf.subarray(0, zerosStart));
   const removed = runEnd - runStart;
-  if (removed === 0) return plain;
   const bytes = Buffer.concat([buf.subarray(0, runStart), buf.subarray(runEnd)]);
   return { bytes, toFileOffset: (index) => at + index + (index >= runStart ? removed : 0) };
 }
