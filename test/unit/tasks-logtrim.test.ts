@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { readLogEdgesSync, readLogSlice } from '../../src/core/tasks/taskLog';
+import { LogTrimmer } from '../../src/core/tasks/logTrimmer';
+import { readLogEdgesSync, readLogSlice, readTrimmableLogSlice } from '../../src/core/tasks/taskLog';
+import type { TaskRecord } from '../../src/core/tasks/taskRecord';
 import type { TaskEvent, TaskSnapshot } from '../../src/core/tasks/types';
 import { executeTool } from '../../src/core/tools';
 import { createTasksEnv, until, type TasksEnv } from '../support/tasksKit';
@@ -192,5 +194,23 @@ describe('paging across the zeros a trim lost', () => {
     assert.equal(text.indexOf('\0'), -1, 'no zeros');
     assert.equal(text, 't'.repeat(30) + 'n'.repeat(20));
     assert.equal(readLogEdgesSync(file, 10, 64, dropped.lostAt).tail.toString(), 'n'.repeat(20), 'a tail that starts inside the zeros');
+  });
+});
+
+describe('a trim while a read is under way', () => {
+  it('the read is done again with the new dropped range, so it never returns the fresh hole', async () => {
+    env = await createTasksEnv();
+    const file = path.join(env.dir, 'race.log');
+    writeFileSync(file, Array.from({ length: 800_000 }, (_, i) => `${i}`).join('\n') + '\n');
+    const record = { logPath: file, outputBytes: statSync(file).size } as TaskRecord;
+    assert.ok(record.outputBytes > 5 * MiB);
+    // The read's first await lets the trimmer run (it does so in a timer), as a flood's watcher does.
+    const reading = readTrimmableLogSlice(file, { offset: 2 * MiB, maxBytes: 4096, settled: false }, () => record.dropped);
+    new LogTrimmer(4 * MiB).check(record);
+    const slice = await reading;
+    assert.ok(record.dropped, 'trimmed');
+    assert.equal(slice.text.indexOf('\0'), -1, 'no zeros');
+    assertConsecutive(slice.text);
+    assert.deepEqual(slice.dropped, record.dropped, 'it says the read starts after the dropped range');
   });
 });

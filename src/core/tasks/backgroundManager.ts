@@ -21,7 +21,7 @@ import { TASK_MARKER_ENV } from './processTree';
 import { SpawnPacer } from './spawnPacer';
 import { appendStartFailure, cwdProblem, LogFolder } from './taskFiles';
 import { killAllNow, killTasks, LeftoverSweeper, type KillContext } from './taskKiller';
-import { readLogSlice } from './taskLog';
+import { readTrimmableLogSlice } from './taskLog';
 import { bufferOf, refreshOutputBytes } from './taskOutput';
 import { toSnapshot, type TaskRecord } from './taskRecord';
 import { newTaskRecord, restoredTaskRecord } from './taskRecordBuilders';
@@ -155,7 +155,7 @@ export class BackgroundManager implements TaskManager {
   async readOutput(taskId: string, options: { offset?: number; maxBytes?: number } = {}): Promise<OutputSlice> {
     const record = this.require(taskId);
     try {
-      return await readLogSlice(record.logPath, { ...options, settled: record.status !== 'running', dropped: record.dropped });
+      return await readTrimmableLogSlice(record.logPath, { ...options, settled: record.status !== 'running' }, () => record.dropped);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', offset: 0, nextOffset: 0, totalBytes: 0 };
       throw error;

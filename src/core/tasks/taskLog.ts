@@ -51,6 +51,23 @@ export async function readLogSlice(
   }
 }
 
+/**
+ * readLogSlice for a log that LogTrimmer may trim meanwhile: it trims in a timer, so between this read's
+ * awaits, and a read that went on with the old dropped range can return the zeros of the new hole. Then
+ * it is done again. `droppedNow` gives the range as it is now (a trim is at most every 250 ms).
+ */
+export async function readTrimmableLogSlice(
+  path: string,
+  options: { offset?: number; maxBytes?: number; settled: boolean },
+  droppedNow: () => DroppedRange | undefined,
+): Promise<OutputSlice> {
+  for (;;) {
+    const dropped = droppedNow();
+    const slice = await readLogSlice(path, { ...options, dropped });
+    if (droppedNow() === dropped) return slice;
+  }
+}
+
 /** Reads the first and last bytes of a log synchronously: the preview of a task restored from disk. */
 export function readLogEdgesSync(path: string, headBytes: number, tailBytes: number, lostAt?: number): { head: Buffer; tail: Buffer; totalBytes: number } {
   const fd = openSync(path, 'r');
