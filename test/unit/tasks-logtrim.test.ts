@@ -10,7 +10,7 @@ import { readLogEdgesSync, readLogSlice, readTrimmableLogSlice } from '../../src
 import type { TaskRecord } from '../../src/core/tasks/taskRecord';
 import type { TaskEvent, TaskSnapshot } from '../../src/core/tasks/types';
 import { executeTool } from '../../src/core/tools';
-import { createTasksEnv, until, type TasksEnv } from '../support/tasksKit';
+import { createTasksEnv, SPAWN_MODES, until, type TasksEnv } from '../support/tasksKit';
 
 const MiB = 1024 * 1024;
 /** `seq 1 N` prints every number on its own line: any slice shows whether lines are whole and in order. */
@@ -80,28 +80,30 @@ describe('log trimming', { skip: process.platform === 'win32' && 'Windows has no
     assert.doesNotMatch(inside.content, /\0/);
   });
 
-  it('trims while the task still runs, says so in its output events, and what it keeps reads without zeros', async () => {
-    env = await createTasksEnv({ maxLogBytes: 4 * MiB });
-    const events: TaskEvent[] = [];
-    env.manager.onEvent((event) => events.push(event));
-    // As fast as `yes` can print, for a second: trimmed several times while it writes, by the watcher.
-    const task = env.start('timeout 1 yes abcdefghi; echo last line');
-    await until(() => events.some((e) => e.type === 'output' && e.task.droppedOutput !== undefined), 'an output event with a dropped range');
-    const ended = await env.manager.waitForEnd(task.id);
-    assert.ok(ended.outputBytes > 40 * MiB, `printed ${ended.outputBytes} bytes`);
-    assert.ok(diskBytes(ended.logPath) <= 4 * MiB + 4096, `disk use ${diskBytes(ended.logPath)} within the cap`);
-    // Page through everything the log kept: whole lines of the flood, never a zero, then the last line.
-    let text = '';
-    for (let offset = 0; offset < ended.outputBytes; ) {
-      const slice = await env.manager.readOutput(task.id, { offset, maxBytes: 512 * 1024 });
-      text += slice.text;
-      assert.ok(slice.nextOffset > offset, 'every read makes progress');
-      offset = slice.nextOffset;
-    }
-    // (`timeout` may stop `yes` in the middle of a line.)
-    assert.match(text, /^[a-i\n]+last line\n$/, 'only the flood\'s letters, no zeros, then the last line');
-    assert.ok(env.manager.outputPreview(task.id).endsWith('last line\n'));
-  });
+  for (const spawnMode of SPAWN_MODES) {
+    it(`trims while the task still runs, says so in its output events, and what it keeps reads without zeros (${spawnMode})`, async () => {
+      env = await createTasksEnv({ maxLogBytes: 4 * MiB, spawnMode });
+      const events: TaskEvent[] = [];
+      env.manager.onEvent((event) => events.push(event));
+      // As fast as `yes` can print, for a second: trimmed several times while it writes, by the watcher.
+      const task = env.start('timeout 1 yes abcdefghi; echo last line');
+      await until(() => events.some((e) => e.type === 'output' && e.task.droppedOutput !== undefined), 'an output event with a dropped range');
+      const ended = await env.manager.waitForEnd(task.id);
+      assert.ok(ended.outputBytes > 40 * MiB, `printed ${ended.outputBytes} bytes`);
+      assert.ok(diskBytes(ended.logPath) <= 4 * MiB + 4096, `disk use ${diskBytes(ended.logPath)} within the cap`);
+      // Page through everything the log kept: whole lines of the flood, never a zero, then the last line.
+      let text = '';
+      for (let offset = 0; offset < ended.outputBytes; ) {
+        const slice = await env.manager.readOutput(task.id, { offset, maxBytes: 512 * 1024 });
+        text += slice.text;
+        assert.ok(slice.nextOffset > offset, 'every read makes progress');
+        offset = slice.nextOffset;
+      }
+      // (`timeout` may stop `yes` in the middle of a line.)
+      assert.match(text, /^[a-i\n]+last line\n$/, 'only the flood\'s letters, no zeros, then the last line');
+      assert.ok(env.manager.outputPreview(task.id).endsWith('last line\n'));
+    });
+  }
 
   it('Infinity keeps every byte', async () => {
     env = await createTasksEnv({ maxLogBytes: Infinity });
