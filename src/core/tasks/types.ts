@@ -26,7 +26,7 @@ export interface TaskSnapshot {
   readonly endedAt?: number;
   /** Total bytes the task has printed so far (stdout + stderr). */
   readonly outputBytes: number;
-  /** Full interleaved output on disk. */
+  /** The interleaved output on disk: all of it, except a `droppedOutput` range. */
   readonly logPath: string;
   /**
    * Bytes `from`–`to` of the output that were dropped from the log to keep a flooding task from filling the
