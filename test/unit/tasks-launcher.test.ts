@@ -37,11 +37,12 @@ describe('launch script', () => {
   });
 
   it('parses only well-formed reports', () => {
+    assert.deepEqual(parseReport('s 4 1200'), { kind: 'forked', seq: 4, pid: 1200 });
     assert.deepEqual(parseReport('p 4 1234'), { kind: 'started', seq: 4, pid: 1234 });
     assert.deepEqual(parseReport('e 4 0'), { kind: 'exited', seq: 4, status: 0 });
     assert.deepEqual(parseReport('c 5'), { kind: 'no-folder', seq: 5 });
     assert.deepEqual(parseReport('l 6'), { kind: 'no-log', seq: 6 });
-    for (const bad of ['', 'p', 'p x 1', 'e 4', 'e 4 -1', 'sh: 1: oops', 'p 4 12a']) assert.equal(parseReport(bad), undefined, bad);
+    for (const bad of ['', 'p', 'p x 1', 'e 4', 'e 4 -1', 'sh: 1: oops', 'p 4 12a', 's 4']) assert.equal(parseReport(bad), undefined, bad);
   });
 });
 
@@ -172,26 +173,41 @@ describe('tasks through the launcher', () => {
     assert.equal(env.manager.outputPreview(next), 'next\n');
   });
 
-  it('a cancel gives up waiting for a pid the launcher never reports, and the task ends cancelled', async () => {
+  it('a cancel gives up waiting for a pid the launcher never reports, ends the task cancelled, and calls the start off', async () => {
     // The launcher creates the log itself; a FIFO put there before its line is sent (a microtask later)
     // makes that step block until someone reads it: a start stuck like one in a hung network folder.
     const task = env.start('echo started-late');
     execFileSync('mkfifo', [task.logPath]);
+    const launcher = launcherPid();
+    assert.ok(launcher !== undefined);
+    await until(() => liveChildren(launcher).length === 1, 'the subshell to be stuck opening the log');
     const cancelled = await env.manager.cancel(task.id);
     assert.equal(cancelled.status, 'cancelled');
     assert.equal(cancelled.pid, undefined, 'no pid was ever reported');
-    // Release the stuck subshell so it leaves nothing behind: opening a FIFO read-write never blocks, and
-    // lets the subshell's open for writing go on. (It then runs the harmless command after all: a start
-    // that hangs past the cancel is not called off, only given up on.)
+    await until(() => liveChildren(launcher).length === 0, 'the stuck subshell to be killed');
+    // Nothing is left that could run the command: a reader now finds the FIFO empty.
     const fifo = openSync(task.logPath, constants.O_RDWR | constants.O_NONBLOCK);
     try {
-      let read = '';
-      await until(() => (read += readAvailable(fifo)).includes('started-late'), 'the released command to have run');
+      assert.equal(readAvailable(fifo), '');
     } finally {
       closeSync(fifo);
     }
   });
 });
+
+/** Children of `pid` that have not exited (a zombie waiting for the launcher's `jobs` counts as gone). */
+function liveChildren(pid: number): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name) && parentOf(name) === pid && isAlive(Number(name))).map(Number);
+}
+
+function parentOf(pid: string): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
 
 /** What a FIFO opened with O_NONBLOCK holds right now ('' when empty: the read fails with EAGAIN then). */
 function readAvailable(fd: number): string {

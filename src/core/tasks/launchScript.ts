@@ -29,6 +29,7 @@ export function isShellName(name: string): boolean {
  * One task for the launcher. A background subshell (so the launcher itself never waits) changes folder,
  * starts the command through `setsid` with stdout and stderr on the log file and stdin at EOF, reports
  * the pid, waits for it and reports its status. The output never passes through Node.
+ *   s <seq> <pid>      the subshell (killed if the task is given up before it started)
  *   p <seq> <pid>      started       e <seq> <status>   exited (128+n: killed by signal n)
  *   l <seq>            the log file could not be created    c <seq>   the folder could not be entered
  * (after `l` or `c` nothing ran)
@@ -42,7 +43,7 @@ export function launchLine(spec: LaunchSpec): string {
   const log = `: >${q(spec.logPath)} 2>/dev/null || { echo "l ${spec.seq}"; exit; }`;
   const run = `${assignments}${q(spec.setsid)} ${q(spec.shell)} -c ${q(spec.command)} 1<>${q(spec.logPath)} 2>&1 </dev/null &`;
   const cd = `cd ${q(spec.cwd)} 2>/dev/null || { echo "c ${spec.seq}"; exit; }`;
-  return `(${log}; ${cd}; ${run} echo "p ${spec.seq} $!"; wait $!; echo "e ${spec.seq} $?") </dev/null &\n`;
+  return `(${log}; ${cd}; ${run} echo "p ${spec.seq} $!"; wait $!; echo "e ${spec.seq} $?") </dev/null & echo "s ${spec.seq} $!"\n`;
 }
 
 /**
@@ -52,6 +53,7 @@ export function launchLine(spec: LaunchSpec): string {
 export const REAP_LINE = 'jobs >/dev/null\n';
 
 export type LauncherReport =
+  | { readonly kind: 'forked'; readonly seq: number; readonly pid: number }
   | { readonly kind: 'started'; readonly seq: number; readonly pid: number }
   | { readonly kind: 'exited'; readonly seq: number; readonly status: number }
   | { readonly kind: 'no-folder'; readonly seq: number }
@@ -61,6 +63,7 @@ export function parseReport(line: string): LauncherReport | undefined {
   const [kind, seqText, value] = line.split(' ');
   const seq = Number(seqText);
   if (!Number.isSafeInteger(seq)) return undefined;
+  if (kind === 's' && /^\d+$/.test(value ?? '')) return { kind: 'forked', seq, pid: Number(value) };
   if (kind === 'p' && /^\d+$/.test(value ?? '')) return { kind: 'started', seq, pid: Number(value) };
   if (kind === 'e' && /^\d+$/.test(value ?? '')) return { kind: 'exited', seq, status: Number(value) };
   if (kind === 'c') return { kind: 'no-folder', seq };

@@ -83,7 +83,8 @@ class LaunchedProcess implements TaskProcess {
   }
 
   detach(): void {
-    this.launcher.forget(this.seq);
+    // A start still under way is called off, not only ignored.
+    this.launcher.abandon(this.seq);
     this.finish({ exitCode: null, signal: null });
   }
 

@@ -20,6 +20,8 @@ const LOST = 'The process launcher stopped before the command reported its end.'
 export class ShellLauncher {
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, LaunchHandlers>();
+  /** Subshells of tasks that have not reported their start yet (see abandon). */
+  private readonly starting = new Map<number, number>();
   private nextSeq = 1;
   private partialLine = '';
   private exited = false;
@@ -65,12 +67,30 @@ export class ShellLauncher {
 
   /** Stops listening for one task: its handlers are never called again. */
   forget(seq: number): void {
+    this.starting.delete(seq);
     if (this.pending.delete(seq) && this.pending.size === 0) this.updateRef();
+  }
+
+  /**
+   * Gives up on a task: forgets it, and if it has not started yet (its subshell is stuck creating the log
+   * or entering the folder, as in a hung network mount), kills the subshell so the command never runs
+   * later. The subshell is killed by pid: its process group is the launcher's.
+   */
+  abandon(seq: number): void {
+    const subshell = this.starting.get(seq);
+    this.forget(seq);
+    if (subshell === undefined) return;
+    try {
+      process.kill(subshell, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
   }
 
   /** Ends the launcher and the subshells still waiting (the tasks themselves run in their own sessions). */
   dispose(): void {
     this.pending.clear();
+    this.starting.clear();
     if (this.reapQueued) clearImmediate(this.reapQueued);
     this.child.stdin?.end();
     if (this.child.pid !== undefined && !this.exited) {
@@ -102,6 +122,11 @@ export class ShellLauncher {
   private handle(report: LauncherReport): void {
     const handlers = this.pending.get(report.seq);
     if (!handlers) return;
+    if (report.kind === 'forked') {
+      this.starting.set(report.seq, report.pid);
+      return;
+    }
+    this.starting.delete(report.seq);
     if (report.kind === 'started') return handlers.onStarted(report.pid);
     this.forget(report.seq);
     if (report.kind === 'no-folder') {
@@ -130,6 +155,7 @@ export class ShellLauncher {
     this.protection?.dispose();
     const lost = [...this.pending.values()];
     this.pending.clear();
+    this.starting.clear();
     this.unsent = '';
     this.updateRef();
     for (const handlers of lost) handlers.onEnded({ exitCode: null, signal: null, error: LOST });

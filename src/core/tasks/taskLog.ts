@@ -1,11 +1,16 @@
 // The complete output of one task on disk, read back in byte slices. The task's process writes it
 // itself (its stdout and stderr are the file), so it is complete the moment the process has exited.
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { constants, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { DroppedRange, OutputSlice } from './types';
 import { completeLength, decodeSlice } from './utf8Edges';
 
 export const DEFAULT_READ_BYTES = 32 * 1024;
+/**
+ * Non-blocking: for a regular file it changes nothing, but if something put a FIFO where a log should be,
+ * opening it to read would otherwise wait for a writer forever (on the main thread, for the sync reads).
+ */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 /**
  * Reads at most `maxBytes` from `offset` (default: the last `maxBytes` of the file), moving both cuts
@@ -19,7 +24,7 @@ export async function readLogSlice(
 ): Promise<OutputSlice> {
   // 4 bytes at least, so one whole character always fits and a read always makes progress.
   const maxBytes = Math.max(4, Math.floor(options.maxBytes ?? DEFAULT_READ_BYTES));
-  const file = await open(path, 'r');
+  const file = await open(path, READ_FLAGS);
   try {
     const totalBytes = (await file.stat()).size;
     let start = Math.min(totalBytes, Math.max(0, Math.floor(options.offset ?? totalBytes - maxBytes)));
@@ -70,7 +75,7 @@ export async function readTrimmableLogSlice(
 
 /** Reads the first and last bytes of a log synchronously: the preview of a task restored from disk. */
 export function readLogEdgesSync(path: string, headBytes: number, tailBytes: number, lostAt?: number): { head: Buffer; tail: Buffer; totalBytes: number } {
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, READ_FLAGS);
   try {
     const totalBytes = fstatSync(fd).size;
     const head = Buffer.allocUnsafe(Math.min(headBytes, totalBytes));
