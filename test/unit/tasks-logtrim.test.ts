@@ -207,7 +207,7 @@ describe('a trim while a read is under way', () => {
     const record = { logPath: file, outputBytes: statSync(file).size } as TaskRecord;
     assert.ok(record.outputBytes > 5 * MiB);
     // The read's first await lets the trimmer run (it does so in a timer), as a flood's watcher does.
-    const reading = readTrimmableLogSlice(file, { offset: 2 * MiB, maxBytes: 4096, settled: false }, () => record.dropped);
+    const reading = readTrimmableLogSlice(file, { offset: 2 * MiB, maxBytes: 4096, settled: false }, record);
     new LogTrimmer(4 * MiB).check(record);
     const slice = await reading;
     assert.ok(record.dropped, 'trimmed');

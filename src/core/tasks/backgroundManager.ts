@@ -155,7 +155,7 @@ export class BackgroundManager implements TaskManager {
   async readOutput(taskId: string, options: { offset?: number; maxBytes?: number } = {}): Promise<OutputSlice> {
     const record = this.require(taskId);
     try {
-      return await readTrimmableLogSlice(record.logPath, { ...options, settled: record.status !== 'running' }, () => record.dropped);
+      return await readTrimmableLogSlice(record.logPath, { ...options, settled: record.status !== 'running' }, record);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', offset: 0, nextOffset: 0, totalBytes: 0 };
       throw error;
@@ -265,6 +265,13 @@ export class BackgroundManager implements TaskManager {
     // The process wrote its log itself and has exited: the file is complete now.
     refreshOutputBytes(record);
     this.logTrimmer.check(record);
+    // The end is reported once the log is in its final shape: its tail goes into the notification.
+    if (record.trimming) {
+      void record.trimming.then(() => {
+        if (!this.disposed) this.onEnd(record, result);
+      });
+      return;
+    }
     if (result.error !== undefined) {
       record.error = result.error;
       appendStartFailure(record, result.error, this.bufferHeadBytes, this.bufferTailBytes);

@@ -10,9 +10,9 @@
 // output): ext4 writes the dirty pages of a punched range to disk before freeing them, which made a
 // 1 GiB flood 35-45% slower here; a truncate drops them unwritten and cost nothing measurable.
 // The price: bytes the process writes between steps 1 and 2 are lost, and read back as zeros right at D;
-// readers skip that run of zeros (`DroppedRange.lostAt`). Reading the 1 MiB takes ~0.5 ms, in which a
+// readers skip that run of zeros (`DroppedRange.lostAt`). Steps 1-2 take about a millisecond, in which a
 // flood writes about 1 MB (runs up to 7 MB were measured on a busy 2-core machine).
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { TaskRecord } from './taskRecord';
 
 export const DEFAULT_MAX_LOG_BYTES = 256 * 1024 * 1024;
@@ -37,34 +37,41 @@ export class LogTrimmer {
 
   /** A new cap (a changed setting) applies from the next check on; what was dropped stays dropped. */
   setMaxBytes(maxLogBytes: number): void {
-    this.maxBytes = Math.max(MIN_MAX_LOG_BYTES, maxLogBytes);
+    this.maxBytes = Number.isNaN(maxLogBytes) ? DEFAULT_MAX_LOG_BYTES : Math.max(MIN_MAX_LOG_BYTES, maxLogBytes);
   }
 
-  /** Called whenever `record.outputBytes` was refreshed: trims the log if it now holds more than the cap. */
+  /**
+   * Called whenever `record.outputBytes` was refreshed: starts trimming the log if it now holds more than
+   * the cap. The trim runs off the main thread (`record.trimming` meanwhile): a truncate that drops a few
+   * hundred MB of page cache takes ~40 ms in the kernel, which would stall the window 4 times a second
+   * during a flood. Readers wait for it (readTrimmableLogSlice) or use what they read before (bufferOf).
+   */
   check(record: TaskRecord): void {
     const previous = record.dropped;
     const kept = record.outputBytes - (previous ? previous.to - previous.from : 0);
-    if (!this.available || kept <= this.maxBytes || this.refused.has(record)) return;
-    try {
-      record.dropped = trim(record.logPath, previous?.from ?? HEAD_KEEP_BYTES);
-    } catch {
-      this.refused.add(record);
-    }
+    if (!this.available || record.trimming || kept <= this.maxBytes || this.refused.has(record)) return;
+    record.trimming = trim(record, previous?.from ?? HEAD_KEEP_BYTES)
+      .catch(() => {
+        this.refused.add(record);
+      })
+      .finally(() => (record.trimming = undefined));
   }
 }
 
-/** Steps 1-3 above, synchronously (so no reader in this process sees the log between them). */
-function trim(logPath: string, from: number): { from: number; to: number; lostAt: number } {
-  const fd = openSync(logPath, 'r+');
+/** Steps 1-3 above. `record.dropped` follows each step, so a step that fails leaves it true. */
+async function trim(record: TaskRecord, from: number): Promise<void> {
+  const file = await open(record.logPath, 'r+');
   try {
-    const size = fstatSync(fd).size;
+    const size = (await file.stat()).size;
     const tailStart = Math.max(from, size - TAIL_KEEP_BYTES);
     const tail = Buffer.allocUnsafe(size - tailStart);
-    const read = readSync(fd, tail, 0, tail.length, tailStart);
-    ftruncateSync(fd, from);
-    writeSync(fd, tail, 0, read, tailStart);
-    return { from, to: tailStart, lostAt: tailStart + read };
+    const { bytesRead } = await file.read(tail, 0, tail.length, tailStart);
+    await file.truncate(from);
+    // Until the newest bytes are back, they are dropped too.
+    record.dropped = { from, to: tailStart + bytesRead, lostAt: tailStart + bytesRead };
+    await file.write(tail, 0, bytesRead, tailStart);
+    record.dropped = { from, to: tailStart, lostAt: tailStart + bytesRead };
   } finally {
-    closeSync(fd);
+    await file.close();
   }
 }

@@ -56,20 +56,27 @@ export async function readLogSlice(
   }
 }
 
+/** What readTrimmableLogSlice needs of a task: LogTrimmer changes both while the task runs. */
+export interface TrimState {
+  readonly dropped?: DroppedRange;
+  readonly trimming?: Promise<void>;
+}
+
 /**
- * readLogSlice for a log that LogTrimmer may trim meanwhile: it trims in a timer, so between this read's
- * awaits, and a read that went on with the old dropped range can return the zeros of the new hole. Then
- * it is done again. `droppedNow` gives the range as it is now (a trim is at most every 250 ms).
+ * readLogSlice for a log that LogTrimmer may trim meanwhile. It waits for a trim under way; and a trim
+ * may start between this read's awaits (the watcher's timer), so a read that went on with the old
+ * dropped range could return the zeros of the new hole: then it is done again.
  */
 export async function readTrimmableLogSlice(
   path: string,
   options: { offset?: number; maxBytes?: number; settled: boolean },
-  droppedNow: () => DroppedRange | undefined,
+  log: TrimState,
 ): Promise<OutputSlice> {
   for (;;) {
-    const dropped = droppedNow();
+    await log.trimming;
+    const dropped = log.dropped;
     const slice = await readLogSlice(path, { ...options, dropped });
-    if (droppedNow() === dropped) return slice;
+    if (log.trimming === undefined && log.dropped === dropped) return slice;
   }
 }
 

@@ -20,6 +20,8 @@ export function refreshOutputBytes(record: TaskRecord): boolean {
  */
 export function bufferOf(record: TaskRecord, headBytes: number, tailBytes: number): HeadTailBuffer {
   if (record.buffer && record.bufferBytes === record.outputBytes) return record.buffer;
+  // Mid-trim the newest bytes may be missing from the file: what was read before will do for a moment.
+  if (record.buffer && record.trimming) return record.buffer;
   try {
     const edges = readLogEdgesSync(record.logPath, headBytes, tailBytes, record.dropped?.lostAt);
     record.buffer = HeadTailBuffer.fromEdges(edges.head, edges.tail, edges.totalBytes, headBytes, tailBytes);

@@ -26,6 +26,8 @@ export interface TaskRecord {
   outputBytes: number;
   /** The part of the output trimmed out of the log (LogTrimmer); readers skip it. */
   dropped?: DroppedRange;
+  /** Set while LogTrimmer trims the log: its newest bytes may be missing until then. */
+  trimming?: Promise<void>;
   /** First and last bytes, read from the log on demand (taskOutput.bufferOf); `bufferBytes` = log size then. */
   buffer?: HeadTailBuffer;
   bufferBytes?: number;
