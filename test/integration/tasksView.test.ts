@@ -366,6 +366,22 @@ describe('Background Tasks view', function () {
     await until(() => !loadPersistedTasks(s.context.workspaceState).some((t) => t.id === task.id), 'the removed task to be dropped');
   });
 
+  it('saves a running task again when its log is trimmed, so a reload still knows what was dropped', async () => {
+    const config = vscode.workspace.getConfiguration('backgroundAgent');
+    await config.update('maxLogSizeMB', 4, vscode.ConfigurationTarget.Global);
+    try {
+      // ~20 MB/s until cancelled: trimmed by the watcher while it runs.
+      const task = s.manager.start({ command: "while :; do head -c 1048576 /dev/zero | tr '\\0' x; sleep 0.05; done", cwd, origin: { kind: 'user' } });
+      await until(() => s.manager.get(task.id)?.droppedOutput !== undefined, 'the running log to be trimmed');
+      await until(
+        () => loadPersistedTasks(s.context.workspaceState).some((t) => t.id === task.id && t.status === 'running' && t.droppedOutput !== undefined),
+        'the trim to be saved while the task runs',
+      );
+    } finally {
+      await config.update('maxLogSizeMB', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('restored tasks of the last window show as interrupted when they were running', async () => {
     const { provider } = tasksView(s);
     const previous: TaskSnapshot = {

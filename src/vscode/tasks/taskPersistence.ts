@@ -22,16 +22,30 @@ export function restorePersistedTasks(manager: TaskManager, state: vscode.Mement
   return previous.length;
 }
 
-/** Saves the task list whenever a task starts, ends or is removed (debounced), and once more on dispose. */
+/**
+ * Saves the task list whenever a task starts, ends, is removed or has its log trimmed (debounced), and once
+ * more on dispose. A trim must be saved at once: a task restored without its dropped range would show the
+ * trimmed part of its log as zeros.
+ */
 export function persistTasks(manager: TaskManager, state: vscode.Memento, log: vscode.LogOutputChannel): vscode.Disposable {
   let timer: NodeJS.Timeout | undefined;
+  /** Where each task's dropped range ended when last seen: a trim moves it. */
+  const trimmedTo = new Map<string, number>();
   const save = (): void => {
     timer = undefined;
     const tasks = manager.list().slice(0, MAX_PERSISTED_TASKS);
     state.update(STATE_KEY, tasks).then(undefined, (error: unknown) => log.warn(`Could not save background tasks: ${String(error)}`));
   };
+  const trimmed = (task: TaskSnapshot): boolean => {
+    const to = task.droppedOutput?.to;
+    if (to === undefined || trimmedTo.get(task.id) === to) return false;
+    trimmedTo.set(task.id, to);
+    return true;
+  };
   const subscription = manager.onEvent((event) => {
-    if (event.type === 'output') return; // byte counts are refreshed by the next start/end; a flood must not write storage
+    if (event.type === 'removed') trimmedTo.delete(event.taskId);
+    // Byte counts are refreshed by the next start/end: a flood must not write storage on every output event.
+    else if (event.type === 'output' && !trimmed(event.task)) return;
     if (!timer) timer = setTimeout(save, SAVE_DELAY_MS);
   });
   return new vscode.Disposable(() => {
@@ -65,5 +79,5 @@ function isSnapshot(value: unknown): value is TaskSnapshot {
 
 function isRange(value: unknown): boolean {
   const r = value as Record<string, unknown> | null;
-  return !!r && typeof r.from === 'number' && typeof r.to === 'number' && r.from <= r.to;
+  return !!r && typeof r.from === 'number' && typeof r.to === 'number' && r.from <= r.to && (r.lostAt === undefined || typeof r.lostAt === 'number');
 }
