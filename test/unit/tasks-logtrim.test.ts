@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { LogTrimmer } from '../../src/core/tasks/logTrimmer';
 import { readLogEdgesSync, readLogSlice, readTrimmableLogSlice } from '../../src/core/tasks/taskLog';
+import { bufferOf } from '../../src/core/tasks/taskOutput';
 import type { TaskRecord } from '../../src/core/tasks/taskRecord';
 import type { TaskEvent, TaskSnapshot } from '../../src/core/tasks/types';
 import { executeTool } from '../../src/core/tools';
@@ -214,5 +215,32 @@ describe('a trim while a read is under way', () => {
     assert.equal(slice.text.indexOf('\0'), -1, 'no zeros');
     assertConsecutive(slice.text);
     assert.deepEqual(slice.dropped, record.dropped, 'it says the read starts after the dropped range');
+  });
+});
+
+describe('a preview read while a trim is under way', () => {
+  it('is not kept as the final one: once the trim is done, the preview and its size are read again', async () => {
+    env = await createTasksEnv();
+    const file = path.join(env.dir, 'ended.log');
+    writeFileSync(file, Array.from({ length: 800_000 }, (_, i) => `${i}`).join('\n') + '\n');
+    const size = statSync(file).size;
+    // An ended task (nothing writes any more), its first preview asked for between the trim's truncate and
+    // its write-back (as a tooltip or a bash tool moving it to the background can while its end waits).
+    let dropped: TaskRecord['dropped'];
+    let midTrim: string | undefined;
+    const record = { logPath: file, outputBytes: size } as TaskRecord;
+    Object.defineProperty(record, 'dropped', {
+      get: () => dropped,
+      set: (value: TaskRecord['dropped']) => {
+        dropped = value;
+        midTrim ??= bufferOf(record, 1024, 1024).preview();
+      },
+    });
+    new LogTrimmer(4 * MiB).check(record);
+    await record.trimming;
+    assert.ok(midTrim !== undefined && record.dropped, 'the preview was read mid-trim');
+    const after = bufferOf(record, 1024, 1024);
+    assert.ok(after.preview().endsWith('\n799999\n'), 'the preview ends with the last line');
+    assert.equal(after.totalBytes, size);
   });
 });

@@ -28,6 +28,7 @@ export function bufferOf(record: TaskRecord, headBytes: number, tailBytes: numbe
   } catch {
     record.buffer ??= new HeadTailBuffer(headBytes, tailBytes);
   }
-  record.bufferBytes = record.outputBytes;
+  // Read mid-trim (no earlier buffer), its tail may be the file cut short: read again once the trim is done.
+  record.bufferBytes = record.trimming ? undefined : record.outputBytes;
   return record.buffer;
 }
