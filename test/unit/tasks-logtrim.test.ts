@@ -114,6 +114,20 @@ describe('log trimming', { skip: process.platform === 'win32' && 'Windows has no
     assert.ok((await env.manager.readOutput(ended.id, { offset: 0, maxBytes: ended.outputBytes })).text.endsWith(`${LAST}\n`));
   });
 
+  it('a window shutting down does not trim any more: its tasks were saved as they were', async () => {
+    env = await createTasksEnv({ maxLogBytes: Infinity });
+    const task = env.start(`seq 1 ${LAST}; sleep 30`);
+    const printed = 10_888_896; // what `seq 1 ${LAST}` prints
+    await until(() => env?.manager.get(task.id)?.outputBytes === printed, 'the numbers to be printed');
+    // A smaller cap now, and the window closes before the watcher's next look at the log.
+    env.manager.setMaxLogBytes(4 * MiB);
+    env.manager.dispose();
+    // readOutput waits for a trim under way, if any.
+    await env.manager.readOutput(task.id, { offset: 0, maxBytes: 4 });
+    assert.equal(env.manager.get(task.id)?.droppedOutput, undefined, 'nothing dropped after dispose');
+    assert.ok(diskBytes(task.logPath) >= printed, 'the log is whole');
+  });
+
   it('a task restored in a later window still skips what was dropped', async () => {
     env = await createTasksEnv({ maxLogBytes: 4 * MiB });
     const ended = await env.manager.waitForEnd(env.start(`seq 1 ${LAST}`).id);

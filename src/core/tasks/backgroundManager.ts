@@ -264,7 +264,8 @@ export class BackgroundManager implements TaskManager {
     record.signal = result.signal;
     // The process wrote its log itself and has exited: the file is complete now.
     refreshOutputBytes(record);
-    this.logTrimmer.check(record);
+    // Not once disposed: the task list was saved as it is, and a trim would change the log behind it.
+    if (!this.disposed) this.logTrimmer.check(record);
     // The end is reported once the log is in its final shape: its tail goes into the notification.
     if (record.trimming) {
       void record.trimming.then(() => {
