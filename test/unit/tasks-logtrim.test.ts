@@ -258,3 +258,40 @@ describe('a preview read while a trim is under way', () => {
     assert.equal(after.totalBytes, size);
   });
 });
+
+describe('a trim soon after another', () => {
+  it('does not keep the zeros the previous trim lost as output', async () => {
+    env = await createTasksEnv();
+    const file = path.join(env.dir, 'twice.log');
+    // head | dropped | kept newest | 5 MiB lost while that trim ran (a flood on a busy machine) | the last line
+    const parts = [Buffer.alloc(MiB, 'h'), Buffer.alloc(MiB), Buffer.alloc(MiB, 't'), Buffer.alloc(5 * MiB), Buffer.from('last line\n')];
+    writeFileSync(file, Buffer.concat(parts));
+    const record = { logPath: file, outputBytes: statSync(file).size, dropped: { from: MiB, to: 2 * MiB, lostAt: 3 * MiB } } as TaskRecord;
+    // Those lost zeros count as kept, so the log is over the cap again at once; its newest MiB is in them.
+    new LogTrimmer(4 * MiB).check(record);
+    await record.trimming;
+    assert.notEqual(record.dropped?.to, 2 * MiB, 'trimmed again');
+    let text = '';
+    for (let offset = 0; offset < record.outputBytes; ) {
+      const slice = await readTrimmableLogSlice(file, { offset, maxBytes: 512 * 1024, settled: true }, record);
+      text += slice.text;
+      offset = slice.nextOffset;
+    }
+    assert.equal(text.indexOf('\0'), -1, 'no zeros');
+    assert.equal(text, 'h'.repeat(MiB) + 'last line\n');
+  });
+});
+
+describe('a log whose last bytes were lost in a trim', () => {
+  it('is not trimmed again and again: what counts is what the file holds', async () => {
+    env = await createTasksEnv();
+    const file = path.join(env.dir, 'short.log');
+    writeFileSync(file, Buffer.concat([Buffer.alloc(MiB, 'h'), Buffer.alloc(MiB), Buffer.alloc(MiB, 't')]));
+    // The process wrote 5 MiB more between the trim's read and its truncate, then ended: they are gone, but
+    // outputBytes (which never shrinks) counts them. A task's end waits for a trim, then checks again:
+    // trimming again (which changes nothing) on every check kept it from ever ending.
+    const record = { logPath: file, outputBytes: 8 * MiB, dropped: { from: MiB, to: 2 * MiB, lostAt: 3 * MiB } } as TaskRecord;
+    new LogTrimmer(4 * MiB).check(record);
+    assert.equal(record.trimming, undefined, 'no trim: the log holds 2 MiB');
+  });
+});

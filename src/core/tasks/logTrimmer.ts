@@ -12,7 +12,8 @@
 // The price: bytes the process writes between steps 1 and 2 are lost, and read back as zeros right at D;
 // readers skip that run of zeros (`DroppedRange.lostAt`). Steps 1-2 take about a millisecond, in which a
 // flood writes about 1 MB (runs up to 7 MB were measured on a busy 2-core machine).
-import { open } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { TaskRecord } from './taskRecord';
 
 export const DEFAULT_MAX_LOG_BYTES = 256 * 1024 * 1024;
@@ -48,8 +49,12 @@ export class LogTrimmer {
    */
   check(record: TaskRecord): void {
     const previous = record.dropped;
-    const kept = record.outputBytes - (previous ? previous.to - previous.from : 0);
+    const droppedBytes = previous ? previous.to - previous.from : 0;
+    const kept = record.outputBytes - droppedBytes;
     if (!this.available || record.trimming || kept <= this.maxBytes || this.refused.has(record)) return;
+    // outputBytes never shrinks, but bytes lost at the end of the log (written during a trim's read, and
+    // nothing after) are not in it: counted, they would start a trim that changes nothing, again and again.
+    if ((statSync(record.logPath, { throwIfNoEntry: false })?.size ?? 0) - droppedBytes <= this.maxBytes) return;
     record.trimming = trim(record, previous?.from ?? HEAD_KEEP_BYTES)
       .catch(() => {
         this.refused.add(record);
@@ -60,18 +65,38 @@ export class LogTrimmer {
 
 /** Steps 1-3 above. `record.dropped` follows each step, so a step that fails leaves it true. */
 async function trim(record: TaskRecord, from: number): Promise<void> {
+  const previousLostAt = record.dropped?.lostAt;
   const file = await open(record.logPath, 'r+');
   try {
     const size = (await file.stat()).size;
-    const tailStart = Math.max(from, size - TAIL_KEEP_BYTES);
-    const tail = Buffer.allocUnsafe(size - tailStart);
-    const { bytesRead } = await file.read(tail, 0, tail.length, tailStart);
+    const readStart = Math.max(from, size - TAIL_KEEP_BYTES);
+    const tail = Buffer.allocUnsafe(size - readStart);
+    const { bytesRead } = await file.read(tail, 0, tail.length, readStart);
+    // Only what follows the zeros the previous trim lost is kept: kept, they would read as output.
+    const skip = await lostRunEnd(file, tail.subarray(0, bytesRead), readStart, previousLostAt);
+    const tailStart = readStart + skip;
     await file.truncate(from);
     // Until the newest bytes are back, they are dropped too.
-    record.dropped = { from, to: tailStart + bytesRead, lostAt: tailStart + bytesRead };
-    await file.write(tail, 0, bytesRead, tailStart);
-    record.dropped = { from, to: tailStart, lostAt: tailStart + bytesRead };
+    record.dropped = { from, to: readStart + bytesRead, lostAt: readStart + bytesRead };
+    await file.write(tail, skip, bytesRead - skip, tailStart);
+    record.dropped = { from, to: tailStart, lostAt: readStart + bytesRead };
   } finally {
     await file.close();
   }
+}
+
+/**
+ * Where the run of zeros lost at `lostAt` ends in `tail` (read at `at`), or 0 without one. A flood writes
+ * megabytes while a trim runs, so the next trim comes soon and its newest bytes can lie in that run. A run
+ * that began before `at` is told as readers tell it (zeros at `lostAt` and at `at`).
+ */
+async function lostRunEnd(file: FileHandle, tail: Buffer, at: number, lostAt: number | undefined): Promise<number> {
+  if (lostAt === undefined || lostAt >= at + tail.length || tail[Math.max(0, lostAt - at)] !== 0) return 0;
+  if (lostAt < at) {
+    const { bytesRead, buffer } = await file.read(Buffer.alloc(1), 0, 1, lostAt);
+    if (bytesRead !== 1 || buffer[0] !== 0) return 0;
+  }
+  let end = Math.max(0, lostAt - at);
+  while (end < tail.length && tail[end] === 0) end++;
+  return end;
 }
