@@ -238,6 +238,7 @@ export class BackgroundManager implements TaskManager {
     this.lifetime.abort();
     this.pacer.dispose();
     this.outputWatcher.dispose();
+    this.logTrimmer.dispose();
     this.leftovers.dispose();
     for (const record of this.tasks.values()) {
       clearTimeout(record.timeoutTimer);

@@ -10,11 +10,11 @@
 // output): ext4 writes the dirty pages of a punched range to disk before freeing them, which made a
 // 1 GiB flood 35-45% slower here; a truncate drops them unwritten and cost nothing measurable.
 // The price: bytes the process writes between steps 1 and 2 are lost, and read back as zeros right at D;
-// readers skip that run of zeros (`DroppedRange.lostAt`). Steps 1-2 take about a millisecond, in which a
-// flood writes about 1 MB (runs up to 7 MB were measured on a busy 2-core machine).
+// readers skip that run of zeros (`DroppedRange.lostAt`). The steps run back to back in a worker thread
+// (trimWorker.ts), so that gap is microseconds.
 import { statSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import type { TaskRecord } from './taskRecord';
+import { TrimWorker } from './trimWorker';
 
 export const DEFAULT_MAX_LOG_BYTES = 256 * 1024 * 1024;
 /** So small caps still leave more new output than TAIL_KEEP between two trims (see `lostAt`). */
@@ -31,6 +31,7 @@ export class LogTrimmer {
 
   /** Windows fills the skipped part of a file with real zeros: trimming would free nothing there. */
   private readonly available = process.platform !== 'win32';
+  private readonly worker = new TrimWorker();
 
   constructor(maxLogBytes: number) {
     this.setMaxBytes(maxLogBytes);
@@ -44,8 +45,8 @@ export class LogTrimmer {
   /**
    * Called whenever `record.outputBytes` was refreshed: starts trimming the log if it now holds more than
    * the cap. The trim runs off the main thread (`record.trimming` meanwhile): a truncate that drops a few
-   * hundred MB of page cache takes ~40 ms in the kernel, which would stall the window 4 times a second
-   * during a flood. Readers wait for it (readTrimmableLogSlice) or use what they read before (bufferOf).
+   * hundred MB of page cache takes up to ~47 ms in the kernel, which would stall the window several times
+   * a second during a flood. Readers wait for it (readTrimmableLogSlice) or use what they read before (bufferOf).
    */
   check(record: TaskRecord): void {
     const previous = record.dropped;
@@ -55,48 +56,20 @@ export class LogTrimmer {
     // outputBytes never shrinks, but bytes lost at the end of the log (written during a trim's read, and
     // nothing after) are not in it: counted, they would start a trim that changes nothing, again and again.
     if ((statSync(record.logPath, { throwIfNoEntry: false })?.size ?? 0) - droppedBytes <= this.maxBytes) return;
-    record.trimming = trim(record, previous?.from ?? HEAD_KEEP_BYTES)
-      .catch(() => {
-        this.refused.add(record);
-      })
-      .finally(() => (record.trimming = undefined));
+    record.trimming = this.trim(record, previous?.from ?? HEAD_KEEP_BYTES).finally(() => (record.trimming = undefined));
   }
-}
 
-/** Steps 1-3 above. `record.dropped` follows each step, so a step that fails leaves it true. */
-async function trim(record: TaskRecord, from: number): Promise<void> {
-  const previousLostAt = record.dropped?.lostAt;
-  const file = await open(record.logPath, 'r+');
-  try {
-    const size = (await file.stat()).size;
-    const readStart = Math.max(from, size - TAIL_KEEP_BYTES);
-    const tail = Buffer.allocUnsafe(size - readStart);
-    const { bytesRead } = await file.read(tail, 0, tail.length, readStart);
-    // Only what follows the zeros the previous trim lost is kept: kept, they would read as output.
-    const skip = await lostRunEnd(file, tail.subarray(0, bytesRead), readStart, previousLostAt);
-    const tailStart = readStart + skip;
-    await file.truncate(from);
-    // Until the newest bytes are back, they are dropped too.
-    record.dropped = { from, to: readStart + bytesRead, lostAt: readStart + bytesRead };
-    await file.write(tail, skip, bytesRead - skip, tailStart);
-    record.dropped = { from, to: tailStart, lostAt: readStart + bytesRead };
-  } finally {
-    await file.close();
+  /** Lets a trim under way finish; none starts afterwards. */
+  dispose(): void {
+    this.worker.dispose();
   }
-}
 
-/**
- * Where the run of zeros lost at `lostAt` ends in `tail` (read at `at`), or 0 without one. A flood writes
- * megabytes while a trim runs, so the next trim comes soon and its newest bytes can lie in that run. A run
- * that began before `at` is told as readers tell it (zeros at `lostAt` and at `at`).
- */
-async function lostRunEnd(file: FileHandle, tail: Buffer, at: number, lostAt: number | undefined): Promise<number> {
-  if (lostAt === undefined || lostAt >= at + tail.length || tail[Math.max(0, lostAt - at)] !== 0) return 0;
-  if (lostAt < at) {
-    const { bytesRead, buffer } = await file.read(Buffer.alloc(1), 0, 1, lostAt);
-    if (bytesRead !== 1 || buffer[0] !== 0) return 0;
+  private async trim(record: TaskRecord, from: number): Promise<void> {
+    const result = await this.worker.run({ path: record.logPath, from, tailKeep: TAIL_KEEP_BYTES, lostAt: record.dropped?.lostAt });
+    const lostAt = result.readStart + result.bytesRead;
+    if (result.error === undefined) record.dropped = { from, to: result.readStart + result.skip, lostAt };
+    // Cut but not written back: the newest bytes are gone too.
+    else if (result.truncated) record.dropped = { from, to: lostAt, lostAt };
+    if (result.error !== undefined) this.refused.add(record);
   }
-  let end = Math.max(0, lostAt - at);
-  while (end < tail.length && tail[end] === 0) end++;
-  return end;
 }
