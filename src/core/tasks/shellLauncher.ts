@@ -16,12 +16,17 @@ export interface LaunchHandlers {
 }
 
 const LOST = 'The process launcher stopped before the command reported its end.';
+/** In `subshells`: the command runs, so its subshell only waits for it and is never killed on its own. */
+const STARTED = 0;
 
 export class ShellLauncher {
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, LaunchHandlers>();
-  /** Subshells of tasks that have not reported their start yet (see abandon). */
-  private readonly starting = new Map<number, number>();
+  /**
+   * Each task's subshell pid, from its `s` report, until its command has started (STARTED) or it ended
+   * (see abandon). The `s` and `p` reports come from different processes and may arrive in either order.
+   */
+  private readonly subshells = new Map<number, number>();
   private nextSeq = 1;
   private partialLine = '';
   private exited = false;
@@ -67,7 +72,7 @@ export class ShellLauncher {
 
   /** Stops listening for one task: its handlers are never called again. */
   forget(seq: number): void {
-    this.starting.delete(seq);
+    this.subshells.delete(seq);
     if (this.pending.delete(seq) && this.pending.size === 0) this.updateRef();
   }
 
@@ -77,9 +82,9 @@ export class ShellLauncher {
    * later. The subshell is killed by pid: its process group is the launcher's.
    */
   abandon(seq: number): void {
-    const subshell = this.starting.get(seq);
+    const subshell = this.subshells.get(seq);
     this.forget(seq);
-    if (subshell === undefined) return;
+    if (subshell === undefined || subshell === STARTED) return;
     try {
       process.kill(subshell, 'SIGKILL');
     } catch {
@@ -90,7 +95,7 @@ export class ShellLauncher {
   /** Ends the launcher and the subshells still waiting (the tasks themselves run in their own sessions). */
   dispose(): void {
     this.pending.clear();
-    this.starting.clear();
+    this.subshells.clear();
     if (this.reapQueued) clearImmediate(this.reapQueued);
     this.child.stdin?.end();
     if (this.child.pid !== undefined && !this.exited) {
@@ -123,11 +128,14 @@ export class ShellLauncher {
     const handlers = this.pending.get(report.seq);
     if (!handlers) return;
     if (report.kind === 'forked') {
-      this.starting.set(report.seq, report.pid);
+      if (!this.subshells.has(report.seq)) this.subshells.set(report.seq, report.pid);
       return;
     }
-    this.starting.delete(report.seq);
-    if (report.kind === 'started') return handlers.onStarted(report.pid);
+    if (report.kind === 'started') {
+      this.subshells.set(report.seq, STARTED);
+      return handlers.onStarted(report.pid);
+    }
+    this.subshells.delete(report.seq);
     this.forget(report.seq);
     if (report.kind === 'no-folder') {
       handlers.onEnded({ exitCode: null, signal: null, error: 'The working directory could not be entered.' });
@@ -155,7 +163,7 @@ export class ShellLauncher {
     this.protection?.dispose();
     const lost = [...this.pending.values()];
     this.pending.clear();
-    this.starting.clear();
+    this.subshells.clear();
     this.unsent = '';
     this.updateRef();
     for (const handlers of lost) handlers.onEnded({ exitCode: null, signal: null, error: LOST });
