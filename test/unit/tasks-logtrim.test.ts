@@ -2,10 +2,11 @@
 // never fills, while its first bytes and its newest output stay readable, and every reader (readOutput,
 // check_background, previews) skips what was dropped and says so.
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { LogTrimmer } from '../../src/core/tasks/logTrimmer';
+import { TrimWorker } from '../../src/core/tasks/trimWorker';
 import { readLogEdgesSync, readLogSlice, readTrimmableLogSlice } from '../../src/core/tasks/taskLog';
 import { bufferOf } from '../../src/core/tasks/taskOutput';
 import type { TaskRecord } from '../../src/core/tasks/taskRecord';
@@ -293,5 +294,25 @@ describe('a log whose last bytes were lost in a trim', () => {
     const record = { logPath: file, outputBytes: 8 * MiB, dropped: { from: MiB, to: 2 * MiB, lostAt: 3 * MiB } } as TaskRecord;
     new LogTrimmer(4 * MiB).check(record);
     assert.equal(record.trimming, undefined, 'no trim: the log holds 2 MiB');
+  });
+});
+
+describe('the trim worker', () => {
+  it('trims a file, stops when idle, starts again for the next trim, and reports a failed step', async () => {
+    env = await createTasksEnv();
+    const file = path.join(env.dir, 'worker.log');
+    writeFileSync(file, 'h'.repeat(10) + 'm'.repeat(100) + 't'.repeat(20));
+    const worker = new TrimWorker(50);
+    try {
+      assert.deepEqual(await worker.run({ path: file, from: 10, tailKeep: 20 }), { readStart: 110, bytesRead: 20, skip: 0 });
+      assert.equal(readFileSync(file, 'latin1'), 'h'.repeat(10) + '\0'.repeat(100) + 't'.repeat(20));
+      await until(() => !worker.running, 'the idle worker to stop');
+      const missing = await worker.run({ path: path.join(env.dir, 'missing.log'), from: 10, tailKeep: 20 });
+      assert.match(missing.error ?? '', /ENOENT/);
+      assert.equal(missing.truncated, false, 'nothing was cut');
+      assert.ok(worker.running, 'a new worker answered');
+    } finally {
+      worker.dispose();
+    }
   });
 });

@@ -63,14 +63,26 @@ parentPort.on('message', (job) => {
 });
 `;
 
-/** One worker for every trim of a manager, started at the first one; it keeps the process alive only mid-trim. */
+/** A worker's own heap is ~30 MB: one that was idle this long is stopped (a flood trims every ~0.3 s). */
+const IDLE_STOP_MS = 5000;
+
+/** The worker for a manager's trims: started at a trim, stopped when idle; it keeps the process alive only mid-trim. */
 export class TrimWorker {
   private worker: Worker | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, (result: TrimResult) => void>();
 
+  constructor(private readonly idleStopMs = IDLE_STOP_MS) {}
+
+  /** True while a worker thread exists (started by a trim, not yet stopped when idle). */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
   run(job: TrimJob): Promise<TrimResult> {
     const id = this.nextId++;
+    clearTimeout(this.idleTimer);
     const worker = this.start();
     // Referenced only while a trim is under way: a CLI waiting for a task's end must not exit before it.
     if (this.waiting.size === 0) worker.ref();
@@ -82,6 +94,7 @@ export class TrimWorker {
 
   /** Lets a trim under way finish (stopping it between truncate and write-back would lose the tail). */
   dispose(): void {
+    clearTimeout(this.idleTimer);
     this.worker?.postMessage({ exit: true });
     this.worker = undefined;
   }
@@ -93,11 +106,16 @@ export class TrimWorker {
     worker.on('message', ({ id, ...result }: TrimResult & { id: number }) => {
       this.waiting.get(id)?.(result);
       this.waiting.delete(id);
-      if (this.waiting.size === 0) worker.unref();
+      if (this.waiting.size > 0) return;
+      worker.unref();
+      this.idleTimer = setTimeout(() => this.dispose(), this.idleStopMs);
+      this.idleTimer.unref();
     });
     // A worker that died answers nothing more: its jobs fail, and the next trim starts a new one.
     const fail = (error: unknown) => {
-      if (this.worker === worker) this.worker = undefined;
+      // An earlier worker stopping (idle, disposed) after a new one took over: the jobs are the new one's.
+      if (this.worker !== undefined && this.worker !== worker) return;
+      this.worker = undefined;
       for (const resolve of this.waiting.values()) resolve({ readStart: 0, bytesRead: 0, skip: 0, error: String(error) });
       this.waiting.clear();
     };
