@@ -9,7 +9,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { BackgroundManager, UnknownTaskError } from '../../src/core/tasks/backgroundManager';
 import type { TaskEvent } from '../../src/core/tasks/types';
 import type { SpawnMode } from '../../src/core/tasks/processRunner';
-import { createTasksEnv, isAlive, SPAWN_MODES, until, withEnv, type TasksEnv } from '../support/tasksKit';
+import { createTasksEnv, isAlive, pidOf, SPAWN_MODES, until, withEnv, type TasksEnv } from '../support/tasksKit';
 
 let env: TasksEnv;
 let spawnMode: SpawnMode = 'auto';
@@ -139,6 +139,9 @@ for (const mode of SPAWN_MODES) describe(`task lifecycle (${mode} spawn)`, () =>
 
   if (mode === 'auto') it('tasks cancelled while the launcher is still starting them are killed, and nothing else is', async () => {
     const bystander = env.start('sleep 300');
+    // In a turn of its own: that start also spawned the launcher, and a start later in the same turn would
+    // wait for the next one (the spawn budget), be cancelled before its spawn and rightly have no pid.
+    await pidOf(env.manager, bystander.id);
     // Cancelled at once: the pid arrives while the process may not have left the launcher's group yet.
     for (let i = 0; i < 20; i++) {
       const cancelled = await env.manager.cancel(env.start('sleep 300').id);
