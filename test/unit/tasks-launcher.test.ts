@@ -2,11 +2,12 @@
 // protocol (quoting any command, folder and path), exit statuses, and what happens when it dies.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
 import { exitOfStatus, parseReport, quoteForSh } from '../../src/core/tasks/launchScript';
+import { isDead, readProcessTable, type ProcessInfo } from '../../src/core/tasks/processTree';
 import { createTasksEnv, isAlive, pidOf, until, withEnv, type TasksEnv } from '../support/tasksKit';
 
 const TRICKY = [
@@ -52,35 +53,25 @@ beforeEach(async () => {
 });
 afterEach(() => env.dispose());
 
+/** Processes whose parent is `parent`, as /proc shows them now. */
+function childrenOf(parent: number): ProcessInfo[] {
+  return [...readProcessTable().values()].filter((info) => info.ppid === parent);
+}
+
 /** The manager's launcher: our child running `/bin/sh -s`. */
 function launcherPid(): number | undefined {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  return childrenOf(process.pid).find(({ pid }) => {
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && readFileSync(`/proc/${name}/cmdline`, 'latin1') === '/bin/sh\0-s\0') return Number(name);
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1') === '/bin/sh\0-s\0';
     } catch {
-      // Gone meanwhile.
+      return false; // gone meanwhile
     }
-  }
-  return undefined;
+  })?.pid;
 }
 
 /** States of the launcher's children (the subshells waiting for tasks): 'Z' = finished but not reaped. */
 function childStates(parent: number): string[] {
-  const states: string[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === parent) states.push(state);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return states;
+  return childrenOf(parent).map((info) => info.state);
 }
 
 describe('tasks through the launcher', () => {
@@ -196,17 +187,8 @@ describe('tasks through the launcher', () => {
 });
 
 /** Children of `pid` that have not exited (a zombie waiting for the launcher's `jobs` counts as gone). */
-function liveChildren(pid: number): number[] {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name) && parentOf(name) === pid && isAlive(Number(name))).map(Number);
-}
-
-function parentOf(pid: string): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined; // gone meanwhile
-  }
+function liveChildren(pid: number): ProcessInfo[] {
+  return childrenOf(pid).filter((info) => !isDead(info));
 }
 
 /** What a FIFO opened with O_NONBLOCK holds right now ('' when empty: the read fails with EAGAIN then). */

@@ -64,13 +64,10 @@ for (const mode of SPAWN_MODES) describe(`task lifecycle (${mode} spawn)`, () =>
   });
 
   it('inherits the environment and adds options.env, in the given cwd', async () => {
-    process.env.BA_TEST_INHERITED = 'inherited';
-    try {
+    await withEnv({ BA_TEST_INHERITED: 'inherited' }, async () => {
       const ended = await env.manager.waitForEnd(env.start('echo "$BA_TEST_INHERITED $BA_TEST_EXTRA $(pwd)"', { env: { BA_TEST_EXTRA: 'extra' } }).id);
       assert.equal(env.manager.outputPreview(ended.id), `inherited extra ${env.dir}\n`);
-    } finally {
-      delete process.env.BA_TEST_INHERITED;
-    }
+    });
   });
 
   it('inherits variables whose names /bin/sh cannot hold (dash drops those from its own environment)', async () => {

@@ -67,9 +67,12 @@ export class LogTrimmer {
   private async trim(record: TaskRecord, from: number): Promise<void> {
     const result = await this.worker.run({ path: record.logPath, from, tailKeep: TAIL_KEEP_BYTES, lostAt: record.dropped?.lostAt });
     const lostAt = result.readStart + result.bytesRead;
-    if (result.error === undefined) record.dropped = { from, to: result.readStart + result.skip, lostAt };
+    if (result.error === undefined) {
+      record.dropped = { from, to: result.readStart + result.skip, lostAt };
+      return;
+    }
     // Cut but not written back: the newest bytes are gone too.
-    else if (result.truncated) record.dropped = { from, to: lostAt, lostAt };
-    if (result.error !== undefined) this.refused.add(record);
+    if (result.truncated) record.dropped = { from, to: lostAt, lostAt };
+    this.refused.add(record);
   }
 }
