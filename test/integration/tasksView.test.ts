@@ -336,6 +336,24 @@ describe('Background Tasks view', function () {
     }
   });
 
+  it('Show Output of binary output shows a note and a hex dump; colours and control characters are cleaned', async () => {
+    const binary = s.manager.start({ command: "printf 'BIN\\0\\1\\2'; head -c 3000 /dev/urandom", cwd, origin: { kind: 'user' } });
+    await s.manager.waitForEnd(binary.id);
+    const shown = await vscode.commands.executeCommand<vscode.TextEditor>('backgroundAgent.task.showOutput', binary.id);
+    assert.ok(shown);
+    const text = shown.document.getText();
+    assert.match(text, /\[Binary output: 2\.9 KB here are not text, so they are not shown\. The first bytes in hex:\]\n00000000 {2}42 49 4e 00 01 02 /);
+    assert.ok(!text.includes('\uFFFD'), 'no replacement characters');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+
+    const text2 = s.manager.start({ command: "printf '\\033[31mred\\033[0m caf\\351\\a\\n10%%\\r100%%\\n'", cwd, origin: { kind: 'user' } });
+    await s.manager.waitForEnd(text2.id);
+    const cleaned = await vscode.commands.executeCommand<vscode.TextEditor>('backgroundAgent.task.showOutput', text2.id);
+    assert.ok(cleaned);
+    assert.match(cleaned.document.getText(), /^red caf\\xe9\\x07\n100%$/m);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('Show Output of a removed task says so instead of failing', async () => {
     const task = s.manager.start({ command: 'true', cwd, origin: { kind: 'user' } });
     await s.manager.waitForEnd(task.id);

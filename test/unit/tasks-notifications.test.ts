@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BACKGROUND_RESULTS_PREAMBLE, BLOCK_TAIL_BUDGET_CHARS, formatBackgroundResults } from '../../src/core/tasks/formatNotifications';
-import { cleanTerminalText } from '../../src/core/tasks/notificationTail';
+import { cleanTerminalText } from '../../src/core/tasks/outputText';
 import type { TaskNotification } from '../../src/core/tasks/types';
 import { createTasksEnv, type TasksEnv } from '../support/tasksKit';
 

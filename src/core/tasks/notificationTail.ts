@@ -1,16 +1,14 @@
 // The bounded output excerpt a notification carries, so the model sees how a task ended without an
-// extra tool call. Built from memory (no file read), cleaned of terminal control sequences.
+// extra tool call. Built from memory (no file read), cleaned of terminal control sequences; binary output
+// is only described (outputText.ts).
 import type { HeadTailBuffer } from './outputBuffer';
+import { binaryNote, looksBinary, readableTerminalText } from './outputText';
 import { decodeSlice } from './utf8Edges';
 
 export const NOTIFICATION_TAIL_BYTES = 3 * 1024;
 export const NOTIFICATION_TAIL_LINES = 40;
 /** Starts a tail that is not the whole output. */
 export const TAIL_CUT_PREFIX = '[... ';
-
-// CSI (colours, cursor moves), OSC (titles, links) and single-character escapes.
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
 
 export function notificationTail(buffer: HeadTailBuffer, taskId: string, maxBytes = NOTIFICATION_TAIL_BYTES, maxLines = NOTIFICATION_TAIL_LINES): string {
   const total = buffer.totalBytes;
@@ -24,9 +22,11 @@ export function notificationTail(buffer: HeadTailBuffer, taskId: string, maxByte
       break;
     }
   }
+  // Binary output is described, not pasted: it would cost tokens and tell the model nothing.
+  if (looksBinary(bytes)) return binaryNote(total);
   const cutBytes = total - bytes.length;
   const { text, start } = decodeSlice(bytes, { trimStart: cutBytes > 0, trimEnd: false });
-  const clean = cleanTerminalText(text);
+  const clean = readableTerminalText(text);
   if (cutBytes + start === 0) return clean;
   return `${tailCutLine(taskId, `${cutBytes + start} earlier bytes`)}\n${clean}`;
 }
@@ -34,18 +34,4 @@ export function notificationTail(buffer: HeadTailBuffer, taskId: string, maxByte
 /** The first line of a tail that is not the whole output: what is missing and how to read it. */
 export function tailCutLine(taskId: string, what = 'earlier output'): string {
   return `${TAIL_CUT_PREFIX}${what} not shown; use check_background with task_id "${taskId}" and offset to read more ...]`;
-}
-
-/** Drops escape sequences and keeps what a terminal would finally show of lines redrawn with \r. */
-export function cleanTerminalText(text: string): string {
-  return text
-    .replace(ANSI, '')
-    .replace(/\r\n/g, '\n')
-    .split('\n')
-    .map((line) => {
-      const trimmed = line.replace(/\r+$/, '');
-      const cr = trimmed.lastIndexOf('\r');
-      return cr >= 0 ? trimmed.slice(cr + 1) : trimmed;
-    })
-    .join('\n');
 }

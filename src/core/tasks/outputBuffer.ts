@@ -1,6 +1,7 @@
 // The bounded in-memory copy of a task's output: the first bytes (how it started) and the last bytes
 // (how it is going). Fixed-size buffers allocated once, so memory stays flat however much a task prints;
 // the full output lives only in the log file.
+import { binaryNote, looksBinary, readableTerminalText } from './outputText';
 import { decodeSlice } from './utf8Edges';
 
 export const DEFAULT_HEAD_BYTES = 16 * 1024;
@@ -104,17 +105,19 @@ export class HeadTailBuffer {
   }
 
   /**
-   * Head and tail as text, joined by a cut marker when bytes were dropped between them. With a
-   * `maxBytes` smaller than what is stored, a quarter goes to the head and the rest to the tail.
+   * Head and tail as readable text (outputText.ts: terminal escapes applied, binary output described),
+   * joined by a cut marker when bytes were dropped between them. With a `maxBytes` smaller than what is
+   * stored, a quarter goes to the head and the rest to the tail.
    */
   preview(maxBytes = this.headCapacity + this.tailCapacity): string {
     const stored = this.storedBytes;
-    if (this.omittedBytes === 0 && stored <= maxBytes) return decodeSlice(this.lastBytes(stored), { trimStart: false, trimEnd: false }).text;
+    if (stored > 0 && (looksBinary(this.head.subarray(0, this.headLength)) || looksBinary(this.lastBytes(Math.min(this.tailLength, maxBytes))))) return binaryNote(this.total);
+    if (this.omittedBytes === 0 && stored <= maxBytes) return readableTerminalText(decodeSlice(this.lastBytes(stored), { trimStart: false, trimEnd: false }).text);
     const headBudget = stored <= maxBytes ? this.headLength : Math.min(this.headLength, Math.floor(maxBytes / 4));
     const tailBudget = Math.min(maxBytes - headBudget, this.tailLength + (this.omittedBytes === 0 ? this.headLength - headBudget : 0));
     const omitted = this.total - headBudget - tailBudget;
-    const head = decodeSlice(this.headBytes(headBudget), { trimStart: false, trimEnd: true }).text;
-    const tail = decodeSlice(this.lastBytes(tailBudget), { trimStart: true, trimEnd: false }).text;
+    const head = readableTerminalText(decodeSlice(this.headBytes(headBudget), { trimStart: false, trimEnd: true }).text);
+    const tail = readableTerminalText(decodeSlice(this.lastBytes(tailBudget), { trimStart: true, trimEnd: false }).text);
     return `${head}${cutMarker(omitted, head)}${tail}`;
   }
 }

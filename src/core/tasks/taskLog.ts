@@ -2,6 +2,7 @@
 // itself (its stdout and stderr are the file), so it is complete the moment the process has exited.
 import { constants, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { hexPreview, looksBinary } from './outputText';
 import type { DroppedRange, OutputSlice } from './types';
 import { completeLength, decodeSlice } from './utf8Edges';
 
@@ -50,7 +51,9 @@ export async function readLogSlice(
     // of a dropped range cut characters too: those halves are gone for good, so they are left out.
     const { text, start: skip, end: cut } = decodeSlice(bytes, { trimStart: start > 0, trimEnd: !(reachesEnd && options.settled) });
     const nextOffset = meetsDropped && end === dropped.from ? dropped.to : toFileOffset(cut);
-    return { text, offset: toFileOffset(skip), nextOffset, totalBytes, ...(meetsDropped && { dropped }) };
+    const slice = { text, offset: toFileOffset(skip), nextOffset, totalBytes, ...(meetsDropped && { dropped }) };
+    const decoded = bytes.subarray(skip, cut);
+    return looksBinary(decoded) ? { ...slice, text: '', binary: { hex: hexPreview(decoded, slice.offset) } } : slice;
   } finally {
     await file.close();
   }

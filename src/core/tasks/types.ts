@@ -102,6 +102,11 @@ export interface OutputSlice {
    * continues after it), or it was asked to start inside it and starts where it ends.
    */
   readonly dropped?: DroppedRange;
+  /**
+   * Set when the bytes read are mostly not text (outputText.ts): `text` is then empty, and this holds a
+   * hex dump of their start, for a person (the model is only told that binary output was not shown).
+   */
+  readonly binary?: { readonly hex: string };
 }
 
 export interface Disposable {

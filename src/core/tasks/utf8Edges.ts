@@ -1,5 +1,6 @@
 // Byte slices of UTF-8 text can start or end inside a character. These helpers move the cut to a
 // character boundary so the decoded text never shows U+FFFD for a character that was merely split.
+import { decodeReadable } from './outputText';
 
 /** Number of leading continuation bytes (10xxxxxx) to skip, at most 3. */
 export function leadingContinuationBytes(buf: Uint8Array): number {
@@ -21,9 +22,12 @@ export function completeLength(buf: Uint8Array): number {
   return len;
 }
 
-/** Decodes a slice whose both ends may cut characters; returns the text and how many bytes it covers. */
+/**
+ * Decodes a slice whose both ends may cut characters; returns the text and how many bytes it covers.
+ * Bytes that are not UTF-8 (after the edges are moved) come out as `\xNN`, never as U+FFFD.
+ */
 export function decodeSlice(buf: Buffer, options: { trimStart: boolean; trimEnd: boolean }): { text: string; start: number; end: number } {
   const start = options.trimStart ? leadingContinuationBytes(buf) : 0;
   const end = options.trimEnd ? Math.max(start, completeLength(buf)) : buf.length;
-  return { text: buf.toString('utf8', start, end), start, end };
+  return { text: decodeReadable(buf.subarray(start, end)), start, end };
 }

@@ -1,6 +1,7 @@
 // check_background: lists tasks, or shows one task's status and a bounded slice of its output.
 import * as z from 'zod/mini';
 import { formatBytes, oneLine } from '../tasks/formatNotifications';
+import { binaryNote, readableTerminalText } from '../tasks/outputText';
 import type { OutputSlice, TaskSnapshot } from '../tasks/types';
 import { defineTool } from './defineTool';
 import { MAX_LISTED_COMMAND_CHARS, MAX_LISTED_TASKS, MAX_OUTPUT_BYTES } from './limits';
@@ -75,5 +76,6 @@ function formatTask(task: TaskSnapshot, slice: OutputSlice, requestedOffset: num
           `${slice.offset >= slice.dropped.to ? 'starts after them' : 'stops where they begin'}.]`,
       ]
     : [];
-  return [...header, `output, ${range}${earlier}:`, ...dropped, slice.text.replace(/\n$/, ''), footer].join('\n');
+  const text = slice.binary ? binaryNote(slice.nextOffset - slice.offset) : readableTerminalText(slice.text).replace(/\n$/, '');
+  return [...header, `output, ${range}${earlier}:`, ...dropped, text, footer].join('\n');
 }

@@ -10,7 +10,8 @@
 // each update replaces the document in the renderer, and bench/tasksView.bench.ts measured a 1 MB window
 // refreshed twice a second keeping the workbench's main thread busy half the time (1.1 s long tasks).
 import * as vscode from 'vscode';
-import type { TaskManager, TaskSnapshot } from '../../core/tasks/types';
+import { readableTerminalText } from '../../core/tasks/outputText';
+import type { OutputSlice, TaskManager, TaskSnapshot } from '../../core/tasks/types';
 import { formatBytes, formatElapsed, origin, statusWord, taskDurationMs, type ChatTitleLookup } from './taskText';
 
 export const TASK_OUTPUT_SCHEME = 'background-task';
@@ -88,11 +89,11 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
   private async readBounded(task: TaskSnapshot): Promise<string> {
     const tailBytes = task.status === 'running' ? RUNNING_TAIL_BYTES : TAIL_BYTES;
     const tail = await this.manager.readOutput(task.id, { maxBytes: tailBytes });
-    if (tail.offset === 0) return tail.text || '(no output yet)\n';
+    if (tail.offset === 0) return tail.totalBytes === 0 ? '(no output yet)\n' : shown(tail);
     if (tail.offset <= HEAD_BYTES) {
       // Small enough to show whole (head and tail overlap): one read from the start, still bounded.
       const whole = await this.manager.readOutput(task.id, { offset: 0, maxBytes: HEAD_BYTES + tailBytes });
-      return whole.text;
+      return shown(whole);
     }
     const head = await this.manager.readOutput(task.id, { offset: 0, maxBytes: HEAD_BYTES });
     const skipped = tail.offset - head.nextOffset;
@@ -100,7 +101,10 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
       `\n… ${formatBytes(skipped)} of output left out here. Shown: the first ${formatBytes(HEAD_BYTES)} and the last ` +
       `${formatBytes(tailBytes)} of ${formatBytes(tail.totalBytes)}${task.status === 'running' ? ' so far (more once it ends)' : ''}. ` +
       `The whole log: ${task.logPath}${droppedNote(task)}\n\n`;
-    return dropPartialLastLine(head.text) + note + dropPartialFirstLine(tail.text);
+    // Cut lines at the edges are dropped; a hex dump has none.
+    const first = head.binary ? shown(head) : dropPartialLastLine(shown(head));
+    const last = tail.binary ? shown(tail) : dropPartialFirstLine(shown(tail));
+    return first + note + last;
   }
 
   /** Re-render visible documents of one task (it ended or was removed). */
@@ -202,6 +206,12 @@ function header(task: TaskSnapshot, titleOf: ChatTitleLookup | undefined): strin
   if (task.error) lines.push(`Error: ${task.error}`);
   lines.push('─'.repeat(60), '');
   return lines.join('\n');
+}
+
+/** A slice as a person reads it: terminal escapes applied; binary output as a note and a hex dump of its start. */
+function shown(slice: OutputSlice): string {
+  if (!slice.binary) return readableTerminalText(slice.text);
+  return `[Binary output: ${formatBytes(slice.nextOffset - slice.offset)} here are not text, so they are not shown. The first bytes in hex:]\n${slice.binary.hex}\n`;
 }
 
 function droppedNote(task: TaskSnapshot): string {
