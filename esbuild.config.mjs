@@ -56,6 +56,10 @@ if (existsSync('src/webview/main.ts')) {
 // The chat webview loads the codicon font from dist/ (the VSIX excludes node_modules).
 mkdirSync('dist/codicons', { recursive: true });
 for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(join('node_modules/@vscode/codicons/dist', file), join('dist/codicons', file));
+// The shell parser of command approval (src/core/approval/shellParser.ts) loads these at run time, on the
+// agent's first command: kept out of the bundles so activation never pays for them.
+mkdirSync('dist/tree-sitter', { recursive: true });
+for (const file of ['tree-sitter.js', 'tree-sitter.wasm', 'tree-sitter-bash.wasm']) copyFileSync(join('node_modules/@vscode/tree-sitter-wasm/wasm', file), join('dist/tree-sitter', file));
 
 if (args.has('--tests')) {
   const entries = [
@@ -69,7 +73,7 @@ if (args.has('--tests')) {
 }
 
 if (args.has('--bench')) {
-  builds.push({ ...nodeBase, sourcemap: false, minify: false, entryPoints: filesUnder('bench', /\.ts$/), outdir: 'out/bench', outbase: 'bench', external: ['vscode', 'playwright-core'] });
+  builds.push({ ...nodeBase, sourcemap: false, minify: false, entryPoints: filesUnder('bench', /\.ts$/), outdir: 'out/bench', outbase: 'bench', external: ['vscode', 'playwright-core', 'esbuild'] });
 }
 
 if (watch) {

@@ -13,6 +13,7 @@ import { createAgentSession, realTools } from '../src/core/agent/session';
 import { BackgroundManager } from '../src/core/tasks/backgroundManager';
 import { startScriptedServer, textReply, toolCall, type Step } from '../test/support/scriptedServer';
 import type { BenchModule } from './types';
+import { autoApproval } from '../test/support/approvals';
 
 const TOOL_TURNS = 100;
 const TARGET_CPU_MS = 1000;
@@ -74,7 +75,7 @@ async function measureTurn(url: string, workspace: string, manager: BackgroundMa
   await fetch(`${url}/__script/enqueue`, { method: 'POST', body: JSON.stringify(steps) });
 
   const session = createAgentSession(
-    { conversationId: 'bench', cwd: workspace, manager, model: 'claude-bench', maxTokens: 1024, apiKey: 'bench-key', baseURL: url, maxTurns: toolTurns + 5, autoResume: false },
+    { conversationId: 'bench', cwd: workspace, manager, approval: autoApproval(), model: 'claude-bench', maxTokens: 1024, apiKey: 'bench-key', baseURL: url, maxTurns: toolTurns + 5, autoResume: false },
     deps,
   );
   let requests = 0;

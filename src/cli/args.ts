@@ -3,6 +3,8 @@ import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_TURNS } from '../core/agent/agentSession';
+import type { ApprovalMode } from '../core/approval/approvalPolicy';
+import { parseRule } from '../core/approval/commandRules';
 
 export const DEFAULT_MODEL = 'claude-sonnet-5-5';
 export const DEFAULT_MAX_TOKENS = 8192;
@@ -19,6 +21,15 @@ Options:
   --no-wait           with -p: exit as soon as the agent ends its turn, killing the tasks it started
   -h, --help          show this help
 
+Approval (every command and every file change passes it; a deny rule always wins):
+  --allow RULE        run commands matching RULE without asking (repeatable)
+  --deny RULE         never run commands matching RULE (repeatable)
+  --allow-edits       change files in the workspace without asking
+  -y, --yes           run everything except what --deny names, change files without asking
+  RULE is a command prefix by whole words ("npm test", "git status") or /regex/. Read-only commands (ls, cat,
+  grep, git status, …) need no rule. On a terminal the CLI asks (y: once, a: always for this run, n: no);
+  without one, whatever needs approval is refused and stderr says which flag would allow it.
+
 Environment:
   ANTHROPIC_API_KEY       required
   ANTHROPIC_BASE_URL      an Anthropic-compatible endpoint (default: the Anthropic API)
@@ -33,6 +44,7 @@ export interface CliOptions {
   wait: boolean;
   apiKey: string;
   baseURL?: string;
+  approval: { mode: ApprovalMode; allow: string[]; deny: string[] };
 }
 
 export type ParsedArgs = { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'error'; message: string };
@@ -51,6 +63,10 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): P
         'max-turns': { type: 'string' },
         'no-wait': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        allow: { type: 'string', multiple: true },
+        deny: { type: 'string', multiple: true },
+        'allow-edits': { type: 'boolean' },
+        yes: { type: 'boolean', short: 'y' },
       },
     }));
   } catch (error) {
@@ -68,6 +84,15 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): P
     if (!Number.isInteger(maxTurns) || maxTurns < 1) return { kind: 'error', message: `--max-turns must be a whole number of at least 1, not "${values['max-turns']}".` };
   }
   if (values['no-wait'] && values.prompt === undefined) return { kind: 'error', message: '--no-wait only applies to -p.' };
+  const allow = values.allow ?? [];
+  const deny = values.deny ?? [];
+  for (const [flag, rules] of [['--allow', allow], ['--deny', deny]] as const) {
+    for (const rule of rules) {
+      const parsed = parseRule(rule);
+      if (!parsed.ok) return { kind: 'error', message: `${flag}: ${parsed.message}.` };
+    }
+  }
+  const mode: ApprovalMode = values.yes ? 'auto' : values['allow-edits'] ? 'allowEdits' : 'ask';
   const apiKey = env.ANTHROPIC_API_KEY?.trim();
   if (!apiKey) return { kind: 'error', message: 'ANTHROPIC_API_KEY is not set: export your API key (and ANTHROPIC_BASE_URL for another endpoint) and run again.' };
   return {
@@ -80,6 +105,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): P
       wait: !values['no-wait'],
       apiKey,
       baseURL: env.ANTHROPIC_BASE_URL?.trim() || undefined,
+      approval: { mode, allow, deny },
     },
   };
 }

@@ -28,6 +28,20 @@ export function runRepl(runtime: Runtime, options: CliOptions): Repl {
 
   printer.info(`Background Agent · ${options.model} · ${options.cwd}`);
   printer.info(HELP);
+  // Approval questions come while a turn runs: the answer is the next line typed, not a new prompt.
+  if (terminal) {
+    runtime.approver.useLineReader(
+      (prompt, signal) =>
+        new Promise((resolve) => {
+          const onAbort = (): void => resolve(undefined);
+          signal.addEventListener('abort', onAbort, { once: true });
+          rl.question(prompt, { signal }, (answer) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(answer);
+          });
+        }),
+    );
+  }
 
   let onInterrupt = (): void => undefined;
   let onTerminate = (): void => undefined;

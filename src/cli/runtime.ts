@@ -5,15 +5,20 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createAgentSession } from '../core/agent/session';
 import type { AgentSession } from '../core/agent/types';
+import { ApprovalGate } from '../core/approval/approvalGate';
+import { ApprovalPolicy } from '../core/approval/approvalPolicy';
 import { BackgroundManager } from '../core/tasks/backgroundManager';
 import type { Disposable } from '../core/tasks/types';
 import { DEFAULT_MAX_TOKENS, type CliOptions } from './args';
+import { CliApprover } from './cliApprover';
 import { Printer } from './printer';
 
 export interface Runtime {
   readonly manager: BackgroundManager;
   readonly session: AgentSession;
   readonly printer: Printer;
+  /** Asks on the terminal; the REPL gives it its line reader. */
+  readonly approver: CliApprover;
   /** Stops the turn, kills every task (whole trees), removes the logs. Safe to call twice. */
   shutdown(): Promise<void>;
 }
@@ -21,10 +26,14 @@ export interface Runtime {
 export function createRuntime(options: CliOptions, autoResume: boolean): Runtime {
   const logDir = mkdtempSync(path.join(tmpdir(), 'background-agent-cli-'));
   const manager = new BackgroundManager({ logDir });
+  const printer = new Printer(process.stdout, process.stderr);
+  const approver = new CliApprover(printer, Boolean(process.stdin.isTTY));
+  const policy = new ApprovalPolicy({ mode: options.approval.mode, allowCommands: options.approval.allow, denyCommands: options.approval.deny, trusted: true });
   const session = createAgentSession({
     conversationId: `cli-${process.pid}`,
     cwd: options.cwd,
     manager,
+    approval: new ApprovalGate(policy, approver),
     model: options.model,
     maxTokens: DEFAULT_MAX_TOKENS,
     apiKey: options.apiKey,
@@ -32,7 +41,6 @@ export function createRuntime(options: CliOptions, autoResume: boolean): Runtime
     maxTurns: options.maxTurns,
     autoResume,
   });
-  const printer = new Printer(process.stdout, process.stderr);
   const subscriptions: Disposable[] = [session.onEvent(printer.onAgentEvent), manager.onEvent(printer.onTaskEvent)];
 
   // Last resort if the process exits without shutdown() (an uncaught error): kill synchronously, drop the logs.
@@ -47,6 +55,7 @@ export function createRuntime(options: CliOptions, autoResume: boolean): Runtime
     manager,
     session,
     printer,
+    approver,
     shutdown() {
       shutdown ??= (async () => {
         session.stop();

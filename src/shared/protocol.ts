@@ -71,7 +71,48 @@ export interface ErrorItem {
   canRetry: boolean;
 }
 
-export type ChatItem = UserItem | AssistantItem | ToolItem | TaskItem | SystemItem | ErrorItem;
+/** A command or a file change waiting for the person's Allow / Always Allow / Deny, and how it was answered. */
+export interface ApprovalItem {
+  kind: 'approval';
+  id: string;
+  /** The tool that asks: bash, background_run, write_file, edit_file. */
+  tool: string;
+  state: ApprovalState;
+  request: ApprovalCard;
+}
+
+export type ApprovalState = 'pending' | 'allowed' | 'always' | 'denied' | 'stopped';
+
+export type ApprovalCard =
+  | {
+      subject: 'command';
+      command: string;
+      /** The folder it would run in. */
+      cwd: string;
+      /** The parts of a compound command that need approval, and why. */
+      parts: Array<{ text: string; why: string }>;
+      /** What Always Allow stores in this workspace's allowCommands; undefined: Always Allow is not offered. */
+      rules?: string[];
+    }
+  | {
+      subject: 'write';
+      /** Relative to the workspace. */
+      path: string;
+      why: string;
+      newFile: boolean;
+      /** Unified diff lines (bounded); undefined when the file is too large or not text to compare. */
+      diff?: string;
+      added: number;
+      removed: number;
+      hiddenLines: number;
+      /** Said instead of a diff when there is none. */
+      note?: string;
+      canAlwaysAllow: boolean;
+    };
+
+export type ApprovalAnswer = 'allow' | 'always' | 'deny';
+
+export type ChatItem = UserItem | AssistantItem | ToolItem | TaskItem | SystemItem | ErrorItem | ApprovalItem;
 
 export interface ChatViewState {
   chatId: string;
@@ -81,6 +122,8 @@ export interface ChatViewState {
   usage: UsageTotals;
   /** Whether any API key is known (SecretStorage or ANTHROPIC_API_KEY). */
   hasApiKey: boolean;
+  /** False in Restricted Mode: the chat says the agent can only read, with a way to trust the folder. */
+  trusted: boolean;
 }
 
 /** Extension → webview. */
@@ -96,7 +139,9 @@ export type ExtensionMessage =
   | { type: 'usage'; usage: UsageTotals }
   /** Transient line under the conversation ("Overloaded, retrying in 2 s…"); empty text clears it. */
   | { type: 'status'; text: string }
-  | { type: 'focusInput' };
+  | { type: 'focusInput' }
+  /** Workspace trust changed (granted without a reload). */
+  | { type: 'trust'; trusted: boolean };
 
 /** Webview → extension. */
 export type WebviewMessage =
@@ -111,7 +156,12 @@ export type WebviewMessage =
   | { type: 'openLink'; href: string }
   | { type: 'copy'; text: string }
   /** The person clicked a task chip. */
-  | { type: 'revealTask'; taskId: string };
+  | { type: 'revealTask'; taskId: string }
+  /** Allow, Always Allow or Deny on an approval card. */
+  | { type: 'approve'; id: string; answer: ApprovalAnswer }
+  /** Open a write's change in VS Code's diff editor. */
+  | { type: 'openDiff'; id: string }
+  | { type: 'manageTrust' };
 
 const WEBVIEW_MESSAGE_FIELDS: { [K in WebviewMessage['type']]: readonly string[] } = {
   ready: [],
@@ -124,7 +174,12 @@ const WEBVIEW_MESSAGE_FIELDS: { [K in WebviewMessage['type']]: readonly string[]
   openLink: ['href'],
   copy: ['text'],
   revealTask: ['taskId'],
+  approve: ['id', 'answer'],
+  openDiff: ['id'],
+  manageTrust: [],
 };
+
+const APPROVAL_ANSWERS: readonly string[] = ['allow', 'always', 'deny'] satisfies ApprovalAnswer[];
 
 /** postMessage data is untyped at run time: check it before the controller trusts it. */
 export function isWebviewMessage(value: unknown): value is WebviewMessage {
@@ -132,6 +187,7 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
   const record = value as Record<string, unknown>;
   const type = record.type;
   if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(WEBVIEW_MESSAGE_FIELDS, type)) return false;
+  if (type === 'approve' && !APPROVAL_ANSWERS.includes(record.answer as string)) return false;
   return WEBVIEW_MESSAGE_FIELDS[type as WebviewMessage['type']].every((field) => typeof record[field] === 'string');
 }
 

@@ -2,7 +2,9 @@
 // the growing message re-renders its tail (see StreamingMarkdown) and the list scrolls if the person was
 // at the bottom. Other items are never touched by streaming.
 import type { ChatItem, ChatViewState } from '../shared/protocol';
-import { AssistantView, TaskChipView, createItemView, el, type ItemView } from './itemViews';
+import { el } from './dom';
+import { ApprovalView } from './approvalView';
+import { AssistantView, TaskChipView, createItemView, type ItemView } from './itemViews';
 
 const ANNOUNCE_LIMIT = 1500;
 /** Items rendered at once when a chat opens; the rest follow in slices of BACKFILL_SLICE. */
@@ -75,6 +77,20 @@ export class ChatView {
     this.updateEmptyState();
     this.updateTicker();
     if (stick) this.scrollToBottom();
+    // A question for the person: focus goes to it (keyboard users tab on to Allow, Always Allow, Deny).
+    if (view instanceof ApprovalView && view.pending) this.focusCard(view);
+  }
+
+  /** The waiting approval card of a chat opened or shown again gets the focus too. */
+  focusPendingApproval(): void {
+    const views = [...this.views.values()];
+    const waiting = views.reverse().find((view): view is ApprovalView => view instanceof ApprovalView && view.pending);
+    if (waiting) this.focusCard(waiting);
+  }
+
+  private focusCard(view: ApprovalView): void {
+    view.element.scrollIntoView({ block: 'nearest' });
+    view.element.focus({ preventScroll: true });
   }
 
   update(item: ChatItem): void {

@@ -1,7 +1,7 @@
 // The message box and its buttons. Enter sends, Shift+Enter is a new line, Escape stops a running turn.
 // The draft survives the view being hidden (webview state), so nothing typed is lost.
 import type { HostApi } from './vscodeApi';
-import { el, icon } from './itemViews';
+import { el, icon } from './dom';
 
 export class Composer {
   readonly element = el('form', 'composer');

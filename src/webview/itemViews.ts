@@ -3,20 +3,9 @@
 import type { AssistantItem, ChatItem, ErrorItem, SystemItem, TaskItem, ToolItem, UserItem } from '../shared/protocol';
 import type { TaskStatus } from '../core/tasks/types';
 import { formatElapsed, statusWord } from '../shared/taskWords';
+import { ApprovalView } from './approvalView';
+import { el, icon } from './dom';
 import { StreamingMarkdown } from './streamingMarkdown';
-
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-export function icon(name: string, extra = ''): HTMLSpanElement {
-  const span = el('span', `codicon codicon-${name}${extra ? ` ${extra}` : ''}`);
-  span.setAttribute('aria-hidden', 'true');
-  return span;
-}
 
 export interface ItemView {
   readonly element: HTMLElement;
@@ -39,6 +28,8 @@ export function createItemView(item: ChatItem): ItemView {
       return new SystemView(item);
     case 'error':
       return new ErrorView(item);
+    case 'approval':
+      return new ApprovalView(item);
   }
 }
 

@@ -3,7 +3,7 @@
 import type { ExtensionMessage, UsageTotals } from '../shared/protocol';
 import { ChatView } from './chatView';
 import { Composer } from './composer';
-import { el, icon } from './itemViews';
+import { el, icon } from './dom';
 import { warmUpMarkdown } from './markdown';
 import { connectToHost } from './vscodeApi';
 
@@ -20,6 +20,19 @@ const headerButtons = el('div', 'header-buttons');
 headerButtons.append(history, newChat);
 header.append(usage, headerButtons);
 
+// Restricted Mode: the agent can only read; the person can trust the folder from here.
+const trustBanner = el('div', 'trust-banner');
+trustBanner.setAttribute('role', 'status');
+trustBanner.append(
+  icon('shield'),
+  el('span', 'trust-text', 'Restricted Mode: this folder is not trusted, so the agent can read files but cannot run commands or change files.'),
+);
+const manageTrust = el('button', 'action-button manage-trust');
+manageTrust.type = 'button';
+manageTrust.append(icon('workspace-trusted'), el('span', '', 'Manage Workspace Trust'));
+trustBanner.append(manageTrust);
+trustBanner.hidden = true;
+
 const scroller = el('main', 'conversation');
 scroller.setAttribute('aria-label', 'Conversation');
 scroller.tabIndex = 0;
@@ -32,7 +45,7 @@ status.setAttribute('role', 'status');
 const live = el('div', 'sr-only');
 live.setAttribute('aria-live', 'polite');
 const composer = new Composer(host);
-app.append(header, scroller, status, composer.element, live);
+app.append(header, trustBanner, scroller, status, composer.element, live);
 document.body.append(app);
 
 const chat = new ChatView(list, scroller, live);
@@ -63,6 +76,11 @@ window.addEventListener('message', (event: MessageEvent<ExtensionMessage>) => {
       composer.setBusy(message.state.busy);
       showUsage(message.state.usage);
       status.textContent = '';
+      trustBanner.hidden = message.state.trusted;
+      chat.focusPendingApproval();
+      break;
+    case 'trust':
+      trustBanner.hidden = message.trusted;
       break;
     case 'append':
       chat.append(message.item);
@@ -89,6 +107,7 @@ window.addEventListener('message', (event: MessageEvent<ExtensionMessage>) => {
 });
 
 newChat.addEventListener('click', () => host.post({ type: 'newChat' }));
+manageTrust.addEventListener('click', () => host.post({ type: 'manageTrust' }));
 history.addEventListener('click', () => host.post({ type: 'showHistory' }));
 
 // One delegated listener for everything rendered from items: links never navigate by themselves.
@@ -120,6 +139,17 @@ list.addEventListener('click', (event) => {
   const chip = target.closest<HTMLElement>('button.task-chip');
   if (chip?.dataset.taskId) {
     host.post({ type: 'revealTask', taskId: chip.dataset.taskId });
+    return;
+  }
+  const approval = target.closest<HTMLButtonElement>('button.approval-button');
+  if (approval?.dataset.approvalId && !approval.disabled) {
+    const answer = approval.dataset.answer;
+    if (answer === 'allow' || answer === 'always' || answer === 'deny') host.post({ type: 'approve', id: approval.dataset.approvalId, answer });
+    return;
+  }
+  const diff = target.closest<HTMLElement>('button.open-diff');
+  if (diff?.dataset.approvalId) {
+    host.post({ type: 'openDiff', id: diff.dataset.approvalId });
     return;
   }
   const action = target.closest<HTMLElement>('button.action-button')?.dataset.action;

@@ -4,63 +4,10 @@
 import * as assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
-import { repoRoot, useWorkbench, type WorkbenchFixture } from '../support/codeServer';
-import { errorReply, startScriptedServer, textReply, toolCall, type ScriptedServer } from '../support/scriptedServer';
-
-/** The Chat webview is two iframes deep inside the workbench. */
-function chatFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
-}
-
-async function openChat(wb: WorkbenchFixture): Promise<FrameLocator> {
-  await wb.page.getByRole('tab', { name: /^Background Agent/ }).click();
-  const chat = chatFrame(wb.page);
-  await chat.getByRole('textbox', { name: 'Message' }).waitFor({ timeout: 30_000 });
-  return chat;
-}
-
-/**
- * Shows the chat through the command palette, the way it comes back after a reload whatever the restored
- * layout: unlike the activity bar tab, which closes a container that is already open, this only opens.
- */
-async function showChatFromPalette(wb: WorkbenchFixture): Promise<FrameLocator> {
-  await wb.page.keyboard.press('Control+Shift+P');
-  const palette = wb.page.locator('.quick-input-widget');
-  await palette.getByRole('textbox', { name: 'input' }).fill('>Background Agent: Focus on Chat View');
-  await palette.getByRole('option', { name: /Background Agent: Focus on Chat View/ }).click();
-  const chat = chatFrame(wb.page);
-  await chat.getByRole('textbox', { name: 'Message' }).waitFor({ timeout: 30_000 });
-  return chat;
-}
-
-/** The conversation list (the aria-live region repeats answers, so text is looked up here only). */
-function conversation(chat: FrameLocator) {
-  return chat.getByRole('main', { name: 'Conversation' });
-}
-
-async function sendMessage(chat: FrameLocator, text: string): Promise<void> {
-  const box = chat.getByRole('textbox', { name: 'Message' });
-  await box.click();
-  await box.fill(text);
-  await box.press('Enter');
-}
-
-function useScriptedServer(): { readonly server: ScriptedServer } {
-  let server: ScriptedServer | undefined;
-  before(async () => {
-    server = await startScriptedServer();
-  });
-  after(async () => {
-    await server?.close();
-  });
-  return {
-    get server() {
-      if (!server) throw new Error('scripted server not started');
-      return server;
-    },
-  };
-}
+import type { FrameLocator } from 'playwright-core';
+import { conversation, openChat, sendMessage, showChatFromPalette, useScriptedServer } from '../support/chatPage';
+import { repoRoot, useWorkbench } from '../support/codeServer';
+import { errorReply, textReply, toolCall } from '../support/scriptedServer';
 
 describe('Chat view with a working API key', function () {
   const scripted = useScriptedServer();

@@ -4,9 +4,10 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
+import { openChat, useScriptedServer } from '../support/chatPage';
 import { useWorkbench, type WorkbenchFixture } from '../support/codeServer';
-import { startScriptedServer, textReply, toolCall, type ScriptedServer } from '../support/scriptedServer';
+import { textReply, toolCall } from '../support/scriptedServer';
 import { isAlive } from '../support/toolEnv';
 
 function sidebar(page: Page): Locator {
@@ -26,13 +27,6 @@ async function openTasksView(wb: WorkbenchFixture): Promise<Locator> {
   return header;
 }
 
-async function openChat(wb: WorkbenchFixture): Promise<FrameLocator> {
-  await wb.page.getByRole('tab', { name: /^Background Agent/ }).click();
-  const chat = wb.page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
-  await chat.getByRole('textbox', { name: 'Message' }).waitFor({ timeout: 30_000 });
-  return chat;
-}
-
 async function contextMenu(page: Page, item: Locator, entry: string): Promise<void> {
   await item.click({ button: 'right' });
   const menuItem = page.locator('.context-view').getByRole('menuitem', { name: entry });
@@ -42,17 +36,8 @@ async function contextMenu(page: Page, item: Locator, entry: string): Promise<vo
 }
 
 describe('Background Tasks view', function () {
-  let scripted: ScriptedServer | undefined;
-  before(async () => {
-    scripted = await startScriptedServer();
-  });
-  after(async () => {
-    await scripted?.close();
-  });
-  const server = (): ScriptedServer => {
-    assert.ok(scripted, 'scripted server started');
-    return scripted;
-  };
+  const scripted = useScriptedServer();
+  const server = () => scripted.server;
   const wb = useWorkbench({ env: () => ({ ANTHROPIC_BASE_URL: server().url, ANTHROPIC_API_KEY: 'test-key' }) });
 
   // The agent's long task writes its shell's and its child's pids into the workspace, so the test can check them.
@@ -66,7 +51,7 @@ describe('Background Tasks view', function () {
     await wb.screenshot('welcome');
   });
 
-  it('lists a task the agent starts as running; the running count in the status bar leads to it', async () => {
+  it('asks before starting the agent\'s task (it writes files); Allow starts it and lists it as running', async () => {
     server().enqueue(
       toolCall('background_run', { command: longCommand, description: 'Long server' }),
       textReply('The server runs in the background.'),
@@ -77,7 +62,20 @@ describe('Background Tasks view', function () {
     const box = chat.getByRole('textbox', { name: 'Message' });
     await box.fill('Start the long server');
     await box.press('Enter');
+    // The command writes pid files (`> shell.pid`): that is a write, so it asks, and no rule could cover it.
+    const card = chat.getByRole('group', { name: 'Approval needed: Start this command in the background?' });
+    await card.waitFor({ timeout: 30_000 });
+    assert.equal(await card.evaluate((el) => el === document.activeElement), true, 'focus moved to the card');
+    await card.getByText('it writes to the file shell.pid').waitFor();
+    assert.equal(await card.getByRole('button', { name: 'Always Allow' }).isDisabled(), true);
+    // While it waits, the status bar says so (the person may be looking elsewhere).
+    await wb.page.getByRole('button', { name: 'The agent is waiting for your approval. Show the chat' }).waitFor();
+    assert.equal(wb.server.workspace && existsSync(join(wb.server.workspace, 'shell.pid')), false, 'nothing ran before the answer');
+    await wb.screenshot('approval-card-background-task');
+    await card.getByRole('button', { name: 'Allow', exact: true }).click();
+    await chat.getByText('Allowed once.').waitFor();
     await chat.getByText('The server runs in the background.', { exact: true }).waitFor({ timeout: 30_000 });
+    await wb.page.getByRole('button', { name: 'The agent is waiting for your approval. Show the chat' }).waitFor({ state: 'hidden' });
 
     // From the chat, the status bar item (the running count) is the way to the task.
     await wb.page.getByRole('button', { name: '1 background task running. Show Background Tasks' }).click();

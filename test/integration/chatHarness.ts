@@ -6,6 +6,8 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAgentSession } from '../../src/core/agent/session';
+import type { ApprovalRequest } from '../../src/core/approval/approvalGate';
+import { ApprovalPolicy, type ApprovalSettings } from '../../src/core/approval/approvalPolicy';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
 import type { ChatItem, ExtensionMessage, UsageTotals } from '../../src/shared/protocol';
 import { createActiveChat, type ActiveChatHolder } from '../../src/vscode/activeChat';
@@ -88,6 +90,9 @@ export interface UiCalls {
   revealTask: string[];
   pickChat: string[][];
   promptApiKey: number;
+  /** Paths shown in the diff editor. */
+  openDiff: string[];
+  manageTrust: number;
 }
 
 export interface ChatHarness {
@@ -106,6 +111,12 @@ export interface ChatHarness {
   autoResume: boolean;
   /** The `backgroundAgent.model` setting as the controller reads it (live). */
   model: string;
+  /** The window's approval policy (mode `auto` unless the test asks for another). */
+  policy: ApprovalPolicy;
+  /** Always Allow requests the controller asked to store in the settings. */
+  remembered: ApprovalRequest[];
+  /** Workspace trust as the controller reads it. */
+  trusted: boolean;
   /** A second controller on the same store and manager (a reloaded window). */
   reopen(): Promise<{ controller: ChatController; view: ViewModel }>;
   dispose(): Promise<void>;
@@ -119,7 +130,9 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
   }
 }
 
-export async function startChatHarness(options: { apiKey?: string | undefined; state?: MemoryState } = {}): Promise<ChatHarness> {
+export async function startChatHarness(
+  options: { apiKey?: string | undefined; state?: MemoryState; approval?: Partial<ApprovalSettings> } = {},
+): Promise<ChatHarness> {
   const server = await startScriptedServer();
   const root = mkdtempSync(join(tmpdir(), 'chat-test-'));
   const workspace = join(root, 'workspace');
@@ -127,7 +140,7 @@ export async function startChatHarness(options: { apiKey?: string | undefined; s
   const manager = new BackgroundManager({ logDir: join(root, 'logs'), killGraceMs: 500 });
   const state = options.state ?? new MemoryState();
   const store = new ChatStore(state, join(root, 'chats'));
-  const ui: UiCalls = { openLink: [], copy: [], revealTask: [], pickChat: [], promptApiKey: 0 };
+  const ui: UiCalls = { openLink: [], copy: [], revealTask: [], pickChat: [], promptApiKey: 0, openDiff: [], manageTrust: 0 };
   const controllers: ChatController[] = [];
 
   const harness: ChatHarness = {
@@ -141,6 +154,9 @@ export async function startChatHarness(options: { apiKey?: string | undefined; s
     apiKey: 'apiKey' in options ? options.apiKey : 'test-key',
     autoResume: true,
     model: 'claude-test',
+    policy: new ApprovalPolicy({ mode: 'auto', allowCommands: [], denyCommands: [], trusted: true, ...options.approval }),
+    remembered: [],
+    trusted: options.approval?.trusted ?? true,
     activeChat: createActiveChat(),
     controller: undefined as unknown as ChatController,
     view: new ViewModel(),
@@ -173,6 +189,8 @@ export async function startChatHarness(options: { apiKey?: string | undefined; s
       harness.apiKey = harness.keyToEnter;
       return true;
     },
+    openDiff: async (_id, request) => void ui.openDiff.push(request.path),
+    manageTrust: async () => void ui.manageTrust++,
   };
 
   function build(view: ViewModel): ChatController {
@@ -187,6 +205,9 @@ export async function startChatHarness(options: { apiKey?: string | undefined; s
       // Short retry waits keep the error tests quick; the retry policy itself is the production one.
       createSession: (sessionOptions) => createAgentSession(sessionOptions, { retry: { initialDelayMs: 5, maxDelayMs: 20 }, resumeBatchMs: 60 }),
       log: () => undefined,
+      approvalPolicy: harness.policy,
+      rememberAlways: async (request) => void harness.remembered.push(request),
+      isTrusted: () => harness.trusted,
     });
     controllers.push(controller);
     controller.attachView((m) => view.apply(m));

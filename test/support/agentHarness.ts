@@ -10,6 +10,7 @@ import type { AgentEvent } from '../../src/core/agent/events';
 import { createAgentSession } from '../../src/core/agent/session';
 import type { AgentSession, AgentSessionOptions } from '../../src/core/agent/types';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
+import { autoApproval } from './approvals';
 import { startScriptedServer, type ContentBlockLike, type RecordedRequest, type ScriptedServer } from './scriptedServer';
 
 export interface AgentHarness {
@@ -39,6 +40,7 @@ export async function startAgentHarness(
       conversationId: CONVERSATION_ID,
       cwd: workspace,
       manager,
+      approval: autoApproval(),
       model: 'claude-test',
       maxTokens: 1024,
       apiKey: 'test-key',

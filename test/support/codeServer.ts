@@ -91,6 +91,11 @@ export interface CodeServerOptions {
   installVsix?: string[];
   /** Prefix for code-server's log lines on failure. */
   label?: string;
+  /**
+   * Workspace trust on, as `npm start` and a person have it (the folder then opens untrusted, with VS Code's
+   * trust prompt). Off by default: tests that are not about trust should not meet the prompt.
+   */
+  workspaceTrust?: boolean;
 }
 
 export interface CodeServer {
@@ -213,7 +218,8 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   mkdirSync(workspace, { recursive: true });
-  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...options.settings }, null, 2));
+  const trust = options.workspaceTrust ? { 'security.workspace.trust.enabled': true } : {};
+  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...trust, ...options.settings }, null, 2));
   const env = childEnv(options.env);
   const dirs = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
@@ -245,7 +251,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
       '--bind-addr', `127.0.0.1:${port}`,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       ...dirs,
       workspace,
@@ -409,6 +415,8 @@ export interface UseWorkbenchOptions {
   workspace?: Lazy<string | undefined>;
   extensionDevelopmentPath?: string | null;
   installVsix?: Lazy<string[]>;
+  /** See CodeServerOptions.workspaceTrust. */
+  workspaceTrust?: boolean;
   /** Folder name under test-results/e2e/ (default: the calling file's name). */
   name?: string;
 }
@@ -457,6 +465,7 @@ export function useWorkbench(options: UseWorkbenchOptions = {}): WorkbenchFixtur
       workspace: evaluate(options.workspace),
       extensionDevelopmentPath: options.extensionDevelopmentPath,
       installVsix: evaluate(options.installVsix ?? []),
+      workspaceTrust: options.workspaceTrust,
       label: name,
     });
     browser = await launchChromium();

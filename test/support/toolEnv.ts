@@ -5,7 +5,10 @@ import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
+import type { SpawnMode } from '../../src/core/tasks/processRunner';
+import type { ApprovalGate } from '../../src/core/approval/approvalGate';
 import type { ToolContext } from '../../src/core/tools';
+import { autoApproval } from './approvals';
 
 export interface ToolEnv {
   /** Real path of the temporary workspace. */
@@ -14,24 +17,25 @@ export interface ToolEnv {
   readonly outside: string;
   readonly manager: BackgroundManager;
   readonly conversationId: string;
-  ctx(signal?: AbortSignal): ToolContext;
+  /** A tool context; approval defaults to `auto` (everything runs). */
+  ctx(signal?: AbortSignal, approval?: ApprovalGate): ToolContext;
   dispose(): Promise<void>;
 }
 
-export async function createToolEnv(): Promise<ToolEnv> {
+export async function createToolEnv(options: { spawnMode?: SpawnMode } = {}): Promise<ToolEnv> {
   const root = await realpath(await mkdtemp(path.join(tmpdir(), 'ba-tools-')));
   const cwd = path.join(root, 'workspace');
   const outside = path.join(root, 'outside');
   await mkdir(cwd);
   await mkdir(outside);
-  const manager = new BackgroundManager({ logDir: path.join(root, 'logs') });
+  const manager = new BackgroundManager({ logDir: path.join(root, 'logs'), spawnMode: options.spawnMode });
   const conversationId = 'conv-test';
   return {
     cwd,
     outside,
     manager,
     conversationId,
-    ctx: (signal = new AbortController().signal) => ({ cwd, manager, conversationId, signal }),
+    ctx: (signal = new AbortController().signal, approval = autoApproval()) => ({ cwd, manager, conversationId, signal, approval }),
     async dispose() {
       await manager.cancelAll();
       manager.dispose();

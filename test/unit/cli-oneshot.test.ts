@@ -88,7 +88,8 @@ describe('cli -p', () => {
         return textReply('Started.');
       }),
     );
-    const run = cli(['-p', 'start a server', '--no-wait']);
+    // --yes: the command writes its pid to a file, which would otherwise need approval.
+    const run = cli(['-p', 'start a server', '--no-wait', '--yes']);
     const { code } = await run.exited;
     assert.equal(code, 0, run.stderr());
     assert.equal(run.stdout(), 'Started.\n');
@@ -98,7 +99,7 @@ describe('cli -p', () => {
   it('SIGINT stops the run, kills every task and exits 130', async () => {
     const pidFile = path.join(workspace, 'child.pid');
     server.enqueue(toolCall('background_run', { command: `sleep 300 & echo $! > ${pidFile}; wait` }), textReply('Waiting for it.'));
-    const run = cli(['-p', 'start and wait']);
+    const run = cli(['-p', 'start and wait', '--yes']);
     const pid = await readPid(pidFile);
     await run.waitForStderr(/\[bg \S+\] started/);
     run.child.kill('SIGINT');
@@ -111,7 +112,7 @@ describe('cli -p', () => {
   it('SIGTERM also kills every task', async () => {
     const pidFile = path.join(workspace, 'child.pid');
     server.enqueue(toolCall('background_run', { command: `setsid sleep 300 & echo $! > ${pidFile}; wait` }), textReply('Waiting.'));
-    const run = cli(['-p', 'start and wait']);
+    const run = cli(['-p', 'start and wait', '--yes']);
     const pid = await readPid(pidFile);
     await run.waitForStderr(/\[bg \S+\] started/);
     run.child.kill('SIGTERM');

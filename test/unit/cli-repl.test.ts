@@ -45,7 +45,7 @@ describe('cli REPL', () => {
         return textReply('The server runs.');
       }),
     );
-    const run = runCli([], { baseURL: server.url, cwd: workspace, stdin: 'pipe' });
+    const run = runCli(['--yes'], { baseURL: server.url, cwd: workspace, stdin: 'pipe' });
     run.child.stdin?.end('start the dev server\n');
     const { code } = await run.exited;
     assert.equal(code, 0, run.stderr());

@@ -13,6 +13,7 @@ import type { TaskRecord } from '../../src/core/tasks/taskRecord';
 import type { TaskEvent, TaskSnapshot } from '../../src/core/tasks/types';
 import { executeTool } from '../../src/core/tools';
 import { createTasksEnv, SPAWN_MODES, until, type TasksEnv } from '../support/tasksKit';
+import { autoApproval } from '../support/approvals';
 
 const MiB = 1024 * 1024;
 /** `seq 1 N` prints every number on its own line: any slice shows whether lines are whole and in order. */
@@ -73,7 +74,7 @@ describe('log trimming', { skip: process.platform === 'win32' && 'Windows has no
     const ended = await env.manager.waitForEnd(env.start(`seq 1 ${LAST}`).id);
     await until(() => diskBytes(ended.logPath) <= 4 * MiB, 'the log to be trimmed');
     const dropped = ended.droppedOutput as NonNullable<TaskSnapshot['droppedOutput']>;
-    const ctx = { cwd: env.dir, manager: env.manager, conversationId: env.conversationId, signal: new AbortController().signal };
+    const ctx = { cwd: env.dir, manager: env.manager, conversationId: env.conversationId, signal: new AbortController().signal, approval: autoApproval() };
     const atDrop = await executeTool('check_background', { task_id: ended.id, offset: dropped.from - 100 }, ctx);
     assert.match(atDrop.content, new RegExp(`bytes ${dropped.from}–${dropped.to} \\(.*\\) are not in the log any more.*stops where they begin`));
     assert.match(atDrop.content, new RegExp(`and offset ${dropped.to}\\]$`), 'the next offset skips the dropped range');

@@ -6,6 +6,7 @@ import type { Disposable, TaskNotification } from '../tasks/types';
 import { Conversation } from './conversation';
 import type { AgentEvent, TokenUsage, TurnTrigger } from './events';
 import { runTurn, type ToolRunner, type TurnEndReason } from './loop';
+import { createRedactor } from './redactSecrets';
 import { createModelClient, type ModelClient } from './modelClient';
 import type { RetryOptions } from './retryPolicy';
 import { buildSystemPrompt } from './systemPrompt';
@@ -33,6 +34,7 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
   const settleChecks = new Set<() => void>();
   const systemPrompt = deps.systemPrompt ?? buildSystemPrompt({ cwd: options.cwd });
   const resumeBatchMs = deps.resumeBatchMs ?? DEFAULT_RESUME_BATCH_MS;
+  const redact = createRedactor([options.apiKey]);
   let client = deps.client;
   let total = zeroUsage();
   let busy = false;
@@ -124,6 +126,8 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
           conversationId,
           cwd: options.cwd,
           manager,
+          approval: options.approval,
+          redact,
           model: options.model,
           maxTokens: options.maxTokens,
           maxTurns: options.maxTurns ?? DEFAULT_MAX_TURNS,

@@ -2,6 +2,7 @@
 // it calls, and repeat until it ends its turn with nothing pending, the person stops it, an error
 // survives the retries, or the turn's request budget runs out. Never throws.
 import type { Tool, ToolResultBlockParam, ToolUseBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import type { ApprovalGate } from '../approval/approvalGate';
 import type { TaskManager } from '../tasks/types';
 import { formatBackgroundResults } from '../tasks/formatNotifications';
 import { applyPromptCaching } from './cache';
@@ -12,7 +13,11 @@ import type { ModelClient } from './modelClient';
 /** What the loop needs from the tools layer (src/core/tools/index.ts supplies the real one). */
 export interface ToolRunner {
   readonly definitions: readonly Tool[];
-  execute(name: string, input: unknown, ctx: { cwd: string; manager: TaskManager; conversationId: string; signal: AbortSignal }): Promise<{ content: string; isError: boolean }>;
+  execute(
+    name: string,
+    input: unknown,
+    ctx: { cwd: string; manager: TaskManager; conversationId: string; signal: AbortSignal; approval: ApprovalGate },
+  ): Promise<{ content: string; isError: boolean }>;
 }
 
 export type TurnEndReason = 'end_turn' | 'aborted' | 'error' | 'max_turns';
@@ -22,6 +27,9 @@ export interface TurnContext {
   conversationId: string;
   cwd: string;
   manager: TaskManager;
+  approval: ApprovalGate;
+  /** Removes secrets (the API key) from text before the model or the person sees it. */
+  redact(text: string): string;
   model: string;
   maxTokens: number;
   maxTurns: number;
@@ -57,7 +65,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnEndReason> {
       // Keep what the person already saw; the history stays valid (no tool_use was kept).
       ctx.conversation.addPartialAssistantText(result.partialText);
       if (result.aborted) return 'aborted';
-      ctx.emit({ type: 'error', kind: result.error.kind, message: result.error.message });
+      ctx.emit({ type: 'error', kind: result.error.kind, message: ctx.redact(result.error.message) });
       return 'error';
     }
 
@@ -88,7 +96,7 @@ export async function runTurn(ctx: TurnContext): Promise<TurnEndReason> {
 function deliverNotifications(ctx: TurnContext): void {
   const notifications = ctx.manager.notifications.drain(ctx.conversationId);
   if (notifications.length === 0) return;
-  ctx.conversation.addUserText(formatBackgroundResults(notifications));
+  ctx.conversation.addUserText(ctx.redact(formatBackgroundResults(notifications)));
   ctx.emit({ type: 'notifications_delivered', taskIds: notifications.map((n) => n.taskId) });
 }
 
@@ -111,7 +119,7 @@ async function runTools(ctx: TurnContext, toolUses: readonly ToolUseBlockParam[]
       continue;
     }
     // The API refuses an empty tool_result text block; say so instead.
-    const content = outcome.content === '' ? '(no output)' : outcome.content;
+    const content = outcome.content === '' ? '(no output)' : ctx.redact(outcome.content);
     results.push({ type: 'tool_result', tool_use_id: use.id, content, ...(outcome.isError ? { is_error: true } : {}) });
     ctx.emit({ type: 'tool_end', toolUseId: use.id, name: use.name, result: content, isError: outcome.isError });
   }
@@ -124,7 +132,7 @@ function executeUntilAbort(ctx: TurnContext, use: ToolUseBlockParam): Promise<{ 
     const onAbort = (): void => resolve('aborted');
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     Promise.resolve()
-      .then(() => ctx.tools.execute(use.name, use.input, { cwd: ctx.cwd, manager: ctx.manager, conversationId: ctx.conversationId, signal: ctx.signal }))
+      .then(() => ctx.tools.execute(use.name, use.input, { cwd: ctx.cwd, manager: ctx.manager, conversationId: ctx.conversationId, signal: ctx.signal, approval: ctx.approval }))
       .then(
         (result) => resolve(result),
         // The tools layer promises never to throw; if one does, the model hears about it and the loop lives.

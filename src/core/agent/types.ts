@@ -1,5 +1,6 @@
 // The contract between the agent engine and its front ends (CLI, chat controller).
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
+import type { ApprovalGate } from '../approval/approvalGate';
 import type { Disposable, TaskManager } from '../tasks/types';
 import type { AgentEvent, TokenUsage } from './events';
 
@@ -8,6 +9,8 @@ export interface AgentSessionOptions {
   /** Workspace folder: file tools stay inside it, commands run in it. */
   cwd: string;
   manager: TaskManager;
+  /** Every command and write the agent's tools make passes it (the front end's policy and way of asking). */
+  approval: ApprovalGate;
   model: string;
   maxTokens: number;
   /** Undefined: the session reports an `auth` error on send instead of calling the API. */

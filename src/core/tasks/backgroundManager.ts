@@ -44,6 +44,8 @@ interface QueuedSpawn {
   readonly record: TaskRecord;
   /** Variables added to the inherited environment (StartTaskOptions.env). */
   readonly env: Readonly<Record<string, string>>;
+  /** Inherited variables the task does not get (StartTaskOptions.hideEnv). */
+  readonly unset: readonly string[];
 }
 
 export class BackgroundManager implements TaskManager {
@@ -56,9 +58,10 @@ export class BackgroundManager implements TaskManager {
   /** How kills reach back into the manager (see taskKiller). */
   private readonly killContext: KillContext;
   /** A burst of starts is spawned over several event-loop turns; the later ones get their pid then. */
-  private readonly pacer = new SpawnPacer<QueuedSpawn>(SPAWN_BUDGET_MS, ({ record, env }) => {
+  private readonly pacer = new SpawnPacer<QueuedSpawn>(SPAWN_BUDGET_MS, (queued) => {
+    const { record } = queued;
     if (record.status !== 'running') return;
-    this.spawn(record, env);
+    this.spawn(queued);
     // Its pid is news for whoever shows it (the `started` event had none).
     if (record.pid !== undefined) this.emit({ type: 'output', task: toSnapshot(record) });
   });
@@ -112,8 +115,8 @@ export class BackgroundManager implements TaskManager {
       return toSnapshot(record);
     }
     // The runner creates the log file (a failure ends the task as failed, with the reason).
-    const env = definedValues(options.env);
-    this.pacer.submit({ record, env }, () => this.spawn(record, env));
+    const queued: QueuedSpawn = { record, env: definedValues(options.env), unset: options.hideEnv ?? [] };
+    this.pacer.submit(queued, () => this.spawn(queued));
     if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
       record.timeoutTimer = setTimeout(() => {
         record.killReason ??= 'timed_out';
@@ -124,12 +127,13 @@ export class BackgroundManager implements TaskManager {
     return toSnapshot(record);
   }
 
-  private spawn(record: TaskRecord, extraEnv: Readonly<Record<string, string>>): void {
+  private spawn({ record, env, unset }: QueuedSpawn): void {
     this.outputWatcher.watch(record);
     record.process = this.runner.start({
       command: record.command,
       cwd: record.cwd,
-      env: { ...extraEnv, [TASK_MARKER_ENV]: record.marker },
+      env: { ...env, [TASK_MARKER_ENV]: record.marker },
+      unsetEnv: unset,
       logPath: record.logPath,
       onLatePid: (pid) => {
         record.pid = pid;

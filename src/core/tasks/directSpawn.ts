@@ -30,9 +30,14 @@ function passwordShell(): string | undefined {
   }
 }
 
+/** The program that runs every task's command line: the user's shell, or cmd.exe on Windows. */
+export function taskShell(): string {
+  return isWindows ? process.env.ComSpec || 'cmd.exe' : userShell();
+}
+
 function shellArgs(command: string): { file: string; args: string[] } {
-  if (isWindows) return { file: process.env.ComSpec || 'cmd.exe', args: ['/d', '/s', '/c', `"${command}"`] };
-  return { file: userShell(), args: ['-c', command] };
+  if (isWindows) return { file: taskShell(), args: ['/d', '/s', '/c', `"${command}"`] };
+  return { file: taskShell(), args: ['-c', command] };
 }
 
 export class DirectProcess implements TaskProcess {
@@ -48,7 +53,7 @@ export class DirectProcess implements TaskProcess {
       fd = openSync(options.logPath, 'w');
       child = spawn(file, args, {
         cwd: options.cwd,
-        env: { ...process.env, ...options.env },
+        env: taskEnvironment(options),
         stdio: ['ignore', fd, fd],
         detached: !isWindows,
         windowsHide: true,
@@ -85,6 +90,12 @@ export class DirectProcess implements TaskProcess {
     this.child?.removeAllListeners('exit');
     this.options.onEnd(result);
   }
+}
+
+function taskEnvironment(options: StartProcessOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  for (const name of options.unsetEnv ?? []) delete env[name];
+  return env;
 }
 
 function describeError(error: unknown): string {

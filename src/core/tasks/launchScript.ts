@@ -11,6 +11,8 @@ export interface LaunchSpec {
   readonly logPath: string;
   /** Variables added to the task's environment; names must pass `isShellName`. */
   readonly env: Readonly<Record<string, string>>;
+  /** Inherited variables the task does not get; names must pass `isShellName`. */
+  readonly unsetEnv?: readonly string[];
   /** Absolute path of `setsid`: the task gets its own session and process group, like Node's `detached`. */
   readonly setsid: string;
 }
@@ -43,7 +45,9 @@ export function launchLine(spec: LaunchSpec): string {
   const log = `: >${q(spec.logPath)} 2>/dev/null || { echo "l ${spec.seq}"; exit; }`;
   const run = `${assignments}${q(spec.setsid)} ${q(spec.shell)} -c ${q(spec.command)} 1<>${q(spec.logPath)} 2>&1 </dev/null &`;
   const cd = `cd ${q(spec.cwd)} 2>/dev/null || { echo "c ${spec.seq}"; exit; }`;
-  return `(${log}; ${cd}; ${run} echo "p ${spec.seq} $!"; wait $!; echo "e ${spec.seq} $?") </dev/null & echo "s ${spec.seq} $!"\n`;
+  // In the subshell only: the launcher and the next tasks keep them.
+  const unset = spec.unsetEnv?.length ? `unset ${spec.unsetEnv.join(' ')}; ` : '';
+  return `(${log}; ${cd}; ${unset}${run} echo "p ${spec.seq} $!"; wait $!; echo "e ${spec.seq} $?") </dev/null & echo "s ${spec.seq} $!"\n`;
 }
 
 /**

@@ -21,6 +21,8 @@ export interface StartProcessOptions {
   readonly cwd: string;
   /** Variables added to the inherited environment. */
   readonly env: Readonly<Record<string, string>>;
+  /** Inherited variables removed from it. */
+  readonly unsetEnv?: readonly string[];
   /** Created (empty) by the runner; receives stdout and stderr in the order they are written. */
   readonly logPath: string;
   /** The pid became known after start() returned (the launcher reports it a moment later). */

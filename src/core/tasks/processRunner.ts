@@ -66,7 +66,7 @@ class LaunchedProcess implements TaskProcess {
   ) {
     this.started = new Promise((resolve) => (this.resolveStarted = resolve));
     this.seq = launcher.launch(
-      { shell: userShell(), command: options.command, cwd: options.cwd, logPath: options.logPath, env: options.env },
+      { shell: userShell(), command: options.command, cwd: options.cwd, logPath: options.logPath, env: options.env, unsetEnv: options.unsetEnv },
       {
         onStarted: (pid) => {
           this.knownPid = pid;
@@ -99,7 +99,7 @@ class LaunchedProcess implements TaskProcess {
 /** What /bin/sh can be handed as text: no NUL anywhere (Node refuses those too), assignable variable names. */
 function launchable(options: StartProcessOptions): boolean {
   const texts = [options.command, options.cwd, options.logPath, userShell(), ...Object.values(options.env)];
-  return texts.every((text) => !text.includes('\0')) && Object.keys(options.env).every(isShellName);
+  return texts.every((text) => !text.includes('\0')) && [...Object.keys(options.env), ...(options.unsetEnv ?? [])].every(isShellName);
 }
 
 function findExecutable(name: string): string | undefined {

@@ -56,6 +56,8 @@ export interface StartTaskOptions {
   timeoutMs?: number;
   origin: TaskOrigin;
   env?: NodeJS.ProcessEnv;
+  /** Inherited variables the task must not get (the API key, for tasks the agent starts). */
+  hideEnv?: readonly string[];
   /**
    * A tool waits for this task (bash): if it ends while still foreground, no notification is queued (the tool
    * result already carries its output). `moveToBackground` turns it into an ordinary, notified task.

@@ -1,5 +1,5 @@
 // edit_file: replaces exactly one occurrence of `old_text`; zero or several matches are refused so that an
-// edit never lands in the wrong place.
+// edit never lands in the wrong place. The change passes the approval policy (a diff for the person) first.
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import * as z from 'zod/mini';
 import { defineTool } from './defineTool';
@@ -43,6 +43,12 @@ export const editFileTool = defineTool({
     if (count > 1) return fail(`\`old_text\` occurs ${count} times in ${display}; include more surrounding lines so that it matches exactly once.`);
     const at = text.indexOf(oldText);
     const updated = text.slice(0, at) + newText + text.slice(at + oldText.length);
+    const approved = await ctx.approval.write({ tool: 'edit_file', path: display, absolute, before: text, beforeBytes: size, after: updated }, ctx.signal);
+    if (!approved.ok) return fail(approved.message);
+    // The person may have taken a while: the edit applies only to the text they saw it against.
+    if ((await readFile(absolute, 'utf8').catch(() => undefined)) !== text) {
+      return fail(`${display} changed while the edit waited for approval; nothing was written. Read it again and redo the edit.`);
+    }
     try {
       // No abort signal: a write cut half-way by Stop would leave a truncated file, and writes are short.
       await writeFile(absolute, updated, 'utf8');

@@ -12,6 +12,8 @@ export const DEFAULT_BASH_TIMEOUT_S = 120;
 export const MAX_BASH_TIMEOUT_S = 600;
 /** edit_file reads the whole file into memory (twice, with the edited copy): larger files are refused. */
 export const MAX_EDIT_BYTES = 10 * 1024 * 1024;
+/** write_file shows the change to a file up to this size as a diff for approval; a larger one by its size. */
+export const MAX_DIFF_SOURCE_BYTES = 1024 * 1024;
 /** Tasks in check_background's list (newest first), and how much of each command it shows. */
 export const MAX_LISTED_TASKS = 100;
 export const MAX_LISTED_COMMAND_CHARS = 200;

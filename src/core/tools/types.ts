@@ -1,4 +1,5 @@
 // The contract between the agent loop and the tools. Plain data in, plain text out: a tool never throws.
+import type { ApprovalGate } from '../approval/approvalGate';
 import type { TaskManager } from '../tasks/types';
 
 export interface ToolContext {
@@ -9,7 +10,15 @@ export interface ToolContext {
   conversationId: string;
   /** Aborted when the person presses Stop: foreground work ends, background tasks keep running. */
   signal: AbortSignal;
+  /** Every command and every write passes it first. */
+  approval: ApprovalGate;
 }
+
+/**
+ * Not given to the tasks the agent starts: the person's API key must never reach the model, and `env` or
+ * a test's debug output would show it.
+ */
+export const HIDDEN_FROM_AGENT_TASKS: readonly string[] = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'];
 
 export interface ToolResult {
   content: string;

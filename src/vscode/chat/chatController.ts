@@ -3,6 +3,8 @@
 // in through `ChatUi`, so integration tests can drive the real controller and read what it posts.
 import { nanoid } from 'nanoid';
 import type { AgentSession, AgentSessionOptions } from '../../core/agent/types';
+import type { ApprovalRequest, WriteRequest } from '../../core/approval/approvalGate';
+import type { ApprovalPolicy } from '../../core/approval/approvalPolicy';
 import type { Disposable, TaskManager } from '../../core/tasks/types';
 import { EMPTY_USAGE, type ChatViewState, type ExtensionMessage, type WebviewMessage } from '../../shared/protocol';
 import type { ActiveChatHolder } from '../activeChat';
@@ -18,6 +20,10 @@ export interface ChatUi {
   pickChat(chats: readonly ChatSummary[], currentId: string): Promise<string | undefined>;
   /** Resolves true when a key was stored. */
   promptApiKey(): Promise<boolean>;
+  /** Shows a write waiting for approval in VS Code's diff editor. */
+  openDiff(approvalId: string, request: WriteRequest): Promise<void>;
+  /** VS Code's Manage Workspace Trust. */
+  manageTrust(): Promise<void>;
 }
 
 export interface ChatControllerDeps {
@@ -31,6 +37,11 @@ export interface ChatControllerDeps {
   cwd(): string;
   createSession(options: AgentSessionOptions): AgentSession;
   log(message: string): void;
+  readonly approvalPolicy: ApprovalPolicy;
+  /** Always Allow: stores the rule in the workspace's settings. */
+  rememberAlways(request: ApprovalRequest): Promise<void>;
+  /** False in Restricted Mode. */
+  isTrusted(): boolean;
 }
 
 type Poster = (message: ExtensionMessage) => void;
@@ -42,6 +53,7 @@ export class ChatController implements Disposable {
   private readonly posters = new Set<Poster>();
   private readonly taskEvents: Disposable;
   private readonly loaded: Promise<void>;
+  private readonly approvalListeners = new Set<(pending: number) => void>();
   private disposed = false;
 
   constructor(private readonly deps: ChatControllerDeps) {
@@ -67,6 +79,19 @@ export class ChatController implements Disposable {
 
   whenLoaded(): Promise<void> {
     return this.loaded;
+  }
+
+  /** Approval cards waiting in every chat of this window. */
+  get pendingApprovals(): number {
+    let pending = 0;
+    for (const runtime of this.runtimes.values()) pending += runtime.approvals.pendingCount;
+    return pending;
+  }
+
+  /** Fires with the new count whenever a card starts or stops waiting (the view's badge, the status bar). */
+  onApprovalsChanged(listener: (pending: number) => void): Disposable {
+    this.approvalListeners.add(listener);
+    return { dispose: () => void this.approvalListeners.delete(listener) };
   }
 
   /** The view provider hands in its postMessage; the returned disposable disconnects it. */
@@ -102,7 +127,28 @@ export class ChatController implements Disposable {
         return this.deps.ui.copy(message.text);
       case 'revealTask':
         return this.deps.ui.revealTask(message.taskId);
+      case 'approve':
+        return this.answerApproval(message.id, message.answer);
+      case 'openDiff':
+        for (const runtime of this.runtimes.values()) {
+          const request = runtime.approvals.pendingWrite(message.id);
+          if (request) return this.deps.ui.openDiff(message.id, request);
+        }
+        return;
+      case 'manageTrust':
+        return this.deps.ui.manageTrust();
     }
+  }
+
+  /** The person's Allow / Always Allow / Deny on a card of any loaded chat. */
+  answerApproval(id: string, answer: 'allow' | 'always' | 'deny'): void {
+    for (const runtime of this.runtimes.values()) if (runtime.approvals.answer(id, answer)) return;
+    this.deps.log(`An approval answer came for card ${id}, which is not waiting (already answered?).`);
+  }
+
+  /** Trust was granted (or the policy's view of it changed): the chat's Restricted Mode notice follows. */
+  onTrustChanged(): void {
+    this.postToView({ type: 'trust', trusted: this.deps.isTrusted() });
   }
 
   stop(): void {
@@ -164,6 +210,7 @@ export class ChatController implements Disposable {
     this.runtimes.clear();
     this.deps.store.flushSync();
     this.posters.clear();
+    this.approvalListeners.clear();
   }
 
   private async openInitialChat(): Promise<void> {
@@ -183,6 +230,9 @@ export class ChatController implements Disposable {
         },
         save: (c) => this.deps.store.save(c),
         createSession: (options) => this.deps.createSession(options),
+        approvalPolicy: this.deps.approvalPolicy,
+        rememberAlways: (request) => this.deps.rememberAlways(request),
+        approvalsChanged: () => this.fireApprovalsChanged(),
       });
       this.runtimes.set(chat.id, runtime);
     }
@@ -224,6 +274,7 @@ export class ChatController implements Disposable {
       busy: runtime.busy,
       usage: runtime.chat.usage,
       hasApiKey,
+      trusted: this.deps.isTrusted(),
     };
     this.postToView({ type: 'init', state });
   }
@@ -231,6 +282,11 @@ export class ChatController implements Disposable {
   private async sessionConfig(): Promise<SessionConfig> {
     const settings = this.deps.settings();
     return { ...settings, apiKey: await this.deps.apiKey(), cwd: this.deps.cwd() };
+  }
+
+  private fireApprovalsChanged(): void {
+    const pending = this.pendingApprovals;
+    for (const listener of [...this.approvalListeners]) listener(pending);
   }
 
   private requireActive(): ChatRuntime {

@@ -5,8 +5,11 @@ import { nanoid } from 'nanoid';
 import { INTERRUPTED_RESULT } from '../../core/agent/conversation';
 import type { AgentEvent } from '../../core/agent/events';
 import type { AgentSession, AgentSessionOptions } from '../../core/agent/types';
+import { ApprovalGate, type ApprovalRequest } from '../../core/approval/approvalGate';
+import type { ApprovalPolicy } from '../../core/approval/approvalPolicy';
 import type { Disposable, TaskEvent, TaskManager, TaskSnapshot } from '../../core/tasks/types';
 import type { AssistantItem, ChatItem, ErrorItem, ExtensionMessage, TaskItem } from '../../shared/protocol';
+import { ChatApprovals } from './chatApprovals';
 import type { StoredChat } from './chatStore';
 import { cutForCard, summarizeToolInput } from './toolSummary';
 
@@ -16,6 +19,12 @@ export interface RuntimeHost {
   post(chatId: string, message: ExtensionMessage): void;
   save(chat: StoredChat): void;
   createSession(options: AgentSessionOptions): AgentSession;
+  /** Shared by every chat of the window: the settings' rules and mode, and workspace trust. */
+  readonly approvalPolicy: ApprovalPolicy;
+  /** Always Allow: stored in the workspace's settings. */
+  rememberAlways(request: ApprovalRequest): Promise<void>;
+  /** A chat's number of waiting approval cards changed. */
+  approvalsChanged(): void;
 }
 
 /** Everything a session is built from; a change (new key, other model) means a new session on the next send. */
@@ -40,17 +49,21 @@ export class ChatRuntime implements Disposable {
   private pendingDelta = '';
   private deltaTimer: ReturnType<typeof setTimeout> | undefined;
   private retryStatusShown = false;
+  /** The approval cards of this chat; the person answers them through the controller. */
+  readonly approvals: ChatApprovals;
 
   constructor(
     readonly chat: StoredChat,
     private readonly host: RuntimeHost,
   ) {
-    // A chat saved while a turn ran (the window closed mid-answer): nothing of it is still running.
+    // A chat saved while a turn ran (the window closed mid-answer): nothing of it is still running or waiting.
     chat.items = chat.items.map((item) => {
       if (item.kind === 'assistant' && item.streaming) return { ...item, streaming: false };
       if (item.kind === 'tool' && item.state === 'running') return { ...item, state: 'stopped' };
+      if (item.kind === 'approval' && item.state === 'pending') return { ...item, state: 'stopped' };
       return item;
     });
+    this.approvals = new ChatApprovals({ add: (item) => this.add(item), replace: (item) => this.replace(item), changed: () => host.approvalsChanged() });
   }
 
   get busy(): boolean {
@@ -116,6 +129,7 @@ export class ChatRuntime implements Disposable {
   }
 
   dispose(): void {
+    this.approvals.dispose();
     this.dropPendingDelta();
     this.sessionEvents?.dispose();
     this.session?.dispose();
@@ -135,6 +149,7 @@ export class ChatRuntime implements Disposable {
       conversationId: this.chat.id,
       cwd: config.cwd,
       manager: this.host.manager,
+      approval: new ApprovalGate(this.host.approvalPolicy, this.approvals, (request) => this.host.rememberAlways(request)),
       model: config.model,
       maxTokens: config.maxTokens,
       apiKey: config.apiKey,

@@ -1,13 +1,14 @@
 // The VS Code side of what the chat asks for: open a link the person clicked, copy, reveal a task,
-// pick an old chat, ask for the API key.
+// pick an old chat, ask for the API key, show a proposed change as a diff, manage workspace trust.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 import type { ApiKeyStore } from './apiKey';
 import type { ChatUi } from './chatController';
 import type { ChatSummary } from './chatStore';
+import type { ProposedChanges } from './proposedChanges';
 
-export function createChatUi(services: Services, apiKeys: ApiKeyStore, cwd: () => string): ChatUi {
+export function createChatUi(services: Services, apiKeys: ApiKeyStore, cwd: () => string, proposed: ProposedChanges): ChatUi {
   return {
     async openLink(href) {
       if (/^(https?|mailto):/i.test(href)) {
@@ -44,6 +45,10 @@ export function createChatUi(services: Services, apiKeys: ApiKeyStore, cwd: () =
       return picked?.id;
     },
     promptApiKey: () => apiKeys.promptAndStore(),
+    openDiff: (approvalId, request) => proposed.show(approvalId, request),
+    async manageTrust() {
+      await vscode.commands.executeCommand('workbench.trust.manage');
+    },
   };
 }
 

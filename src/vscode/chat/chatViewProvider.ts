@@ -10,6 +10,7 @@ export const CHAT_VIEW_ID = 'backgroundAgent.chat';
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private viewDisposables: vscode.Disposable[] = [];
+  private badge: vscode.ViewBadge | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -20,6 +21,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   resolveWebviewView(view: vscode.WebviewView): void {
     this.disposeView();
     this.view = view;
+    view.badge = this.badge;
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     view.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [dist, media] };
@@ -37,6 +39,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         if (this.view === view) this.disposeView();
       }),
     );
+  }
+
+  /** The view's badge (waiting approvals); kept for a view resolved later. */
+  setBadge(badge: vscode.ViewBadge | undefined): void {
+    this.badge = badge;
+    if (this.view) this.view.badge = badge;
   }
 
   /** Opens the view (and its container) and puts the cursor in the message box. */

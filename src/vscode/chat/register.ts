@@ -3,11 +3,14 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { createAgentSession } from '../../core/agent/session';
 import type { Services } from '../services';
+import { storeAlwaysAllow } from '../approval/approvalSettings';
 import { ApiKeyStore } from './apiKey';
+import { showWaitingApprovals } from './approvalIndicators';
 import { ChatController } from './chatController';
 import { ChatStore } from './chatStore';
 import { createChatUi } from './chatUi';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatViewProvider';
+import { ProposedChanges } from './proposedChanges';
 import { onChatSettingsChanged, readChatSettings } from './settings';
 
 export function registerChatView(services: Services): vscode.Disposable {
@@ -16,16 +19,26 @@ export function registerChatView(services: Services): vscode.Disposable {
   const store = new ChatStore(context.workspaceState, storageDir);
   const apiKeys = new ApiKeyStore(context.secrets);
   const cwd = (): string => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();
+  const proposed = new ProposedChanges();
   const controller = new ChatController({
     manager,
     store,
     activeChat: services.activeChat,
-    ui: createChatUi(services, apiKeys, cwd),
+    ui: createChatUi(services, apiKeys, cwd, proposed),
     apiKey: () => apiKeys.get(),
     settings: readChatSettings,
     cwd,
     createSession: (options) => createAgentSession(options),
     log: (message) => log.warn(message),
+    approvalPolicy: services.approvalPolicy,
+    rememberAlways: async (request) => {
+      try {
+        await storeAlwaysAllow(request);
+      } catch (error) {
+        log.error(`Could not store Always Allow in the settings: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+    isTrusted: () => vscode.workspace.isTrusted,
   });
   services.chat = controller;
   services.activeChat.titleOf = (id) => controller.chatTitle(id);
@@ -55,6 +68,9 @@ export function registerChatView(services: Services): vscode.Disposable {
     command('backgroundAgent.stop', () => controller.stop()),
     onChatSettingsChanged(() => controller.onSettingsChanged()),
     apiKeys.onDidChange(() => void controller.onApiKeyChanged()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => controller.onTrustChanged()),
+    showWaitingApprovals(controller, provider),
+    proposed,
     provider,
     controller,
     new vscode.Disposable(() => {

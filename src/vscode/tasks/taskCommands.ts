@@ -60,6 +60,7 @@ export function registerTaskCommands(deps: TaskCommandDeps): vscode.Disposable {
     }),
 
     register('backgroundAgent.task.restart', async (arg, selected) => {
+      requireTrust('Restart Task');
       const finished = targets(arg, selected).filter((task) => task.status !== 'running');
       // The old row stays (its log is a record of that run); the new run appears on top.
       return finished.map((task) =>
@@ -98,6 +99,8 @@ export function registerTaskCommands(deps: TaskCommandDeps): vscode.Disposable {
     }),
 
     register('backgroundAgent.runInBackground', async (arg) => {
+      // The person's own command needs no approval, but a folder that is not trusted runs nothing.
+      requireTrust('Run Command in Background');
       const given = runArgsOf(arg);
       const command = given?.command ?? (await askForCommand());
       if (command === undefined) return undefined; // dismissed: nothing to do
@@ -113,6 +116,11 @@ export function registerTaskCommands(deps: TaskCommandDeps): vscode.Disposable {
       return task;
     }),
   );
+}
+
+/** The menus are disabled in Restricted Mode (`enablement`); a keybinding or another extension may still call. */
+function requireTrust(what: string): void {
+  if (!vscode.workspace.isTrusted) throw new Error(`${what} is not available in Restricted Mode: trust this folder first (Manage Workspace Trust).`);
 }
 
 async function askForCommand(): Promise<string | undefined> {
