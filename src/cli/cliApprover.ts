@@ -8,8 +8,8 @@ import { diffPreview } from '../core/approval/diffPreview';
 import { oneLine } from '../core/tasks/formatNotifications';
 import type { Printer } from './printer';
 
-/** Reads one line from the person; resolves undefined when `signal` aborts (Ctrl-C stops the turn). */
-export type AskLine = (prompt: string, signal: AbortSignal) => Promise<string | undefined>;
+/** Reads one line from the person; resolves undefined when `signal` aborts (Ctrl-C stops the turn), null when input ended. */
+export type AskLine = (prompt: string, signal: AbortSignal) => Promise<string | undefined | null>;
 
 const QUESTION = 'Allow? [y] yes, once · [a] always, for this run · [n] no: ';
 /** Lines of a write's diff shown on the terminal. */
@@ -22,6 +22,8 @@ export class CliApprover implements Approver {
   constructor(
     private readonly printer: Printer,
     terminal: boolean,
+    /** `auto` (--yes): what still needs approval could not be checked against the deny rules. */
+    private readonly auto = false,
   ) {
     this.askLine = terminal ? askOnStdin : undefined;
   }
@@ -34,8 +36,10 @@ export class CliApprover implements Approver {
     if (!this.askLine) return this.refuse(request);
     for (const line of describe(request)) this.printer.info(line);
     for (;;) {
-      const answer = (await this.askLine(QUESTION, signal))?.trim().toLowerCase();
-      if (answer === undefined) return { kind: 'deny', message: 'Not done: the person stopped the turn.' };
+      const line = await this.askLine(QUESTION, signal);
+      if (line === undefined) return { kind: 'deny', message: 'Not done: the person stopped the turn.' };
+      if (line === null) return { kind: 'deny', message: 'Not done: it needed approval and the terminal\'s input ended before an answer.' };
+      const answer = line.trim().toLowerCase();
       if (answer === 'y' || answer === 'yes') return { kind: 'allow' };
       if (answer === 'a' || answer === 'always') return always(request);
       if (answer === 'n' || answer === 'no' || answer === '') return { kind: 'deny' };
@@ -44,9 +48,18 @@ export class CliApprover implements Approver {
   }
 
   private refuse(request: ApprovalRequest): ApprovalDecision {
-    const flag = flagFor(request);
     const what = request.kind === 'command' ? `\`${oneLine(request.command)}\`` : `the change to ${request.path}`;
-    this.printer.info(`[approval] refused ${request.kind === 'command' ? oneLine(request.command) : `${request.tool} ${request.path}`}: it needs approval and there is no terminal to ask; ${flag} would allow it`);
+    const shown = request.kind === 'command' ? oneLine(request.command) : `${request.tool} ${request.path}`;
+    if (this.auto) {
+      // --yes already: only what could hide a denied command asks, and no flag would change that.
+      this.printer.info(`[approval] refused ${shown}: the deny rules (--deny) cannot be checked against it, and there is no terminal to ask`);
+      return {
+        kind: 'deny',
+        message: `Not done: ${what} cannot be checked against the person's deny rules, and the CLI has no terminal to ask on, so it was refused. Name every program it runs plainly (no computed command names, no scripts from files or input).`,
+      };
+    }
+    const flag = flagFor(request);
+    this.printer.info(`[approval] refused ${shown}: it needs approval and there is no terminal to ask; ${flag} would allow it`);
     return {
       kind: 'deny',
       message: `Not done: ${what} needs the person's approval and the CLI runs without a terminal to ask on, so it was refused. The person can allow it by running the CLI with ${flag}.`,
@@ -93,10 +106,11 @@ function describe(request: ApprovalRequest): string[] {
 const askOnStdin: AskLine = (prompt, signal) =>
   new Promise((resolve) => {
     // Not in raw mode (terminal: false): Ctrl-C stays a signal for main's handler, which stops the turn.
+    if (signal.aborted) return resolve(undefined);
     const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
     process.stderr.write(prompt);
     let settled = false;
-    const done = (answer: string | undefined): void => {
+    const done = (answer: string | undefined | null): void => {
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
@@ -106,5 +120,5 @@ const askOnStdin: AskLine = (prompt, signal) =>
     const onAbort = (): void => done(undefined);
     signal.addEventListener('abort', onAbort, { once: true });
     rl.once('line', (line) => done(line));
-    rl.once('close', () => done(undefined));
+    rl.once('close', () => done(null));
   });

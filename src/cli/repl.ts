@@ -33,6 +33,7 @@ export function runRepl(runtime: Runtime, options: CliOptions): Repl {
     runtime.approver.useLineReader(
       (prompt, signal) =>
         new Promise((resolve) => {
+          if (signal.aborted) return resolve(undefined);
           const onAbort = (): void => resolve(undefined);
           signal.addEventListener('abort', onAbort, { once: true });
           rl.question(prompt, { signal }, (answer) => {

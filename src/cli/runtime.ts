@@ -27,7 +27,7 @@ export function createRuntime(options: CliOptions, autoResume: boolean): Runtime
   const logDir = mkdtempSync(path.join(tmpdir(), 'background-agent-cli-'));
   const manager = new BackgroundManager({ logDir });
   const printer = new Printer(process.stdout, process.stderr);
-  const approver = new CliApprover(printer, Boolean(process.stdin.isTTY));
+  const approver = new CliApprover(printer, Boolean(process.stdin.isTTY), options.approval.mode === 'auto');
   const policy = new ApprovalPolicy({ mode: options.approval.mode, allowCommands: options.approval.allow, denyCommands: options.approval.deny, trusted: true });
   const session = createAgentSession({
     conversationId: `cli-${process.pid}`,

@@ -28,7 +28,7 @@ export function createServices(context: vscode.ExtensionContext): Services {
   const manager = new BackgroundManager({ logDir });
   const logSize = applyLogSizeSetting(manager);
   // The shell parser behind it loads on the first command the agent runs, not here.
-  const approvalPolicy = new ApprovalPolicy(readApprovalSettings(log));
+  const approvalPolicy = new ApprovalPolicy(readApprovalSettings().settings);
   const approvalSettings = watchApprovalSettings(approvalPolicy, log);
   return {
     context,

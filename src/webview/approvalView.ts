@@ -8,7 +8,7 @@ const ANSWERED: Record<Exclude<ApprovalState, 'pending'>, string> = {
   allowed: 'Allowed once.',
   always: 'Always allowed.',
   denied: 'Denied: the agent was told.',
-  stopped: 'Not answered: the turn was stopped (the agent was told it was denied).',
+  stopped: 'Not answered (the turn was stopped, or the chat or window closed): the agent was told it was denied.',
 };
 
 export class ApprovalView {
@@ -105,7 +105,7 @@ function alwaysNote(card: ApprovalCard): { offered: boolean; text: string } {
   if (card.subject === 'write') {
     return card.canAlwaysAllow
       ? { offered: true, text: 'Always Allow lets the agent change files in this workspace without asking (approval mode allowEdits).' }
-      : { offered: false, text: 'Always Allow is not offered: changes to settings, .git and workspace files always ask.' };
+      : { offered: false, text: 'Always Allow is not offered for this file: it always asks (see the reason above).' };
   }
   if (!card.rules) return { offered: false, text: 'Always Allow is not offered: no allow rule can cover this (it writes a file, runs as another user, or cannot be read fully).' };
   return { offered: true, text: `Always Allow adds ${card.rules.map((r) => `“${r}”`).join(', ')} to this workspace's allowed commands.` };

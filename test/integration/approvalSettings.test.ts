@@ -65,7 +65,8 @@ describe('Approval settings in the extension', function () {
   it('loads the shell parser on the first command it judges, not on activation', async () => {
     const runtime = join(s.context.extensionPath, 'dist', 'tree-sitter', 'tree-sitter.js');
     assert.ok(existsSync(runtime), 'the build ships the parser next to the bundle');
-    assert.equal(require.cache[runtime], undefined, 'not loaded by activation');
+    // Recorded by index.ts right after activation, before any test file ran.
+    assert.equal(process.env.BG_AGENT_PARSER_LOADED_AT_ACTIVATION, 'false', 'not loaded by activation');
     const verdict = await s.approvalPolicy.judgeCommand('git status && rm -rf build');
     assert.equal(verdict.kind, 'ask');
     assert.ok(require.cache[runtime], 'loaded by the first judgement');

@@ -72,7 +72,7 @@ describe('Chat approval cards', function () {
     assert.equal(cards().length, 1, 'no second card');
     assert.equal(cards()[0].state, 'always');
     assert.deepEqual(h.remembered.map((r) => r.kind === 'command' && r.rules), [['make build']], 'the controller asked to store the rule');
-    assert.deepEqual(h.policy.settings.allowCommands, ['make build']);
+    assert.deepEqual(h.policy.sessionRules, ['make build']);
   });
 
   it('a write shows its diff, opens in the diff editor on request, and is written once allowed', async () => {
@@ -95,7 +95,7 @@ describe('Chat approval cards', function () {
     assert.equal(readFileSync(join(h.workspace, 'config.txt'), 'utf8'), 'port=8080\nhost=a\n');
   });
 
-  it('Stop answers every waiting card with a denial; tasks already running keep running', async () => {
+  it('Stop answers the waiting card with a denial; tasks already running keep running; a late answer changes nothing', async () => {
     h = await startChatHarness({ approval: { mode: 'ask' } });
     h.server.enqueue(toolCall('background_run', { command: 'sleep 30', description: 'long' }), toolCall('bash', { command: 'touch later.txt' }));
     await h.controller.handle({ type: 'send', text: 'start and then touch' });
@@ -108,9 +108,27 @@ describe('Chat approval cards', function () {
     assert.equal(h.controller.pendingApprovals, 0);
     assert.equal(existsSync(join(h.workspace, 'later.txt')), false);
     assert.equal(h.manager.get(running?.id ?? '')?.status, 'running');
-    // An answer that comes too late changes nothing.
+    // An answer that comes too late changes nothing (given time to, it would have started the command).
     await h.controller.handle({ type: 'approve', id: card.id, answer: 'allow' });
+    await new Promise((r) => setTimeout(r, 500));
     assert.equal(existsSync(join(h.workspace, 'later.txt')), false);
+    assert.equal(cards()[0].state, 'stopped');
+  });
+
+  it('Show Waiting Approval opens the chat whose card waits, when another chat is shown', async () => {
+    h = await startChatHarness({ approval: { mode: 'ask' } });
+    h.server.enqueue(toolCall('bash', { command: 'touch from-first-chat' }), textReply('done'));
+    await h.controller.handle({ type: 'send', text: 'first chat asks' });
+    const card = await waitingCard();
+    const first = h.controller.activeChatId;
+    await h.controller.newChat();
+    assert.notEqual(h.controller.activeChatId, first, 'another chat is shown');
+    assert.equal(await h.controller.showWaitingApproval(), true);
+    assert.equal(h.controller.activeChatId, first);
+    await until(() => h.view.of('approval').some((c) => c.id === card.id && c.state === 'pending'), 'the waiting card shown again');
+    await h.controller.handle({ type: 'approve', id: card.id, answer: 'deny' });
+    await until(() => h.controller.pendingApprovals === 0, 'no card waiting');
+    assert.equal(await h.controller.showWaitingApproval(), false);
   });
 
   it('counts waiting cards for the badge and the status bar', async () => {
@@ -139,7 +157,7 @@ describe('Chat approval cards', function () {
     assert.equal(reopened.controller.pendingApprovals, 0);
   });
 
-  it('in Restricted Mode the chat says so, commands are refused with the reason, and Manage Workspace Trust is one click', async () => {
+  it('in Restricted Mode the chat says so, commands are refused with the reason, Manage Workspace Trust is one click, and the view hears when trust changes', async () => {
     h = await startChatHarness({ approval: { mode: 'auto', trusted: false } });
     const init = h.view.messages.find((m) => m.type === 'init');
     assert.equal(init?.type === 'init' && init.state.trusted, false);

@@ -2,6 +2,7 @@
 // @vscode/test-electron's `extensionTestsPath`): runs every out/test/integration/**/*.test.js with mocha.
 // Test files are mocha BDD files that `import * as vscode from 'vscode'`; they are bundled from
 // test/integration/*.test.ts by `node esbuild.config.mjs --tests`.
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { filesEndingWith, INTEGRATION_START_MARKER as START_MARKER, runMocha } from '../support/mochaRun';
 
@@ -11,6 +12,12 @@ export async function run(): Promise<void> {
   // Recorded before any test file loads, so the activation test can prove activation is lazy
   // whichever test file happens to activate the extension first.
   process.env.BG_AGENT_ACTIVE_AT_START = String(vscode.extensions.getExtension(EXTENSION_ID)?.isActive ?? 'missing');
+  // Likewise whether activation loads the shell parser of command approval (it must not: it loads on the
+  // first command), recorded right after activating, before any test can judge a command.
+  const extension = vscode.extensions.getExtension(EXTENSION_ID);
+  await extension?.activate();
+  const parser = extension ? join(extension.extensionPath, 'dist', 'tree-sitter', 'tree-sitter.js') : '';
+  process.env.BG_AGENT_PARSER_LOADED_AT_ACTIVATION = String(parser in require.cache);
   const files = filesEndingWith(__dirname, '.test.js');
   if (files.length === 0) throw new Error(`no integration test files (*.test.js) under ${__dirname}: run \`node esbuild.config.mjs --tests\``);
   // The runner hides the workbench's console chatter until this marker (see runCodeServer.ts).

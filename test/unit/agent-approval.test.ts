@@ -2,7 +2,7 @@
 // as an is_error result and the turn goes on; a turn that starts by itself (auto-resume) waits for the
 // person instead of skipping the question; the API key never goes back to the model.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { testApproval } from '../support/approvals';
@@ -50,6 +50,7 @@ describe('agent: approval in the loop', () => {
     // Nobody answers yet: the session is busy, not settled, and nothing ran.
     assert.equal(harness.session.busy, true);
     assert.equal(harness.server.requests.length, 3);
+    assert.equal(existsSync(join(harness.workspace, 'deployed.txt')), false);
     approval.approver.answer({ kind: 'allow' });
     await harness.session.whenSettled(AbortSignal.timeout(20_000));
     assert.equal(harness.server.requests.length, 4);
@@ -66,6 +67,9 @@ describe('agent: approval in the loop', () => {
     await turn;
     assert.equal(h.eventsOf('turn_end').at(-1)?.reason, 'aborted');
     assert.equal(h.server.requests.length, 1);
+    // The question was answered with a denial (the scripted person never answered it), and nothing ran.
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(existsSync(join(h.workspace, 'x')), false);
   });
 
   it('replaces the API key in tool results and background results before the model sees them', async () => {

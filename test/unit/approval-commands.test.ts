@@ -173,14 +173,25 @@ describe('approval: rules', () => {
 
   it('offers rules that make the same command pass next time (Always Allow)', async () => {
     const p = policy();
-    for (const command of ['npm run build -- --watch', 'cd x && make test', 'cargo test --release', 'pytest tests/ -x', 'find . -name x -exec rm {} \\;', 'docker compose up -d']) {
+    for (const command of ['npm run build -- --watch', 'cd x && make test', 'cargo test --release', 'pytest tests/ -x', 'git commit -m wip', 'docker compose up -d']) {
       const verdict = await p.judgeCommand(command);
       assert.equal(verdict.kind, 'ask', command);
       assert.ok(verdict.kind === 'ask' && verdict.rules, `rules for ${command}`);
       p.addAllowRules(verdict.kind === 'ask' ? (verdict.rules ?? []) : []);
       assert.equal((await p.judgeCommand(command)).kind, 'allow', `${command} after Always Allow`);
     }
-    assert.deepEqual(p.settings.allowCommands, ['npm run build', 'make test', 'cargo test', 'pytest', 'rm', 'find', 'docker compose up']);
+    assert.deepEqual(p.sessionRules, ['npm run build', 'make test', 'cargo test', 'pytest', 'git commit', 'docker compose up']);
+    // A settings update (another setting changed) keeps what Always Allow added in this window.
+    p.update({ ...p.settings, denyCommands: ['git push'] });
+    assert.equal((await p.judgeCommand('cargo test --release')).kind, 'allow');
+  });
+
+  it('offers no rule when only a refused option makes a read-only command ask (a rule would let the option through)', async () => {
+    for (const command of ['rg --pre ./evil.sh foo', 'find . -delete', 'git grep -Ox foo', 'sort -o out.txt in.txt', 'find . -exec rm {} +']) {
+      const verdict = await policy().judgeCommand(command);
+      assert.equal(verdict.kind, 'ask', command);
+      assert.equal(verdict.kind === 'ask' && verdict.rules, undefined, command);
+    }
   });
 
   it('suggests the name plus a subcommand only for tools that have subcommands', () => {
@@ -200,15 +211,17 @@ describe('approval: rules', () => {
 });
 
 describe('approval: the shell that runs the command', () => {
-  it('in zsh, asks for glob qualifiers and =cmd, which run code or expand to paths there', async () => {
+  it('in zsh, asks for glob qualifiers, =cmd and $name[…] subscripts, which run code or expand to paths there', async () => {
     const zsh = policy({}, { shell: '/usr/bin/zsh' });
+    assert.equal((await zsh.judgeCommand("a=(1); y='a[$(touch PWN)]'; echo $a[y]")).kind, 'ask');
     assert.equal((await zsh.judgeCommand("ls *(e:'touch p':)")).kind, 'ask');
     assert.equal((await zsh.judgeCommand('ls =rm')).kind, 'ask');
     assert.equal((await zsh.judgeCommand('ls -la src')).kind, 'allow');
   });
 
-  it("in sh (dash), asks for $'…' quoting, which sh reads as plain text", async () => {
+  it("in sh (dash), asks for $'…' quoting, which sh reads as plain text, also inside eval", async () => {
     const sh = policy({}, { shell: '/bin/sh' });
+    assert.equal((await sh.judgeCommand(`eval "echo \\$'\\\\'; touch PWN #'"`)).kind, 'ask');
     assert.equal((await sh.judgeCommand("echo $'\\'; touch p #'")).kind, 'ask');
     assert.equal((await sh.judgeCommand('cat <<< hello')).kind, 'ask');
     assert.equal((await sh.judgeCommand('git status && ls')).kind, 'allow');
@@ -261,6 +274,18 @@ describe('approval: modes, writes and Restricted Mode', () => {
       assert.equal(verdict.kind === 'ask' && verdict.canAlwaysAllow, false);
     }
     assert.equal(policy({ mode: 'allowEdits' }).judgeWrite('.github/workflows/ci.yml').kind, 'allow');
+  });
+
+  it('with no folder open (the agent works in the home folder), every write asks, even in allowEdits', () => {
+    const verdict = policy({ mode: 'allowEdits', workspaceFolder: false }).judgeWrite('.bashrc');
+    assert.equal(verdict.kind, 'ask');
+    assert.equal(verdict.kind === 'ask' && verdict.canAlwaysAllow, false);
+  });
+
+  it('asks for a HEAD at the top, which would make the folder itself a repository git follows', () => {
+    assert.equal(policy({ mode: 'allowEdits' }).judgeWrite('HEAD').kind, 'ask');
+    assert.equal(policy({ mode: 'allowEdits' }).judgeWrite('src/HEAD.md').kind, 'allow');
+    assert.equal(policy({ mode: 'allowEdits' }).judgeWrite('vendor/lib/.git/config').kind, 'ask', 'a nested repository too');
   });
 
   it('allowEdits does not let commands through', async () => {

@@ -1,7 +1,7 @@
 // Every command and every write of the model's tools passes the approval gate: what runs, what does not,
 // and the sentence the model gets when something is refused. Real tools, real processes, a scripted person.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ApprovalGate } from '../../src/core/approval/approvalGate';
@@ -61,7 +61,7 @@ describe('approval of commands', () => {
     const { gate, approver, policy } = testApproval();
     approver.answer({ kind: 'always' });
     assert.equal((await executeTool('bash', { command: 'touch one.txt' }, env.ctx(undefined, gate))).isError, false);
-    assert.deepEqual(policy.settings.allowCommands, ['touch']);
+    assert.deepEqual(policy.sessionRules, ['touch']);
     assert.equal((await executeTool('bash', { command: 'touch two.txt' }, env.ctx(undefined, gate))).isError, false);
     assert.equal(approver.requests.length, 1, 'asked once');
   });
@@ -108,6 +108,22 @@ describe('approval of commands', () => {
     assert.ok(!existsSync(path.join(env.cwd, 'later.txt')));
   });
 
+  it('Stop during the first judgement (while the parser loads) lets nothing start', async () => {
+    const stop = new AbortController();
+    const { loadShellParser } = await import('../../src/core/approval/shellParser');
+    const policy = new ApprovalPolicy({ mode: 'auto', allowCommands: [], denyCommands: [], trusted: true }, {
+      parser: async () => {
+        stop.abort();
+        return loadShellParser();
+      },
+    });
+    const gate = new ApprovalGate(policy, { ask: async () => ({ kind: 'allow' }) });
+    const before = env.manager.list().length;
+    const result = await executeTool('bash', { command: 'touch stopped.txt' }, env.ctx(stop.signal, gate));
+    assert.equal(result.isError, true);
+    assert.equal(env.manager.list().length, before, 'no task was started');
+  });
+
   it('an approver that fails lets nothing through', async () => {
     const gate = new ApprovalGate(new ApprovalPolicy({ mode: 'ask', allowCommands: [], denyCommands: [], trusted: true }), {
       ask: async () => {
@@ -139,6 +155,10 @@ describe('approval of commands', () => {
         try {
           const result = await executeTool('bash', { command: 'echo "key=[${ANTHROPIC_API_KEY:-unset}]"; env | grep -c ANTHROPIC_API_KEY || true' }, local.ctx());
           assert.match(result.content, /key=\[unset\]\n0/, `${spawnMode}: ${result.content}`);
+          // Restart Task keeps the agent as origin: the manager hides the key by origin, not the caller.
+          const restarted = local.manager.start({ command: 'echo "[${ANTHROPIC_API_KEY:-unset}]"', cwd: local.cwd, origin: { kind: 'agent', conversationId: 'c' } });
+          await local.manager.waitForEnd(restarted.id);
+          assert.equal(local.manager.outputPreview(restarted.id), '[unset]\n', `${spawnMode}: a restarted agent task`);
           // A task the person starts keeps their environment.
           const own = local.manager.start({ command: 'echo "[${ANTHROPIC_API_KEY:-unset}]"', cwd: local.cwd, origin: { kind: 'user' } });
           await local.manager.waitForEnd(own.id);
@@ -206,6 +226,33 @@ describe('approval of writes', () => {
     assert.equal(result.isError, true);
     assert.match(result.content, /changed while the edit waited for approval; nothing was written/);
     assert.equal(readFileSync(path.join(env.cwd, 'race.txt'), 'utf8'), 'alpha\nbeta\ndelta\n');
+  });
+
+  it('write_file refuses when the file changed while the person was deciding', async () => {
+    writeFileSync(path.join(env.cwd, 'moving.txt'), 'v1\n');
+    const { gate, approver } = testApproval();
+    const pending = executeTool('write_file', { path: 'moving.txt', content: 'mine\n' }, env.ctx(undefined, gate));
+    await approver.untilAsked();
+    writeFileSync(path.join(env.cwd, 'moving.txt'), 'v2, written meanwhile\n');
+    approver.answer({ kind: 'allow' });
+    const result = await pending;
+    assert.match(result.content, /changed while the write waited for approval; nothing was written/);
+    assert.equal(readFileSync(path.join(env.cwd, 'moving.txt'), 'utf8'), 'v2, written meanwhile\n');
+  });
+
+  it('refuses a write through a symbolic link whose target does not exist (into .git/hooks, or out of the workspace)', async () => {
+    mkdirSync(path.join(env.cwd, '.git', 'hooks'), { recursive: true });
+    symlinkSync('.git/hooks/pre-commit', path.join(env.cwd, 'hook'));
+    symlinkSync(path.join(env.outside, 'planted'), path.join(env.cwd, 'out'));
+    const { gate, approver } = testApproval({ mode: 'allowEdits' });
+    for (const target of ['hook', 'out']) {
+      const result = await executeTool('write_file', { path: target, content: '#!/bin/sh\ntouch pwned\n' }, env.ctx(undefined, gate));
+      assert.equal(result.isError, true, target);
+      assert.match(result.content, /goes through a symbolic link .* whose target does not exist/);
+    }
+    assert.ok(!existsSync(path.join(env.cwd, '.git', 'hooks', 'pre-commit')));
+    assert.ok(!existsSync(path.join(env.outside, 'planted')));
+    assert.equal(approver.requests.length, 0);
   });
 
   it('allowEdits writes without asking, but .vscode/settings.json still asks', async () => {

@@ -80,6 +80,15 @@ describe('cli approval without a terminal', () => {
     assert.equal(readFileSync(path.join(workspace, 'b', 'c'), 'utf8'), 'done\n');
   });
 
+  it('with --yes and --deny, refuses what the deny rules cannot be checked against, and says so', async () => {
+    server.enqueue(toolCall('bash', { command: '$TOOL -rf build' }), textReply('Refused.'));
+    const run = cli(['-p', 'clean', '--yes', '--deny', 'rm']);
+    assert.equal((await run.exited).code, 0, run.stderr());
+    assert.match(run.stderr(), /\[approval\] refused \$TOOL -rf build: the deny rules \(--deny\) cannot be checked against it, and there is no terminal to ask/);
+    assert.doesNotMatch(run.stderr(), /or --yes/);
+    assert.match(firstToolResult().content, /cannot be checked against the person's deny rules/);
+  });
+
   it('rejects a rule it cannot read before starting (exit 2)', async () => {
     const run = cli(['-p', 'x', '--allow', '/[unclosed/']);
     assert.equal((await run.exited).code, 2);

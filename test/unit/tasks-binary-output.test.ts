@@ -2,6 +2,7 @@
 // control characters, through the real tools and real processes (and the text functions on their own).
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { HeadTailBuffer } from '../../src/core/tasks/outputBuffer';
 import { binaryNote, decodeReadable, escapeControls, hexPreview, looksBinary, readableTerminalText } from '../../src/core/tasks/outputText';
 import { executeTool } from '../../src/core/tools';
 import { createToolEnv, type ToolEnv } from '../support/toolEnv';
@@ -30,6 +31,16 @@ describe('output text', () => {
   it('escapes control characters left after terminal escapes are applied', () => {
     assert.equal(escapeControls('bell\x07 nul\x00 tab\tok\nC1\u0085'), 'bell\\x07 nul\\x00 tab\tok\nC1\\u0085');
     assert.equal(readableTerminalText('\x1b[32mok\x1b[0m\n10%\r100%\nstray\x1bX\x01\n'), 'ok\n100%\nstray\\x01\n');
+  });
+
+  it('describes a binary part of a long output on its own: text after binary bytes is still shown', () => {
+    const buffer = new HeadTailBuffer(1024, 4096);
+    buffer.push(Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 97) % 256)));
+    buffer.push(Buffer.alloc(10_000, 0x2e));
+    buffer.push(Buffer.from('\nbuild finished\n'));
+    const preview = buffer.preview(2048);
+    assert.match(preview, /^\[binary output, 512 bytes, not shown\]\n\.\.\. \[\d+ bytes omitted\] \.\.\.\n/);
+    assert.match(preview, /build finished\n$/);
   });
 
   it('shows binary data to a person as a hex dump', () => {

@@ -34,7 +34,8 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
   const settleChecks = new Set<() => void>();
   const systemPrompt = deps.systemPrompt ?? buildSystemPrompt({ cwd: options.cwd });
   const resumeBatchMs = deps.resumeBatchMs ?? DEFAULT_RESUME_BATCH_MS;
-  const redact = createRedactor([options.apiKey]);
+  // The session's key, and whatever key the environment holds (it may differ from the stored one).
+  const redact = createRedactor([options.apiKey, process.env.ANTHROPIC_API_KEY, process.env.ANTHROPIC_AUTH_TOKEN]);
   let client = deps.client;
   let total = zeroUsage();
   let busy = false;

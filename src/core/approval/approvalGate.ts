@@ -51,6 +51,8 @@ export type RememberAlways = (request: ApprovalRequest) => void | Promise<void>;
 export type GateResult = { readonly ok: true } | { readonly ok: false; readonly message: string };
 
 const ALLOWED: GateResult = { ok: true };
+const STOPPED_MESSAGE = 'Not done: the person stopped the turn.';
+const STOPPED: GateResult = { ok: false, message: STOPPED_MESSAGE };
 
 export const RESTRICTED_MESSAGE =
   'Refused: this folder is in Restricted Mode (the person has not trusted it), so the agent may read files but not run ' +
@@ -67,6 +69,8 @@ export class ApprovalGate {
   async command(input: { tool: string; command: string; cwd: string; elsewhere?: boolean }, signal: AbortSignal): Promise<GateResult> {
     const { elsewhere, ...shown } = input;
     const verdict = await this.policy.judgeCommand(input.command, { elsewhere });
+    // The first judgement loads the parser: Stop may have come meanwhile.
+    if (signal.aborted) return STOPPED;
     switch (verdict.kind) {
       case 'allow':
         return ALLOWED;
@@ -85,7 +89,7 @@ export class ApprovalGate {
         if (decision.kind === 'deny') return { ok: false, message: decision.message ?? deniedCommand(request) };
         if (decision.kind === 'always' && request.rules) this.policy.addAllowRules(request.rules);
         if (decision.kind === 'always') await this.remember(request);
-        return ALLOWED;
+        return signal.aborted ? STOPPED : ALLOWED;
       }
     }
   }
@@ -103,11 +107,11 @@ export class ApprovalGate {
       this.policy.setMode('allowEdits');
       await this.remember(request);
     }
-    return ALLOWED;
+    return signal.aborted ? STOPPED : ALLOWED;
   }
 
   private async ask(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
-    if (signal.aborted) return { kind: 'deny', message: 'Not done: the person stopped the turn.' };
+    if (signal.aborted) return { kind: 'deny', message: STOPPED_MESSAGE };
     try {
       return await this.approver.ask(request, signal);
     } catch (error) {

@@ -9,7 +9,7 @@ import { analyzeCommand } from './commandAnalysis';
 import type { CommandPart, SimpleCommand } from './commandParts';
 import { parseRules, ruleMatches, suggestedRule, type CommandRule } from './commandRules';
 import { formsOf, matchDenyRules, mentionsDenied } from './denyRules';
-import { whyNotReadOnly } from './readOnlyCommands';
+import { runsNoArguments, whyNotReadOnly } from './readOnlyCommands';
 import { whyPassedOn, whyRebinds, whySensitive } from './sensitiveVariables';
 import { loadShellParser, type ShellParser } from './shellParser';
 
@@ -22,6 +22,11 @@ export interface ApprovalSettings {
   readonly denyCommands: readonly string[];
   /** False in VS Code's Restricted Mode: the agent may only read. */
   readonly trusted: boolean;
+  /**
+   * False when no folder is open and the agent works in the home folder: every write asks there (in
+   * anything but `auto`), since it holds the person's settings and shell start-up files. Default true.
+   */
+  readonly workspaceFolder?: boolean;
 }
 
 export interface ApprovalPolicyOptions {
@@ -56,10 +61,12 @@ export type WriteVerdict =
   | { readonly kind: 'restricted' };
 
 /**
- * Files whose change can widen what the agent may do: the workspace's settings, and git configuration and
- * hooks of any repository in it (a nested `sub/.git/config` with `core.fsmonitor` runs on `git status`).
+ * Files whose change can widen what the agent may do: the workspace's settings, git configuration and hooks
+ * of any repository in it (a nested `sub/.git/config` with `core.fsmonitor` runs on `git status`), and a
+ * `HEAD` at the top, which with `config`, `objects/` and `refs/` beside it makes the folder itself a
+ * repository whose configuration `git status` would follow.
  */
-const PROTECTED_PATH = /^\.vscode(\/|$)|(^|\/)\.git(\/|$)|\.code-workspace$/i;
+const PROTECTED_PATH = /^\.vscode(\/|$)|(^|\/)\.git(\/|$)|\.code-workspace$|^HEAD$/i;
 
 /** Commands that change the folder the rest of a command line runs in. */
 const CHANGES_FOLDER = new Set(['cd', 'pushd', 'popd']);
@@ -72,6 +79,8 @@ interface Judged {
 
 export class ApprovalPolicy {
   private current: ApprovalSettings;
+  /** Always Allow answers of this window or CLI run, kept apart so that a settings update keeps them. */
+  private session: string[] = [];
   private allow: CommandRule[] = [];
   private deny: CommandRule[] = [];
   private errors: string[] = [];
@@ -101,9 +110,15 @@ export class ApprovalPolicy {
     this.apply(settings);
   }
 
-  /** Always Allow for this run (the CLI's `a`): the rules count until the policy is updated from settings. */
+  /** Always Allow: the rules count for the rest of this window or run, whatever the settings say. */
   addAllowRules(rules: readonly string[]): void {
-    this.update({ ...this.current, allowCommands: [...this.current.allowCommands, ...rules] });
+    this.session = [...new Set([...this.session, ...rules])];
+    this.apply(this.current);
+  }
+
+  /** The rules Always Allow added (they are also stored in the settings where the front end can). */
+  get sessionRules(): readonly string[] {
+    return this.session;
   }
 
   setMode(mode: ApprovalMode): void {
@@ -124,11 +139,9 @@ export class ApprovalPolicy {
     const auto = this.current.mode === 'auto';
     // git reads the configuration of the repository it runs in (a nested one may run programs):
     // after a `cd`, or from another folder, a read-only git command asks.
-    let moved = options.elsewhere ?? false;
-    for (const part of parts) {
-      ask(part.text, (auto ? undefined : this.judge(part, moved)) ?? this.uncheckedByDenyRules(part, auto));
-      if (part.kind === 'command' && formsOf(part).some((form) => CHANGES_FOLDER.has(form.words[0] ?? ''))) moved = true;
-    }
+    // Anywhere in the line, not only before: a loop or a function can run git after a `cd` written after it.
+    const moved = (options.elsewhere ?? false) || parts.some((part) => part.kind === 'command' && formsOf(part).some((form) => CHANGES_FOLDER.has(form.words[0] ?? '')));
+    for (const part of parts) ask(part.text, (auto ? undefined : this.judge(part, moved)) ?? this.uncheckedByDenyRules(part, auto));
     if (asked.length === 0) return { kind: 'allow' };
     const rules = asked.every((a) => a.rule !== undefined) ? [...new Set(asked.map((a) => a.rule as string))] : undefined;
     return { kind: 'ask', parts: asked.map(({ text, why }) => ({ text, why })), rules };
@@ -138,13 +151,14 @@ export class ApprovalPolicy {
     if (!this.current.trusted) return { kind: 'restricted' };
     const path = relativePath.replace(/\\/g, '/');
     if (this.current.mode === 'auto') return { kind: 'allow' };
+    if (this.current.workspaceFolder === false) return { kind: 'ask', why: 'no folder is open, so the agent works in your home folder, where every change asks', canAlwaysAllow: false };
     if (PROTECTED_PATH.test(path)) return { kind: 'ask', why: 'it changes settings, git configuration or hooks, which could widen what the agent may do', canAlwaysAllow: false };
     if (this.current.mode === 'allowEdits') return { kind: 'allow' };
     return { kind: 'ask', why: 'every file change asks first (approval mode "ask")', canAlwaysAllow: true };
   }
 
   private apply(settings: ApprovalSettings): void {
-    const allow = parseRules(settings.allowCommands);
+    const allow = parseRules([...settings.allowCommands, ...this.session]);
     const deny = parseRules(settings.denyCommands);
     this.allow = allow.rules;
     this.deny = deny.rules;
@@ -165,8 +179,13 @@ export class ApprovalPolicy {
     for (const form of formsOf(part)) {
       if (form.words[0] === undefined) return cannotCheck('its name is only known at run time');
       if (form.hidesCommands) return cannotCheck(form.hidesCommands);
-      const mentioned = auto ? mentionsDenied(this.deny, form) : undefined;
-      if (mentioned) return cannotCheck(`it is given \`${mentioned}\`, a command a deny rule names, and may run it`);
+      // In `auto` nothing else looks at what a program is given; read-only commands run none of it.
+      if (!auto || runsNoArguments(form.words[0])) continue;
+      if (form.words.some((word) => word === undefined) || form.assignments.some((a) => a.value === undefined)) {
+        return cannotCheck('it is given values only known at run time, which could name a command a deny rule forbids');
+      }
+      const mentioned = mentionsDenied(this.deny, form);
+      if (mentioned) return cannotCheck(`it is given \`${mentioned}\`, which could name a command a deny rule forbids, and may run it`);
     }
     return undefined;
   }
@@ -195,11 +214,19 @@ export class ApprovalPolicy {
       const why = byRule ? whySensitive(name, value) : whyPassedOn(name, value);
       if (why) return { why, rule: undefined };
     }
-    if (command.runsScript || byRule) return undefined;
+    if (byRule) return undefined;
+    // `bash x.sh`, `xargs -I{} sh -c '… {} …'`: what runs is not on the command line.
+    // No rule is offered: one for `xargs` or `bash` would let every such hidden command through.
+    if (command.hidesCommands) return { why: command.hidesCommands, rule: undefined };
+    if (command.runsScript) return undefined;
     const wrapped = command.wrapped;
     if (wrapped?.elevates) return { why: `\`${wrapped.wrapper}\` runs it as another user`, rule: suggestedRule(command.words) };
     if (wrapped) return this.judgeCommandPart(wrapped.command, appendsArgs || wrapped.appendsArgs, moved);
-    const why = moved && command.words[0] === 'git' ? 'git after `cd` (or in another folder) reads the configuration of the repository there, which can run programs' : whyNotReadOnly(command.words, appendsArgs, command.splits);
-    return why ? { why, rule: suggestedRule(command.words) } : undefined;
+    if (moved && command.words[0] === 'git') return { why: 'git after `cd` (or in another folder) reads the configuration of the repository there, which can run programs', rule: suggestedRule(command.words) };
+    // Reading /proc/<pid>/environ (or the like) would show the environment of the processes around it, key included.
+    if (/\/proc\//.test(command.text)) return { why: 'it reads process information under /proc, which can hold the API key', rule: undefined };
+    const refusal = whyNotReadOnly(command.words, appendsArgs, command.splits);
+    // A rule for `rg` would let `rg --pre x` through: no rule is offered for a refused option.
+    return refusal ? { why: refusal.why, rule: refusal.ruleHelps ? suggestedRule(command.words) : undefined } : undefined;
   }
 }

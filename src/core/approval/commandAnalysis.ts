@@ -10,7 +10,9 @@ import { wordsText } from './commandRules';
 import { SCRIPT_SHELLS, shellScript, unwrap } from './commandWrappers';
 import { dialectOf, isPlainWords, type ShellDialect } from './shellDialect';
 import type { ShellParser, SyntaxNode } from './shellParser';
-import { hasHiddenExpansion, staticValue } from './shellWords';
+import { staticValue } from './shellWords';
+import { hasHiddenExpansion, isPlainDelimiter, textTheTreeMisreads, unparsedText } from './treeMisreads';
+import { ARITHMETIC_WHY, assignmentOf, visitArithmetic, visitAssignment, visitDeclaration, visitExpansion, visitTest, visitUnset, type Walk } from './valueChecks';
 
 /** Longer command lines are not judged (they ask): a person cannot review them either. */
 export const MAX_JUDGED_COMMAND_CHARS = 64 * 1024;
@@ -35,15 +37,11 @@ const EXPANDED_TEXT = new Set(['word', 'string_content', 'regex', 'extglob_patte
 const HARMLESS_TARGETS = new Set(['/dev/null', '/dev/stdout', '/dev/stderr', '/dev/tty']);
 /** Redirection operators that write their target. `>&` writes unless its target is a descriptor. */
 const WRITING_OPERATORS = new Set(['>', '>>', '&>', '&>>', '>|', '>&']);
-/** A heredoc's end marker as bash and the tree read it alike: a plain word, quoted or not. */
-const PLAIN_DELIMITER = /^(?:[A-Za-z0-9_.-]+|'[A-Za-z0-9_.-]+'|"[A-Za-z0-9_.-]+"|\\[A-Za-z0-9_.-]+)$/;
 /** Nodes that end the search for an enclosing double quote. */
 const STATEMENTS = new Set(['command', 'program', 'list', 'pipeline', 'redirected_statement', 'subshell', 'compound_statement', 'command_substitution', 'process_substitution']);
 
 /** Builtins that change what later command names run. */
 const RENAMES_COMMANDS = new Set(['alias', 'hash', 'enable', 'shopt']);
-
-const ARITHMETIC_WHY = 'arithmetic on a variable: bash runs commands hidden in the value of a variable used there';
 
 /** `shell` is the one that will run the command (its dialect decides how the text is read). */
 export function analyzeCommand(parser: ShellParser, source: string, shell = 'bash'): CommandPart[] {
@@ -55,7 +53,7 @@ export function analyzeCommand(parser: ShellParser, source: string, shell = 'bas
 
 function analyzeScript(parser: ShellParser, source: string, parts: CommandPart[], depth: number, shell: string): void {
   const dialect = dialectOf(shell);
-  const misread = textTheTreeMisreads(source);
+  const misread = textTheTreeMisreads(source) ?? (dialect === 'zsh' && /\$[A-Za-z_][A-Za-z0-9_]*\[/.test(source) ? 'zsh evaluates `$name[…]` as an arithmetic subscript, which can run commands' : undefined);
   if (misread) {
     parts.push({ kind: 'unreadable', text: source, why: misread });
     return;
@@ -70,19 +68,25 @@ function analyzeScript(parser: ShellParser, source: string, parts: CommandPart[]
       parts.push({ kind: 'unreadable', text: source, why: 'it is not valid shell syntax (or uses syntax this check cannot read)' });
       return;
     }
-    new Walker(parser, parts, depth, dialect).visit(parsed.root);
+    new Walker(parser, parts, depth, dialect, shell).visit(parsed.root);
   } finally {
     parsed.dispose();
   }
 }
 
-class Walker {
+class Walker implements Walk {
   constructor(
-    private readonly parser: ShellParser,
+    readonly parser: ShellParser,
     private readonly parts: CommandPart[],
     private readonly depth: number,
-    private readonly dialect: ShellDialect,
+    readonly dialect: ShellDialect,
+    /** The shell that runs this script: `eval` re-reads text in the same shell. */
+    private readonly shell: string,
   ) {}
+
+  push(part: CommandPart): void {
+    this.parts.push(part);
+  }
 
   visit(node: SyntaxNode): void {
     const type = node.type;
@@ -95,11 +99,11 @@ class Walker {
       case 'command_name':
         return this.visitChildren(node);
       case 'variable_assignment':
-        return this.assignment(node, false);
+        return visitAssignment(this, node, false);
       case 'declaration_command':
-        return this.declaration(node);
+        return visitDeclaration(this, node);
       case 'unset_command':
-        return this.unset(node);
+        return visitUnset(this, node);
       case 'file_redirect':
         return this.redirect(node);
       case 'heredoc_redirect':
@@ -135,28 +139,28 @@ class Walker {
         return;
       }
       case 'arithmetic_expansion':
-        return this.arithmetic(node, node.text.replace(/^\$(\(\(|\[)|(\)\)|\])$/g, ''));
+        return visitArithmetic(this, node, node.text.replace(/^\$(\(\(|\[)|(\)\)|\])$/g, ''));
       case 'c_style_for_statement':
-        this.arithmetic(node, node.text.slice(0, node.text.indexOf('))') + 2));
+        visitArithmetic(this, node, node.text.slice(0, node.text.indexOf('))') + 2));
         return this.visitField(node, 'body');
       case 'test_command':
-        return this.test(node);
+        return visitTest(this, node);
       case 'expansion':
-        return this.expansion(node);
+        return visitExpansion(this, node);
       default:
         this.unreadable(node, `this check cannot read its ${type.replace(/_/g, ' ')}`);
     }
   }
 
-  private unreadable(node: SyntaxNode, why: string): void {
+  unreadable(node: SyntaxNode, why: string): void {
     this.parts.push({ kind: 'unreadable', text: node.text, why });
   }
 
-  private visitChildren(node: SyntaxNode): void {
+  visitChildren(node: SyntaxNode): void {
     for (const child of node.namedChildren) if (child) this.visit(child);
   }
 
-  private visitField(node: SyntaxNode, field: string): void {
+  visitField(node: SyntaxNode, field: string): void {
     const child = node.childForFieldName(field);
     if (child) this.visit(child);
   }
@@ -221,7 +225,7 @@ class Walker {
     if (name === 'eval') {
       const args = words.slice(1);
       if (args.every((w): w is string => w !== undefined)) {
-        this.script(text, args.join(' '), 'bash');
+        this.script(text, args.join(' '), this.shell);
         return { kind: 'command', text, words, assignments, runsScript: true };
       }
       this.parts.push({ kind: 'unreadable', text, why: 'eval runs text that is only known at run time' });
@@ -271,67 +275,6 @@ class Walker {
     }
   }
 
-  private assignment(node: SyntaxNode, exported: boolean): void {
-    this.parts.push({ kind: 'assignment', text: node.text, assignment: assignmentOf(node), exported });
-    // `a[i]=…`: the index is arithmetic.
-    const name = node.childForFieldName('name');
-    if (name?.type === 'subscript') this.arithmetic(name, name.childForFieldName('index')?.text ?? '');
-    this.visitField(node, 'value');
-  }
-
-  /**
-   * `export A=1`, `local x`, `declare -i n=…`: assignments, also when quoted (`export "PATH=."`). Options
-   * change meaning (`-n` makes a name point at another variable, `-i` evaluates values), also when quoted
-   * (`declare '-n' r=PS4`). declare, local, readonly and typeset read a value in `(…)` again as code.
-   */
-  private declaration(node: SyntaxNode): void {
-    const keyword = node.children.find((c) => c !== null && !c.isNamed)?.text ?? '';
-    const flags: string[] = [];
-    const operands: SyntaxNode[] = [];
-    for (const child of node.namedChildren) {
-      if (!child) continue;
-      const value = child.type === 'variable_assignment' ? undefined : staticValue(child);
-      if (value !== undefined && /^[-+]/.test(value)) flags.push(value);
-      else operands.push(child);
-    }
-    const refused = flags.find((flag) => !/^-[xraAglu]+$/.test(flag));
-    if (refused) return this.unreadable(node, `\`${keyword} ${refused}\` changes how variables behave`);
-    const exported = keyword === 'export' || flags.some((flag) => flag.includes('x'));
-    const reparses = keyword !== 'export';
-    for (const child of operands) {
-      if (child.type === 'variable_assignment') {
-        const value = child.childForFieldName('value');
-        const text = value ? staticValue(value) : '';
-        if (reparses && value && value.type !== 'array' && (text === undefined || text.startsWith('('))) {
-          this.unreadable(node, `\`${keyword}\` reads a value in (…) again as code, and this value is one or may be one`);
-          continue;
-        }
-        this.assignment(child, exported);
-        continue;
-      }
-      const value = child.type === 'variable_name' ? child.text : staticValue(child);
-      if (value === undefined) {
-        this.unreadable(node, `\`${keyword}\` is given a name only known at run time`);
-        continue;
-      }
-      const at = value.indexOf('=');
-      const assignment = at < 0 ? { name: value, value: undefined } : { name: value.slice(0, at), value: value.slice(at + 1) };
-      if (reparses && at >= 0 && value.slice(at + 1).startsWith('(')) {
-        this.unreadable(node, `\`${keyword}\` reads a value in (…) again as code`);
-        continue;
-      }
-      // A bare `export NAME` passes a value set earlier on: only judged when it is exported.
-      if (at >= 0 || exported) this.parts.push({ kind: 'assignment', text: node.text, assignment, exported });
-      this.visit(child);
-    }
-  }
-
-  /** `unset 'a[$(cmd)]'` evaluates the index. */
-  private unset(node: SyntaxNode): void {
-    if (node.namedChildren.some((c) => c !== null && c.text.includes('['))) return this.unreadable(node, ARITHMETIC_WHY);
-    this.visitChildren(node);
-  }
-
   private redirect(node: SyntaxNode): void {
     const operator = node.children.find((c) => c !== null && !c.isNamed)?.text ?? '';
     const destination = node.childForFieldName('destination');
@@ -339,6 +282,7 @@ class Walker {
     if (!destination) return;
     const target = staticValue(destination);
     if (target !== undefined && /^\/dev\/(tcp|udp)\//.test(target)) return this.unreadable(node, `it opens a network connection (${target})`);
+    if (target !== undefined && target.startsWith('/proc/')) return this.unreadable(node, 'it reads process information under /proc, which can hold the API key');
     // `2>&1`, `>&2`, `<&3`: a descriptor, not a file.
     if ((operator === '>&' || operator === '<&') && (destination.type === 'number' || destination.text === '-')) return;
     if (!WRITING_OPERATORS.has(operator)) {
@@ -353,7 +297,7 @@ class Walker {
   /** A heredoc's text is expanded unless its end marker is quoted; an odd marker may end it elsewhere than the tree thinks. */
   private heredoc(node: SyntaxNode): void {
     const start = node.namedChildren.find((c) => c?.type === 'heredoc_start')?.text ?? '';
-    if (!PLAIN_DELIMITER.test(start)) return this.unreadable(node, `this check cannot tell where the heredoc that ends with ${start} ends`);
+    if (!isPlainDelimiter(start)) return this.unreadable(node, `this check cannot tell where the heredoc that ends with ${start} ends`);
     const quoted = /['"\\]/.test(start);
     for (const child of node.namedChildren) {
       if (!child || child.type === 'heredoc_start' || (quoted && child.type === 'heredoc_body')) continue;
@@ -365,107 +309,4 @@ class Walker {
     }
   }
 
-  private arithmetic(node: SyntaxNode, expression: string): void {
-    if (/[A-Za-z_$]/.test(expression.replace(/\b0[xX][0-9a-fA-F]+\b/g, ''))) this.unreadable(node, ARITHMETIC_WHY);
-    this.visitChildren(node);
-  }
-
-  /** `[[ … ]]` compares numbers arithmetically (-eq, -lt…) and `((…))` is arithmetic; `[ … ]` is the test builtin. */
-  private test(node: SyntaxNode): void {
-    const text = node.text;
-    if (text.startsWith('((')) return this.arithmetic(node, text.slice(2, -2));
-    if (!text.startsWith('[[')) {
-      this.bracketTest(node);
-      return this.visitChildren(node);
-    }
-    if (text.startsWith('[[')) {
-      const numeric = /\s-(eq|ne|lt|le|gt|ge)\s/.test(text);
-      // `-v NAME` is fine; `-v $x` or `-v 'a[…]'` evaluates an index (positional parameters come from outside too).
-      const arrayCheck = [...text.matchAll(/\s-v\s+(\S+)/g)].some((m) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(m[1]));
-      if ((numeric && /[$A-Za-z_]/.test(text.replace(/\s-(eq|ne|lt|le|gt|ge)\s/g, ' ').slice(2, -2).replace(/\$[#?$!]/g, ''))) || arrayCheck) {
-        this.unreadable(node, ARITHMETIC_WHY);
-      }
-    }
-    this.visitChildren(node);
-  }
-
-  /**
-   * `[ … ]` is the test builtin, judged like the command `test …` (its words, and whether an unquoted value
-   * may split into several): `[ -v 'a[$(cmd)]' ]` runs cmd, and `[ $x ]` may become just that.
-   */
-  private bracketTest(node: SyntaxNode): void {
-    const parsed = this.parser.parse(`test ${node.text.slice(1, -1)}`);
-    try {
-      const command = parsed.root.hasError ? undefined : parsed.root.namedChildren[0];
-      if (!command || command.type !== 'command') return this.unreadable(node, 'this check cannot read this test');
-      const args = command.namedChildren.filter((c): c is SyntaxNode => c !== null && c.type !== 'command_name');
-      const splits = args.some((arg) => arg.type !== 'string' && staticValue(arg) === undefined);
-      this.parts.push({ kind: 'command', text: node.text, words: ['[', ...args.map(staticValue), ']'], assignments: [], ...(splits && { splits }) });
-    } finally {
-      parsed.dispose();
-    }
-  }
-
-  /**
-   * `${…}`: substring offsets, array indexes and `${!x}` are evaluated; `${x@P}` expands a prompt (runs its
-   * `$(…)`); `${x=v}` assigns; defaults may run `$(…)`.
-   */
-  private expansion(node: SyntaxNode): void {
-    const operators = node.children.filter((c): c is SyntaxNode => c !== null && !c.isNamed).map((c) => c.text);
-    const text = node.text;
-    if (this.dialect === 'zsh' && /^\$\{[(~=^]/.test(text)) return this.unreadable(node, 'zsh expansion flags can evaluate text');
-    if (/@P\}$/.test(text)) return this.unreadable(node, '`@P` expands the value as a prompt, running the commands in it');
-    const evaluated = operators.includes(':') || node.namedChildren.some((c) => c?.type === 'subscript');
-    if (operators.includes('!') || (evaluated && /[A-Za-z_$]/.test(evaluatedText(node)))) this.unreadable(node, ARITHMETIC_WHY);
-    if (operators.includes('=') || operators.includes(':=')) {
-      const name = node.namedChildren.find((c) => c?.type === 'variable_name')?.text ?? '';
-      this.parts.push({ kind: 'assignment', text, assignment: { name, value: undefined }, exported: false });
-    }
-    this.visitChildren(node);
-  }
-}
-
-function assignmentOf(node: SyntaxNode): Assignment {
-  const name = node.childForFieldName('name');
-  const value = node.childForFieldName('value');
-  // `BASH_CMDS[ls]=/bin/rm` assigns to BASH_CMDS.
-  const variable = name?.type === 'subscript' ? name.childForFieldName('name') : name;
-  return { name: variable?.text ?? node.text.split(/[=[]/)[0], value: value ? staticValue(value) : '' };
-}
-
-/**
- * Text bash and tree-sitter read differently, found before parsing: a line continuation (`\\` at a line's
- * end) inside a word, which bash joins and the tree splits (`-ex\\<newline>ec`); and a carriage return,
- * vertical tab or form feed, which the tree takes as a blank and bash as part of a word (`ls\r# ; rm x`).
- */
-function textTheTreeMisreads(source: string): string | undefined {
-  if (/[\r\v\f]/.test(source)) return 'it contains a carriage return, vertical tab or form feed, which bash reads as part of a word';
-  for (let at = source.indexOf('\\\n'); at >= 0; at = source.indexOf('\\\n', at + 1)) {
-    let start = at;
-    while (start > 0 && source[start - 1] === '\\') start--;
-    const continues = (at - start) % 2 === 0;
-    if (continues && start > 0 && !/[ \t\n]/.test(source[start - 1])) return 'a line continuation (a backslash at the end of a line) joins a word that this check reads as two';
-  }
-  return undefined;
-}
-
-/** A node's text without the parts the tree did parse (expansions, substitutions): what it left as plain text. */
-function unparsedText(node: SyntaxNode): string {
-  let text = '';
-  let at = node.startIndex;
-  for (const child of node.namedChildren) {
-    if (!child || child.type === 'heredoc_content') continue;
-    text += node.text.slice(at - node.startIndex, child.startIndex - node.startIndex);
-    at = child.endIndex;
-  }
-  return text + node.text.slice(at - node.startIndex);
-}
-
-/** The parts of `${x:off:len}` or `${a[i]}` that bash evaluates as arithmetic. */
-function evaluatedText(node: SyntaxNode): string {
-  const subscript = node.namedChildren.find((c) => c?.type === 'subscript');
-  if (subscript) return subscript.childForFieldName('index')?.text ?? '';
-  const inner = node.text.slice(2, -1);
-  const colon = inner.indexOf(':');
-  return colon < 0 ? '' : inner.slice(colon + 1);
 }

@@ -76,7 +76,8 @@ export type Unwrapped =
 
 /** The command a wrapper runs, or `none` when `words` is not a wrapper (or one that runs nothing: plain `env`). */
 export function unwrap(words: readonly Word[]): Unwrapped {
-  const name = words[0];
+  // `/usr/bin/env` is env: wrappers are known by their program name.
+  const name = words[0]?.slice(words[0].lastIndexOf('/') + 1);
   if (name === undefined || !Object.prototype.hasOwnProperty.call(WRAPPERS, name)) return { kind: 'none' };
   const spec = WRAPPERS[name];
   // `command -v x` looks a name up; it runs nothing. Only options before the name count (`command rm -v` runs rm).

@@ -28,8 +28,10 @@ const READ_ONLY: Readonly<Record<string, ReadOnlySpec>> = {
   realpath: ANY, readlink: ANY, stat: ANY, du: ANY, df: ANY, md5sum: ANY, sha1sum: ANY, sha256sum: ANY,
   sha512sum: ANY, b2sum: ANY, cksum: ANY,
   // About the machine and the shell.
-  whoami: ANY, id: ANY, uname: ANY, nproc: ANY, uptime: ANY, which: ANY, type: ANY, printenv: ANY, ps: ANY,
+  whoami: ANY, id: ANY, uname: ANY, nproc: ANY, uptime: ANY, which: ANY, type: ANY, printenv: ANY,
   pgrep: ANY, true: ANY, false: ANY, ':': ANY, sleep: ANY, exit: ANY, return: ANY,
+  // BSD-style `ps e` / `ps eww` prints every process's environment (the key, where it is set).
+  ps: { check: (args) => (args.some((a) => a === undefined || (!a.startsWith('-') && a.includes('e')) || a.includes('env')) ? '`ps e` shows the environment of processes, which can hold the API key' : undefined) },
   // Read-only unless given an option that writes or runs something.
   find: { staticArgs: true, refuse: ['-exec', '-execdir', '-ok', '-okdir', '-delete', '-fprint', '-fprint0', '-fprintf', '-fls'] },
   sort: { staticArgs: true, refuse: ['-o', '--output', '--compress-program'] },
@@ -38,7 +40,8 @@ const READ_ONLY: Readonly<Record<string, ReadOnlySpec>> = {
   file: { staticArgs: true, refuse: ['-C', '--compile'] },
   tree: { staticArgs: true, refuse: ['-o', '-R'] },
   xxd: { staticArgs: true, check: xxdCheck },
-  date: { staticArgs: true, refuse: ['-s', '--set'] },
+  // `date 0101000030` (an operand that is not a +FORMAT) sets the clock, like -s.
+  date: { staticArgs: true, refuse: ['-s', '--set'], check: (args) => (args.some((a) => a !== undefined && !a.startsWith('-') && !a.startsWith('+')) ? '`date MMDDhhmm` sets the clock' : undefined) },
   printf: { refuse: ['-v'], check: (args) => (args[0] === undefined && args.length > 0 ? 'its format is only known at run time (it could be `-v NAME`, which sets a variable)' : undefined) },
   env: { staticArgs: true, check: (args) => (args.length > 0 ? 'it runs a command or changes the environment' : undefined) },
   set: { staticArgs: true, check: setCheck },
@@ -63,8 +66,11 @@ const GIT_LISTING_ONLY: Readonly<Record<string, RegExp>> = {
 };
 /** Options that write a file or run a program, by subcommand (`*`: every read-only subcommand). */
 const GIT_REFUSED: Readonly<Record<string, readonly string[]>> = {
-  '*': ['--output', '--ext-diff', '--exec'],
+  // --show-signature runs gpg.
+  '*': ['--output', '--ext-diff', '--exec', '--show-signature'],
   grep: ['-O', '--open-files-in-pager'],
+  // Filters and textconv drivers are programs, chosen by the repository's .gitattributes.
+  'cat-file': ['--filters', '--textconv'],
 };
 
 function gitCheck(given: readonly Word[]): string | undefined {
@@ -84,12 +90,27 @@ function gitCheck(given: readonly Word[]): string | undefined {
   return writes ? `\`git ${sub} ${writes}\` writes a file or runs a program` : undefined;
 }
 
+/** xxd's options that take the next word as their value (`-l 16`), in every spelling xxd accepts. */
+const XXD_VALUE_OPTIONS = /^--?(c|cols|g|groupsize|l|len|o|offset|s|seek|n|name)$/;
+
 /** xxd writes its second file name, and `-r` (also spelled `-revert`, `--r`) turns a dump back into bytes. */
 function xxdCheck(args: readonly Word[]): string | undefined {
-  if (args.some((a) => a !== undefined && /^--?r/.test(a))) return '`xxd -r` writes bytes back';
-  // Options come first; after the first file name, the next word is the output file, whatever it looks like.
-  const firstFile = args.findIndex((a) => a !== undefined && (!a.startsWith('-') || a === '-'));
-  return firstFile >= 0 && firstFile < args.length - 1 ? 'its second file name is a file it writes' : undefined;
+  let files = 0;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    // Options come first; after `--` or the first file name, every word is a file name, whatever it looks like.
+    if (files === 0 && arg === '--') {
+      files = args.length - i - 1;
+      break;
+    }
+    if (files > 0 || !arg.startsWith('-') || arg === '-') {
+      files++;
+      continue;
+    }
+    if (/^--?r/.test(arg)) return '`xxd -r` writes bytes back';
+    if (XXD_VALUE_OPTIONS.test(arg)) i++;
+  }
+  return files > 1 ? 'its second file name is a file it writes' : undefined;
 }
 
 /** Only shell options that change no variable and run nothing (`set -k` turns later words into environment). */
@@ -128,26 +149,41 @@ function operands(args: readonly Word[]): Word[] {
   return [...before.filter((a) => a === undefined || !a.startsWith('-') || a === '-'), ...(end < 0 ? [] : args.slice(end + 1))];
 }
 
+export interface Refusal {
+  readonly why: string;
+  /**
+   * An allow rule for the command would be what the person means: it is not on the list (`npm test`) or
+   * not a read-only subcommand (`git commit`). False for a refused option or argument of a listed command:
+   * a rule for `rg` would let `rg --pre` through.
+   */
+  readonly ruleHelps: boolean;
+}
+
 /**
  * Why `words` is not a read-only command (undefined: it is). `appendsArgs`: it gets more arguments at run
- * time (from xargs), which is like an argument only known then.
+ * time (from xargs); `splits`: an unquoted value may become several arguments. Both are like arguments
+ * only known then.
  */
-export function whyNotReadOnly(words: readonly Word[], appendsArgs = false, splits = false): string | undefined {
+export function whyNotReadOnly(words: readonly Word[], appendsArgs = false, splits = false): Refusal | undefined {
   const name = words[0];
-  if (name === undefined) return 'its name is only known at run time';
-  if (!Object.prototype.hasOwnProperty.call(READ_ONLY, name)) return `\`${name}\` is not on the allow list`;
+  if (name === undefined) return { why: 'its name is only known at run time', ruleHelps: false };
+  if (!Object.prototype.hasOwnProperty.call(READ_ONLY, name)) return { why: `\`${name}\` is not on the allow list`, ruleHelps: true };
   const spec = READ_ONLY[name];
   const args = words.slice(1);
   if ((spec.staticArgs || spec.check) && (appendsArgs || splits || (spec.staticArgs && args.some((a) => a === undefined)))) {
-    return `\`${name}\` is given arguments only known at run time, which could be options that write or run something`;
+    return { why: `\`${name}\` is given arguments only known at run time, which could be options that write or run something`, ruleHelps: false };
   }
   for (const arg of args) {
     if (arg === undefined) continue;
     const refused = spec.refuse?.find((option) => refuses(option, arg));
-    if (refused) return `\`${name} ${refused}\` writes a file or runs a command`;
+    if (refused) return { why: `\`${name} ${refused}\` writes a file or runs a command`, ruleHelps: false };
   }
-  return spec.check?.(args);
+  const why = spec.check?.(args);
+  return why === undefined ? undefined : { why, ruleHelps: NOT_A_READ_ONLY_SUBCOMMAND.test(why) };
 }
+
+/** gitCheck's sentence for a subcommand that is not read-only (`git commit`): a rule for it is what the person means. */
+const NOT_A_READ_ONLY_SUBCOMMAND = /is not one of the read-only git commands$/;
 
 /**
  * How a parser may be given `option`: `--output` as itself, `--output=x`, or any prefix GNU getopt_long
@@ -162,6 +198,14 @@ export function refuses(option: string, arg: string): boolean {
   }
   if (option.length === 2) return arg.startsWith('-') && !arg.startsWith('--') && arg.slice(1).includes(option[1]);
   return false;
+}
+
+/** Listed commands that can run an argument as a program: git through aliases (`git -c alias.x='!cmd' x`), env and command when not just looking. */
+const RUNS_ARGUMENTS = new Set(['git', 'env', 'command']);
+
+/** A read-only command never runs one of its arguments as a program: deny rules need no look at its arguments. */
+export function runsNoArguments(name: string | undefined): boolean {
+  return name !== undefined && !RUNS_ARGUMENTS.has(name) && Object.prototype.hasOwnProperty.call(READ_ONLY, name);
 }
 
 /** The built-in list, for the README and the tests. */

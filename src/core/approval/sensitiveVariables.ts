@@ -12,7 +12,9 @@ const SENSITIVE = new RegExp(
     '|LD_\\w+|DYLD_\\w+|GCONV_PATH|LOCPATH|NLSPATH|HOSTALIASES|TERMINFO|TERMINFO_DIRS|TERMCAP|MAGIC' +
     '|GIT_\\w+|XDG_CONFIG_HOME|XDG_CONFIG_DIRS|\\w*PAGER|EDITOR|VISUAL|BROWSER|LESSOPEN|LESSCLOSE|LESS' +
     '|NODE_OPTIONS|NODE_PATH|NPM_CONFIG_\\w+|npm_config_\\w+|PYTHON\\w*|PERL5\\w*|PERLLIB|RUBYOPT|RUBYLIB|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS' +
-    '|RIPGREP_CONFIG_PATH|GREP_OPTIONS|TAR_OPTIONS|SSH_\\w+)$',
+    '|RIPGREP_CONFIG_PATH|GREP_OPTIONS|TAR_OPTIONS|SSH_\\w+' +
+    // zsh: arrays and hashes that decide which program or function a name runs, and what a bare redirection runs.
+    '|path|fpath|cdpath|module_path|FPATH|MODULE_PATH|commands|functions|functions_source|aliases|galiases|saliases|dis_\\w+|builtins|READNULLCMD|NULLCMD|ZDOTDIR)$',
 );
 
 /** Always harmless in an environment: locale, colours, terminal size, time zone. */

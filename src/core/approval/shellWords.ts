@@ -110,25 +110,6 @@ function ansiCEscapes(body: string): string | undefined {
   return out;
 }
 
-/**
- * True when text that bash expands (an unquoted word, the inside of double quotes or of an unquoted heredoc,
- * a pattern in `${x#…}`) holds a command substitution, an expansion or arithmetic that the syntax tree did
- * not show as such: the tree then misread it, and what would run cannot be told.
- */
-export function hasHiddenExpansion(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '\\') {
-      i++;
-      continue;
-    }
-    if (ch === '`') return true;
-    if (ch === '$' && (text[i + 1] === '(' || text[i + 1] === '{' || text[i + 1] === '[')) return true;
-    if ((ch === '<' || ch === '>') && text[i + 1] === '(') return true;
-  }
-  return false;
-}
-
 /** Inside double quotes a backslash only escapes $ ` " \ and a newline. */
 function doubleQuotedText(text: string): string {
   return text.replace(/\\([$`"\\\n])/g, (_, ch: string) => (ch === '\n' ? '' : ch));

@@ -25,7 +25,7 @@ import { readTrimmableLogSlice } from './taskLog';
 import { bufferOf, refreshOutputBytes } from './taskOutput';
 import { toSnapshot, type TaskRecord } from './taskRecord';
 import { newTaskRecord, restoredTaskRecord } from './taskRecordBuilders';
-import type { Disposable, OutputSlice, StartTaskOptions, TaskEvent, TaskManager, TaskSnapshot } from './types';
+import { HIDDEN_FROM_AGENT_TASKS, type Disposable, type OutputSlice, type StartTaskOptions, type TaskEvent, type TaskManager, type TaskSnapshot } from './types';
 
 // Re-exported: callers import the options and the error from here (they live apart only to keep this file short).
 export { UnknownTaskError, type BackgroundManagerOptions } from './backgroundManagerApi';
@@ -115,7 +115,8 @@ export class BackgroundManager implements TaskManager {
       return toSnapshot(record);
     }
     // The runner creates the log file (a failure ends the task as failed, with the reason).
-    const queued: QueuedSpawn = { record, env: definedValues(options.env), unset: options.hideEnv ?? [] };
+    const hidden = options.origin.kind === 'agent' ? HIDDEN_FROM_AGENT_TASKS : [];
+    const queued: QueuedSpawn = { record, env: definedValues(options.env), unset: [...hidden, ...(options.hideEnv ?? [])] };
     this.pacer.submit(queued, () => this.spawn(queued));
     if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
       record.timeoutTimer = setTimeout(() => {

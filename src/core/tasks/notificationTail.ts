@@ -22,10 +22,10 @@ export function notificationTail(buffer: HeadTailBuffer, taskId: string, maxByte
       break;
     }
   }
-  // Binary output is described, not pasted: it would cost tokens and tell the model nothing.
-  if (looksBinary(bytes)) return binaryNote(total);
   const cutBytes = total - bytes.length;
   const { text, start } = decodeSlice(bytes, { trimStart: cutBytes > 0, trimEnd: false });
+  // Binary output is described, not pasted: it would cost tokens and tell the model nothing.
+  if (looksBinary(bytes.subarray(start))) return binaryNote(total);
   const clean = readableTerminalText(text);
   if (cutBytes + start === 0) return clean;
   return `${tailCutLine(taskId, `${cutBytes + start} earlier bytes`)}\n${clean}`;

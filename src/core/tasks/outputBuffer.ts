@@ -111,15 +111,22 @@ export class HeadTailBuffer {
    */
   preview(maxBytes = this.headCapacity + this.tailCapacity): string {
     const stored = this.storedBytes;
-    if (stored > 0 && (looksBinary(this.head.subarray(0, this.headLength)) || looksBinary(this.lastBytes(Math.min(this.tailLength, maxBytes))))) return binaryNote(this.total);
-    if (this.omittedBytes === 0 && stored <= maxBytes) return readableTerminalText(decodeSlice(this.lastBytes(stored), { trimStart: false, trimEnd: false }).text);
+    if (this.omittedBytes === 0 && stored <= maxBytes) return readable(this.lastBytes(stored), { trimStart: false, trimEnd: false }, this.total);
     const headBudget = stored <= maxBytes ? this.headLength : Math.min(this.headLength, Math.floor(maxBytes / 4));
     const tailBudget = Math.min(maxBytes - headBudget, this.tailLength + (this.omittedBytes === 0 ? this.headLength - headBudget : 0));
     const omitted = this.total - headBudget - tailBudget;
-    const head = readableTerminalText(decodeSlice(this.headBytes(headBudget), { trimStart: false, trimEnd: true }).text);
-    const tail = readableTerminalText(decodeSlice(this.lastBytes(tailBudget), { trimStart: true, trimEnd: false }).text);
+    // Each part on its own: binary bytes at the start do not hide the text at the end.
+    const head = readable(this.headBytes(headBudget), { trimStart: false, trimEnd: true });
+    const tail = readable(this.lastBytes(tailBudget), { trimStart: true, trimEnd: false });
     return `${head}${cutMarker(omitted, head)}${tail}`;
   }
+}
+
+/** Bytes as text a model can use, or the note that they are binary (`totalBytes`: the size to name). */
+function readable(bytes: Buffer, edges: { trimStart: boolean; trimEnd: boolean }, totalBytes = bytes.length): string {
+  // Judged without the characters cut at the edges: those are no sign of binary data.
+  const { text, start, end } = decodeSlice(bytes, edges);
+  return looksBinary(bytes.subarray(start, end)) ? binaryNote(totalBytes) : readableTerminalText(text);
 }
 
 /** The marker sits on its own line so that it is never mistaken for part of the output. */

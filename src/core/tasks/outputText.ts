@@ -9,6 +9,8 @@ import { isUtf8 } from 'node:buffer';
 
 /** More than this share of suspicious bytes (NUL, control characters, invalid UTF-8) makes output binary. */
 const BINARY_SHARE = 0.1;
+/** ...and at least this many: a stray byte in a few bytes of text is not binary data. */
+const BINARY_MIN_BYTES = 4;
 /** Looked at to decide: the first and the last half of this many bytes. */
 const SAMPLE_BYTES = 64 * 1024;
 /** Invalid bytes in a row written out one by one; a longer run shows its first ones and its length. */
@@ -29,7 +31,7 @@ export function looksBinary(bytes: Uint8Array): boolean {
     suspicious += invalidUtf8Bytes(part);
     for (const byte of part) if (byte < 0x20 && !TEXT_CONTROLS.has(byte)) suspicious++;
   }
-  return suspicious > total * BINARY_SHARE;
+  return suspicious > total * BINARY_SHARE && suspicious >= BINARY_MIN_BYTES;
 }
 
 /** Tab, newline, carriage return, form feed, backspace and escape: normal in text output. */

@@ -5,7 +5,7 @@
 // Killing lives in processKill.ts and is re-exported from here.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { DirectProcess, userShell } from './directSpawn';
+import { DirectProcess, taskShell } from './directSpawn';
 import { isShellName } from './launchScript';
 import type { ProcessResult, StartProcessOptions, TaskProcess } from './processResult';
 import { ShellLauncher } from './shellLauncher';
@@ -66,7 +66,7 @@ class LaunchedProcess implements TaskProcess {
   ) {
     this.started = new Promise((resolve) => (this.resolveStarted = resolve));
     this.seq = launcher.launch(
-      { shell: userShell(), command: options.command, cwd: options.cwd, logPath: options.logPath, env: options.env, unsetEnv: options.unsetEnv },
+      { shell: taskShell(), command: options.command, cwd: options.cwd, logPath: options.logPath, env: options.env, unsetEnv: options.unsetEnv },
       {
         onStarted: (pid) => {
           this.knownPid = pid;
@@ -98,7 +98,7 @@ class LaunchedProcess implements TaskProcess {
 
 /** What /bin/sh can be handed as text: no NUL anywhere (Node refuses those too), assignable variable names. */
 function launchable(options: StartProcessOptions): boolean {
-  const texts = [options.command, options.cwd, options.logPath, userShell(), ...Object.values(options.env)];
+  const texts = [options.command, options.cwd, options.logPath, taskShell(), ...Object.values(options.env)];
   return texts.every((text) => !text.includes('\0')) && [...Object.keys(options.env), ...(options.unsetEnv ?? [])].every(isShellName);
 }
 

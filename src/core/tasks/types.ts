@@ -11,6 +11,12 @@ export type TaskOrigin =
   /** Started by the person (command palette, tree title). `conversationId` set = report to that chat. */
   | { kind: 'user'; conversationId?: string };
 
+/**
+ * Not given to any task whose origin is the agent (also when the person restarts one): the person's API key
+ * must never reach the model, and `env` or a test's debug output would show it.
+ */
+export const HIDDEN_FROM_AGENT_TASKS: readonly string[] = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'];
+
 export interface TaskSnapshot {
   readonly id: string;
   readonly command: string;
@@ -56,7 +62,7 @@ export interface StartTaskOptions {
   timeoutMs?: number;
   origin: TaskOrigin;
   env?: NodeJS.ProcessEnv;
-  /** Inherited variables the task must not get (the API key, for tasks the agent starts). */
+  /** Inherited variables the task must not get (besides HIDDEN_FROM_AGENT_TASKS for the agent's tasks). */
   hideEnv?: readonly string[];
   /**
    * A tool waits for this task (bash): if it ends while still foreground, no notification is queued (the tool

@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import * as z from 'zod/mini';
 import { defineTool } from './defineTool';
-import { fail, HIDDEN_FROM_AGENT_TASKS, ok } from './types';
+import { fail, ok } from './types';
 import { resolveInWorkspace } from './workspacePath';
 
 /** A day: a limit, not a default; tasks without `timeout_s` run until they end or are cancelled. */
@@ -27,14 +27,16 @@ export const backgroundRunTool = defineTool({
   schema,
   async run(input, ctx) {
     let cwd = ctx.cwd;
+    let elsewhere = false;
     if (input.cwd !== undefined) {
       const resolved = await resolveInWorkspace(ctx.cwd, input.cwd, 'cwd');
       if (!resolved.ok) return fail(resolved.message);
       const info = await stat(resolved.absolute).catch(() => undefined);
       if (!info?.isDirectory()) return fail(`\`cwd\` "${input.cwd}" is not a folder in the workspace.`);
       cwd = resolved.absolute;
+      elsewhere = resolved.display !== '.';
     }
-    const approved = await ctx.approval.command({ tool: 'background_run', command: input.command, cwd, elsewhere: cwd !== ctx.cwd }, ctx.signal);
+    const approved = await ctx.approval.command({ tool: 'background_run', command: input.command, cwd, elsewhere }, ctx.signal);
     if (!approved.ok) return fail(approved.message);
     const task = ctx.manager.start({
       command: input.command,
@@ -42,7 +44,6 @@ export const backgroundRunTool = defineTool({
       cwd,
       timeoutMs: input.timeout_s === undefined ? undefined : Math.round(input.timeout_s * 1000),
       origin: { kind: 'agent', conversationId: ctx.conversationId },
-      hideEnv: HIDDEN_FROM_AGENT_TASKS,
     });
     if (task.status === 'failed') return fail(`Background task ${task.id} could not start: ${task.error ?? 'unknown error'}.`);
     return ok(`Background task ${task.id} started: ${task.command}`);

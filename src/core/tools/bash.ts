@@ -6,7 +6,7 @@ import type { TaskSnapshot } from '../tasks/types';
 import { defineTool } from './defineTool';
 import { DEFAULT_BASH_TIMEOUT_S, MAX_BASH_TIMEOUT_S, MAX_OUTPUT_BYTES } from './limits';
 import { describeStatus, durationOf } from './taskText';
-import { fail, HIDDEN_FROM_AGENT_TASKS, ok, type ToolContext, type ToolResult } from './types';
+import { fail, ok, type ToolContext, type ToolResult } from './types';
 
 const schema = z.strictObject({
   command: z.string().check(z.minLength(1), z.describe('Shell command to run in the workspace folder.')),
@@ -36,7 +36,6 @@ export const bashTool = defineTool({
       cwd: ctx.cwd,
       origin: { kind: 'agent', conversationId: ctx.conversationId },
       foreground: true,
-      hideEnv: HIDDEN_FROM_AGENT_TASKS,
     });
     if (task.status === 'failed' && task.error) return fail(`The command could not start: ${task.error}.`);
     const outcome = await waitBounded(ctx, task.id, (input.timeout_s ?? DEFAULT_BASH_TIMEOUT_S) * 1000);

@@ -14,11 +14,6 @@ export interface ToolContext {
   approval: ApprovalGate;
 }
 
-/**
- * Not given to the tasks the agent starts: the person's API key must never reach the model, and `env` or
- * a test's debug output would show it.
- */
-export const HIDDEN_FROM_AGENT_TASKS: readonly string[] = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'];
 
 export interface ToolResult {
   content: string;

@@ -30,6 +30,7 @@ export class ChatApprovals implements Approver {
   }
 
   ask(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
+    if (signal.aborted) return Promise.resolve({ kind: 'deny', message: 'Not done: the person stopped the turn.' });
     const item: ApprovalItem = { kind: 'approval', id: nanoid(10), tool: request.tool, state: 'pending', request: cardOf(request) };
     return new Promise((resolve) => {
       const onAbort = (): void => this.settle(item.id, 'stopped', { kind: 'deny', message: 'Not done: the person stopped the turn.' });

@@ -6,7 +6,7 @@ import type { AgentSession, AgentSessionOptions } from '../../core/agent/types';
 import type { ApprovalRequest, WriteRequest } from '../../core/approval/approvalGate';
 import type { ApprovalPolicy } from '../../core/approval/approvalPolicy';
 import type { Disposable, TaskManager } from '../../core/tasks/types';
-import { EMPTY_USAGE, type ChatViewState, type ExtensionMessage, type WebviewMessage } from '../../shared/protocol';
+import { EMPTY_USAGE, type ApprovalAnswer, type ChatViewState, type ExtensionMessage, type WebviewMessage } from '../../shared/protocol';
 import type { ActiveChatHolder } from '../activeChat';
 import { ChatRuntime, type SessionConfig } from './chatRuntime';
 import type { ChatStore, ChatSummary, StoredChat } from './chatStore';
@@ -140,8 +140,17 @@ export class ChatController implements Disposable {
     }
   }
 
+  /** Opens the chat whose approval card waits (the one shown first, if its card waits); false when none waits. */
+  async showWaitingApproval(): Promise<boolean> {
+    await this.loaded;
+    const waiting = this.active?.approvals.pendingCount ? this.active : [...this.runtimes.values()].find((runtime) => runtime.approvals.pendingCount > 0);
+    if (!waiting) return false;
+    if (waiting !== this.active) await this.open(waiting.chat);
+    return true;
+  }
+
   /** The person's Allow / Always Allow / Deny on a card of any loaded chat. */
-  answerApproval(id: string, answer: 'allow' | 'always' | 'deny'): void {
+  answerApproval(id: string, answer: ApprovalAnswer): void {
     for (const runtime of this.runtimes.values()) if (runtime.approvals.answer(id, answer)) return;
     this.deps.log(`An approval answer came for card ${id}, which is not waiting (already answered?).`);
   }
