@@ -167,8 +167,9 @@ export class ApprovalPolicy {
 
   /**
    * What could hide a denied command asks while deny rules exist, even where nothing else would (in `auto`,
-   * or allowed by a rule): a computed name, a script this check cannot see, and (in `auto`, where a
-   * read-only check does not apply) a denied command's name given as an argument (`busybox rm`).
+   * or allowed by a rule): a computed name, a script this check cannot see; and in `auto`, where no
+   * read-only check looks at arguments, a command that can run its arguments (anything but a read-only
+   * one) given a denied name (`busybox rm`, `git -c alias.x=push x`) or values only known at run time.
    */
   private uncheckedByDenyRules(part: CommandPart, auto: boolean): Judged | undefined {
     if (this.deny.length === 0) return undefined;
