@@ -1,7 +1,8 @@
 // A person answers the agent's approval cards in the Chat view of a real VS Code (code-server) in Chromium:
-// Deny, Allow from the keyboard, Always Allow (then the same prefix runs without a card), a compound
-// command where one part needs approval, and a file change reviewed in VS Code's diff editor. Last, with
-// the window closed, nothing the extension wrote holds the API key the session used.
+// Deny (the activity bar's badge counts the waiting card, then clears), Allow from the keyboard, Always
+// Allow (then the same prefix runs without a card), a compound command where one part needs approval, and
+// a file change reviewed in VS Code's diff editor. Last, with the window closed, nothing the extension
+// wrote holds the API key the session used.
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -42,10 +43,13 @@ describe('Approval cards in the chat', function () {
     await question.waitFor({ timeout: 30_000 });
     await question.getByText('Needs approval: `rm` is not on the allow list.').waitFor();
     await question.getByText('Always Allow adds “rm” to this workspace\'s allowed commands.').waitFor();
+    const badge = wb.page.getByRole('tab', { name: /^Background Agent/ }).locator('.badge-content');
+    await badge.filter({ hasText: /^1$/ }).waitFor();
     await wb.screenshot('deny-card');
     await question.getByRole('button', { name: 'Deny' }).click();
     await conversation(chat).getByText('Understood: I left src alone.').waitFor({ timeout: 30_000 });
     await conversation(chat).getByText('Denied: the agent was told.').waitFor();
+    await badge.waitFor({ state: 'hidden' }); // the activity bar no longer says an approval waits
     assert.match(JSON.stringify(server().requests.at(-1)?.body?.messages?.at(-1)), /The person denied running `rm -rf src`/);
   });
 

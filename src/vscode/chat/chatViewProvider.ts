@@ -6,6 +6,7 @@ import { isWebviewMessage } from '../../shared/protocol';
 import type { ChatController } from './chatController';
 
 export const CHAT_VIEW_ID = 'backgroundAgent.chat';
+const NO_BADGE: vscode.ViewBadge = { value: 0, tooltip: '' };
 
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
@@ -43,8 +44,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   /** The view's badge (waiting approvals); kept for a view resolved later. */
   setBadge(badge: vscode.ViewBadge | undefined): void {
-    this.badge = badge;
-    if (this.view) this.view.badge = badge;
+    // VS Code's webview view pane never clears a badge set to undefined (the activity bar keeps the old
+    // count; see microsoft/vscode#331019, still so in the 1.99 we test against), while a badge of
+    // 0 is drawn as none. Tree views clear fine, so the workaround lives here only.
+    this.badge = badge ?? NO_BADGE;
+    if (this.view) this.view.badge = this.badge;
   }
 
   /** Opens the view (and its container) and puts the cursor in the message box. */
