@@ -3,7 +3,7 @@
 // Without a terminal (-p in a pipe, CI) nobody can answer: it is refused, the model is told, and stderr
 // says which flag would have allowed it. The run's exit code does not change.
 import { createInterface } from 'node:readline';
-import type { ApprovalDecision, ApprovalRequest, Approver } from '../core/approval/approvalGate';
+import { STOPPED_MESSAGE, type ApprovalDecision, type ApprovalRequest, type Approver } from '../core/approval/approvalGate';
 import { diffPreview } from '../core/approval/diffPreview';
 import { oneLine } from '../core/tasks/formatNotifications';
 import type { Printer } from './printer';
@@ -37,7 +37,7 @@ export class CliApprover implements Approver {
     for (const line of describe(request)) this.printer.info(line);
     for (;;) {
       const line = await this.askLine(QUESTION, signal);
-      if (line === undefined) return { kind: 'deny', message: 'Not done: the person stopped the turn.' };
+      if (line === undefined) return { kind: 'deny', message: STOPPED_MESSAGE };
       if (line === null) return { kind: 'deny', message: 'Not done: it needed approval and the terminal\'s input ended before an answer.' };
       const answer = line.trim().toLowerCase();
       if (answer === 'y' || answer === 'yes') return { kind: 'allow' };

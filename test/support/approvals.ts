@@ -1,7 +1,7 @@
 // Approval for tests: the real ApprovalGate and ApprovalPolicy, with a person who answers from a script.
 // Tests that are not about approval run in `auto` mode (everything runs, as before approval existed);
 // tests about it queue answers, or wait for a request and answer it like a person clicking a card.
-import { ApprovalGate, type ApprovalDecision, type ApprovalRequest, type Approver } from '../../src/core/approval/approvalGate';
+import { ApprovalGate, STOPPED_MESSAGE, type ApprovalDecision, type ApprovalRequest, type Approver } from '../../src/core/approval/approvalGate';
 import { ApprovalPolicy, type ApprovalSettings } from '../../src/core/approval/approvalPolicy';
 
 export class ScriptedApprover implements Approver {
@@ -19,7 +19,7 @@ export class ScriptedApprover implements Approver {
     this.requests.push(request);
     for (const wake of [...this.waiting]) wake();
     while (this.answers.length === 0) {
-      if (signal.aborted) return { kind: 'deny', message: 'Not done: the person stopped the turn.' };
+      if (signal.aborted) return { kind: 'deny', message: STOPPED_MESSAGE };
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           this.waiting.delete(wake);

@@ -48,10 +48,20 @@ export interface Approver {
 /** What the front end does with Always Allow besides the policy remembering it (VS Code stores it in settings). */
 export type RememberAlways = (request: ApprovalRequest) => void | Promise<void>;
 
-export type GateResult = { readonly ok: true } | { readonly ok: false; readonly message: string };
+/** `asked`: the person was asked (and may have taken a while: what they saw may have changed meanwhile). */
+export type GateResult = { readonly ok: true; readonly asked: boolean } | { readonly ok: false; readonly message: string };
 
-const ALLOWED: GateResult = { ok: true };
-const STOPPED_MESSAGE = 'Not done: the person stopped the turn.';
+/** What a write shows the person: the file's text now (undefined: new, or too large or not text) and its size. */
+export interface FileBefore {
+  readonly text: string | undefined;
+  /** Undefined for a new file. */
+  readonly bytes: number | undefined;
+}
+
+const ALLOWED: GateResult = { ok: true, asked: false };
+const ALLOWED_WHEN_ASKED: GateResult = { ok: true, asked: true };
+/** Said to the model for anything a Stop cut short, by every approver. */
+export const STOPPED_MESSAGE = 'Not done: the person stopped the turn.';
 const STOPPED: GateResult = { ok: false, message: STOPPED_MESSAGE };
 
 export const RESTRICTED_MESSAGE =
@@ -89,16 +99,19 @@ export class ApprovalGate {
         if (decision.kind === 'deny') return { ok: false, message: decision.message ?? deniedCommand(request) };
         if (decision.kind === 'always' && request.rules) this.policy.addAllowRules(request.rules);
         if (decision.kind === 'always') await this.remember(request);
-        return signal.aborted ? STOPPED : ALLOWED;
+        return signal.aborted ? STOPPED : ALLOWED_WHEN_ASKED;
       }
     }
   }
 
-  async write(input: Omit<WriteRequest, 'kind' | 'why' | 'canAlwaysAllow'>, signal: AbortSignal): Promise<GateResult> {
+  /** `readBefore` is called only when the person is asked: an allowed write reads nothing more. */
+  async write(input: { tool: string; path: string; absolute: string; after: string; readBefore(): Promise<FileBefore> }, signal: AbortSignal): Promise<GateResult> {
     const verdict = this.policy.judgeWrite(input.path);
     if (verdict.kind === 'allow') return ALLOWED;
     if (verdict.kind === 'restricted') return { ok: false, message: RESTRICTED_MESSAGE };
-    const request: WriteRequest = { kind: 'write', ...input, why: verdict.why, canAlwaysAllow: verdict.canAlwaysAllow };
+    const { readBefore, ...shown } = input;
+    const before = await readBefore();
+    const request: WriteRequest = { kind: 'write', ...shown, before: before.text, beforeBytes: before.bytes, why: verdict.why, canAlwaysAllow: verdict.canAlwaysAllow };
     const decision = await this.ask(request, signal);
     if (decision.kind === 'deny') {
       return { ok: false, message: decision.message ?? `The person denied this change to ${input.path}; the file was not changed. Do not write it another way; ask them what they want instead.` };
@@ -107,7 +120,7 @@ export class ApprovalGate {
       this.policy.setMode('allowEdits');
       await this.remember(request);
     }
-    return signal.aborted ? STOPPED : ALLOWED;
+    return signal.aborted ? STOPPED : ALLOWED_WHEN_ASKED;
   }
 
   private async ask(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {

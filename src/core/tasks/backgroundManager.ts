@@ -44,7 +44,7 @@ interface QueuedSpawn {
   readonly record: TaskRecord;
   /** Variables added to the inherited environment (StartTaskOptions.env). */
   readonly env: Readonly<Record<string, string>>;
-  /** Inherited variables the task does not get (StartTaskOptions.hideEnv). */
+  /** Inherited variables the task does not get (HIDDEN_FROM_AGENT_TASKS when the agent started it). */
   readonly unset: readonly string[];
 }
 
@@ -115,8 +115,7 @@ export class BackgroundManager implements TaskManager {
       return toSnapshot(record);
     }
     // The runner creates the log file (a failure ends the task as failed, with the reason).
-    const hidden = options.origin.kind === 'agent' ? HIDDEN_FROM_AGENT_TASKS : [];
-    const queued: QueuedSpawn = { record, env: definedValues(options.env), unset: [...hidden, ...(options.hideEnv ?? [])] };
+    const queued: QueuedSpawn = { record, env: definedValues(options.env), unset: options.origin.kind === 'agent' ? HIDDEN_FROM_AGENT_TASKS : [] };
     this.pacer.submit(queued, () => this.spawn(queued));
     if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
       record.timeoutTimer = setTimeout(() => {

@@ -36,8 +36,7 @@ export function taskShell(): string {
 }
 
 function shellArgs(command: string): { file: string; args: string[] } {
-  if (isWindows) return { file: taskShell(), args: ['/d', '/s', '/c', `"${command}"`] };
-  return { file: taskShell(), args: ['-c', command] };
+  return { file: taskShell(), args: isWindows ? ['/d', '/s', '/c', `"${command}"`] : ['-c', command] };
 }
 
 export class DirectProcess implements TaskProcess {

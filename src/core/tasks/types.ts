@@ -62,8 +62,6 @@ export interface StartTaskOptions {
   timeoutMs?: number;
   origin: TaskOrigin;
   env?: NodeJS.ProcessEnv;
-  /** Inherited variables the task must not get (besides HIDDEN_FROM_AGENT_TASKS for the agent's tasks). */
-  hideEnv?: readonly string[];
   /**
    * A tool waits for this task (bash): if it ends while still foreground, no notification is queued (the tool
    * result already carries its output). `moveToBackground` turns it into an ordinary, notified task.

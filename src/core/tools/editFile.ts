@@ -43,10 +43,10 @@ export const editFileTool = defineTool({
     if (count > 1) return fail(`\`old_text\` occurs ${count} times in ${display}; include more surrounding lines so that it matches exactly once.`);
     const at = text.indexOf(oldText);
     const updated = text.slice(0, at) + newText + text.slice(at + oldText.length);
-    const approved = await ctx.approval.write({ tool: 'edit_file', path: display, absolute, before: text, beforeBytes: size, after: updated }, ctx.signal);
+    const approved = await ctx.approval.write({ tool: 'edit_file', path: display, absolute, after: updated, readBefore: async () => ({ text, bytes: size }) }, ctx.signal);
     if (!approved.ok) return fail(approved.message);
     // The person may have taken a while: the edit applies only to the text they saw it against.
-    if ((await readFile(absolute, 'utf8').catch(() => undefined)) !== text) {
+    if (approved.asked && (await readFile(absolute, 'utf8').catch(() => undefined)) !== text) {
       return fail(`${display} changed while the edit waited for approval; nothing was written. Read it again and redo the edit.`);
     }
     try {

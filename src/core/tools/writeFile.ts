@@ -24,11 +24,11 @@ export const writeFileTool = defineTool({
     const { absolute, display } = resolved;
     const existing = await stat(absolute).catch(() => undefined);
     if (existing?.isDirectory()) return fail(`${display} is a directory; write_file needs a file path.`);
-    const before = existing ? await textForDiff(absolute, existing.size) : undefined;
-    const approved = await ctx.approval.write({ tool: 'write_file', path: display, absolute, before, beforeBytes: existing?.size, after: input.content }, ctx.signal);
+    const readBefore = async () => ({ text: existing ? await textForDiff(absolute, existing.size) : undefined, bytes: existing?.size });
+    const approved = await ctx.approval.write({ tool: 'write_file', path: display, absolute, after: input.content, readBefore }, ctx.signal);
     if (!approved.ok) return fail(approved.message);
     // The person may have taken a while: what they approved must still be what it replaces.
-    if (changedSince(existing, await stat(absolute).catch(() => undefined))) {
+    if (approved.asked && changedSince(existing, await stat(absolute).catch(() => undefined))) {
       return fail(`${display} changed while the write waited for approval; nothing was written. Read it again and redo the change.`);
     }
     try {

@@ -10,12 +10,6 @@ import { parseRule } from '../../core/approval/commandRules';
 
 const SECTION = 'backgroundAgent';
 
-interface Inspected<T> {
-  globalValue?: T;
-  workspaceValue?: T;
-  workspaceFolderValue?: T;
-}
-
 /** What the settings give, and one sentence for each value that was left out (for the log). */
 export function readApprovalSettings(): { settings: ApprovalSettings; ignored: string[] } {
   const config = vscode.workspace.getConfiguration(SECTION);
@@ -100,7 +94,8 @@ function isRegexRule(rule: string): boolean {
   return parsed.ok && parsed.rule.kind === 'regex';
 }
 
-function list(value: Inspected<string[]>['globalValue']): string[] {
+/** A setting's value as a list of rules, whatever a hand-edited settings.json holds. */
+function list(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((rule): rule is string => typeof rule === 'string') : [];
 }
 

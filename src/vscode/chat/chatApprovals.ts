@@ -3,7 +3,7 @@
 // (the turn's signal) answers a waiting card with a denial. Waiting never blocks tasks already running.
 // No `vscode` import: the cards are chat items, and integration tests answer them like the webview does.
 import { nanoid } from 'nanoid';
-import type { ApprovalDecision, ApprovalRequest, Approver, WriteRequest } from '../../core/approval/approvalGate';
+import { STOPPED_MESSAGE, type ApprovalDecision, type ApprovalRequest, type Approver, type WriteRequest } from '../../core/approval/approvalGate';
 import { diffPreview } from '../../core/approval/diffPreview';
 import type { ApprovalAnswer, ApprovalCard, ApprovalItem, ApprovalState } from '../../shared/protocol';
 
@@ -30,10 +30,10 @@ export class ChatApprovals implements Approver {
   }
 
   ask(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
-    if (signal.aborted) return Promise.resolve({ kind: 'deny', message: 'Not done: the person stopped the turn.' });
+    if (signal.aborted) return Promise.resolve({ kind: 'deny', message: STOPPED_MESSAGE });
     const item: ApprovalItem = { kind: 'approval', id: nanoid(10), tool: request.tool, state: 'pending', request: cardOf(request) };
     return new Promise((resolve) => {
-      const onAbort = (): void => this.settle(item.id, 'stopped', { kind: 'deny', message: 'Not done: the person stopped the turn.' });
+      const onAbort = (): void => this.settle(item.id, 'stopped', { kind: 'deny', message: STOPPED_MESSAGE });
       this.waiting.set(item.id, {
         item,
         request,
