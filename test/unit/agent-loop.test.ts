@@ -175,4 +175,18 @@ describe('agent: the loop', () => {
       await viaEnv.close();
     }
   });
+
+  it('keeps a large written file out of later requests: the call keeps its start and a note, the file keeps it all', async () => {
+    h = await startAgentHarness();
+    const content = `${'generated line\n'.repeat(20_000)}`;
+    h.server.enqueue(toolCall('write_file', { path: 'big.txt', content }, 'toolu_big'), textReply('Written.'));
+    await h.session.send('write a big file');
+    assert.equal(readFileSync(join(h.workspace, 'big.txt'), 'utf8'), content);
+    const second = JSON.stringify(h.server.requests[1].body);
+    assert.ok(second.length < 20_000, `the next request is ${second.length} bytes`);
+    const call = blocksOf(messagesOf(h.server.requests[1]).at(-2)).find((b) => b.type === 'tool_use');
+    const kept = (call?.input as { content: string }).content;
+    assert.ok(kept.startsWith('generated line\n'));
+    assert.match(kept, /\[… 298000 more characters of this content are not kept in the conversation, to save room; read the file to see them\.\]$/);
+  });
 });

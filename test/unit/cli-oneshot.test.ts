@@ -1,12 +1,14 @@
 // The headless CLI end to end: `node dist/cli.js -p …` as a child process against the scripted server.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { killLeftoverClis, runCli } from '../support/cliProcess';
-import { errorReply, fnStep, startScriptedServer, textReply, toolCall, type ScriptedServer } from '../support/scriptedServer';
+import { blocksOf, messagesOf } from '../support/agentHarness';
+import { errorReply, fnStep, startScriptedServer, textReply, toolCall, toolCalls, type ScriptedServer } from '../support/scriptedServer';
 import { isAlive, readPid } from '../support/toolEnv';
 
 let server: ScriptedServer;
@@ -137,6 +139,22 @@ describe('cli -p', () => {
 });
 
 describe('cli failures', () => {
+  it('file tools on a FIFO answer at once, again and again, and the run still exits (no file call is left hanging)', async () => {
+    execFileSync('mkfifo', [path.join(workspace, 'pipe')]);
+    const calls = [0, 1].flatMap(() => [
+      { name: 'read_file', input: { path: 'pipe' } },
+      { name: 'write_file', input: { path: 'pipe', content: 'x' } },
+      { name: 'edit_file', input: { path: 'pipe', old_text: 'a', new_text: 'b' } },
+    ]);
+    server.enqueue(toolCalls(calls), textReply('The pipe cannot be used.'));
+    const run = cli(['-p', 'use the pipe']);
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.stderr());
+    const results = blocksOf(messagesOf(server.requests[1]).at(-1)).filter((b) => b.type === 'tool_result');
+    assert.equal(results.length, 6);
+    for (const result of results) assert.match(JSON.stringify(result.content), /pipe is a named pipe \(FIFO\)/);
+  });
+
   it('a missing API key: non-zero exit, one sentence, no request', async () => {
     const run = cli(['-p', 'hello'], { apiKey: null });
     const { code } = await run.exited;

@@ -59,6 +59,16 @@ export class Conversation {
     this.messages.push({ role: 'assistant', content: [{ type: 'text', text: trimmed }] });
   }
 
+  /**
+   * Shortens a call's input in the last assistant message once it has run (a whole file the model wrote).
+   * Done before the next request, which is the first to carry that message, so prompt caching is unaffected.
+   */
+  replaceToolInput(toolUseId: string, input: Record<string, unknown>): void {
+    const last = this.messages.at(-1);
+    if (last?.role !== 'assistant' || typeof last.content === 'string') return;
+    last.content = last.content.map((block) => (block.type === 'tool_use' && block.id === toolUseId ? { ...block, input } : block));
+  }
+
   addToolResults(results: readonly ToolResultBlockParam[]): void {
     if (results.length === 0) return;
     this.messages.push({ role: 'user', content: [...results] });

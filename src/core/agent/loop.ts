@@ -18,6 +18,8 @@ export interface ToolRunner {
     input: unknown,
     ctx: { cwd: string; manager: TaskManager; conversationId: string; signal: AbortSignal; approval: ApprovalGate },
   ): Promise<{ content: string; isError: boolean }>;
+  /** A shorter input for the history once the call has run (a large written file); undefined keeps it. */
+  inputForHistory?(name: string, input: unknown): Record<string, unknown> | undefined;
 }
 
 export type TurnEndReason = 'end_turn' | 'aborted' | 'error' | 'max_turns';
@@ -122,6 +124,10 @@ async function runTools(ctx: TurnContext, toolUses: readonly ToolUseBlockParam[]
     const content = outcome.content === '' ? '(no output)' : ctx.redact(outcome.content);
     results.push({ type: 'tool_result', tool_use_id: use.id, content, ...(outcome.isError ? { is_error: true } : {}) });
     ctx.emit({ type: 'tool_end', toolUseId: use.id, name: use.name, result: content, isError: outcome.isError });
+  }
+  for (const use of toolUses) {
+    const kept = ctx.tools.inputForHistory?.(use.name, use.input);
+    if (kept) ctx.conversation.replaceToolInput(use.id, kept);
   }
   ctx.conversation.addToolResults(results);
   return aborted;

@@ -129,13 +129,16 @@ export class BackgroundManager implements TaskManager {
 
   private spawn({ record, env, unset }: QueuedSpawn): void {
     this.outputWatcher.watch(record);
+    const entry = record.cwdEntry;
     record.process = this.runner.start({
       command: record.command,
-      cwd: record.cwd,
-      env: { ...env, [TASK_MARKER_ENV]: record.marker },
+      cwd: entry?.path ?? record.cwd,
+      // Entered through a held folder, the shell would call that path its PWD; it is `cwd`.
+      env: { ...env, ...(entry && { PWD: record.cwd }), [TASK_MARKER_ENV]: record.marker },
       unsetEnv: unset,
       logPath: record.logPath,
       onLatePid: (pid) => {
+        releaseCwdEntry(record);
         record.pid = pid;
         // News for whoever shows it (the `started` event had none).
         if (record.status === 'running') this.emit({ type: 'output', task: toSnapshot(record) });
@@ -143,6 +146,8 @@ export class BackgroundManager implements TaskManager {
       onEnd: (result) => this.onEnd(record, result),
     });
     record.pid ??= record.process.pid;
+    // Node's spawn returns once the child has entered its folder and run the command.
+    if (record.pid !== undefined) releaseCwdEntry(record);
   }
 
   get(taskId: string): TaskSnapshot | undefined {
@@ -245,6 +250,7 @@ export class BackgroundManager implements TaskManager {
     this.logTrimmer.dispose();
     this.leftovers.dispose();
     for (const record of this.tasks.values()) {
+      releaseCwdEntry(record);
       clearTimeout(record.timeoutTimer);
       if (record.status === 'running') {
         record.status = 'interrupted';
@@ -263,6 +269,7 @@ export class BackgroundManager implements TaskManager {
   }
 
   private onEnd(record: TaskRecord, result: ProcessResult): void {
+    releaseCwdEntry(record);
     clearTimeout(record.timeoutTimer);
     this.outputWatcher.unwatch(record);
     record.exitCode = result.exitCode;
@@ -321,4 +328,9 @@ function definedValues(env: NodeJS.ProcessEnv | undefined): Record<string, strin
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env ?? {})) if (value !== undefined) out[name] = value;
   return out;
+}
+
+function releaseCwdEntry(record: TaskRecord): void {
+  record.cwdEntry?.release();
+  record.cwdEntry = undefined;
 }

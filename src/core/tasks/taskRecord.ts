@@ -1,7 +1,7 @@
 // The manager's mutable state for one task, and the plain snapshot others see.
 import type { HeadTailBuffer } from './outputBuffer';
 import type { TaskProcess } from './processResult';
-import type { DroppedRange, TaskOrigin, TaskSnapshot, TaskStatus } from './types';
+import type { CwdEntry, DroppedRange, TaskOrigin, TaskSnapshot, TaskStatus } from './types';
 
 export interface TaskRecord {
   readonly id: string;
@@ -32,6 +32,8 @@ export interface TaskRecord {
   buffer?: HeadTailBuffer;
   bufferBytes?: number;
   process?: TaskProcess;
+  /** Held until the process has entered its folder (StartTaskOptions.cwdEntry); released then. */
+  cwdEntry?: CwdEntry;
   /** Why we are killing it; decides the final status over the exit code. */
   killReason?: 'cancelled' | 'timed_out';
   killing?: Promise<void>;

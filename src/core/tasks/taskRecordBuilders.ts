@@ -20,6 +20,7 @@ export function newTaskRecord(options: StartTaskOptions, parts: NewRecordParts):
     origin: options.origin,
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
     ...(options.foreground !== undefined && { foreground: options.foreground }),
+    ...(options.cwdEntry !== undefined && { cwdEntry: options.cwdEntry }),
     logPath: parts.logPath,
     startedAt: Date.now(),
     marker: parts.marker,

@@ -67,6 +67,19 @@ export interface StartTaskOptions {
    * result already carries its output). `moveToBackground` turns it into an ordinary, notified task.
    */
   foreground?: boolean;
+  /** A way into `cwd` that was checked and is held open (see CwdEntry); the process starts through it. */
+  cwdEntry?: CwdEntry;
+}
+
+/**
+ * A folder held open after it was checked to be inside the workspace, so that a task starts in that very
+ * folder even if its path is swapped for a symlink in between. `path` enters it (on Linux
+ * /proc/<pid>/fd/<n>, which the kernel resolves to the open folder, not by name); the manager calls
+ * `release` once the process is in it or will never start, and the task still shows and gets `cwd` as PWD.
+ */
+export interface CwdEntry {
+  readonly path: string;
+  release(): void;
 }
 
 /** What the model is told when a task ends. One per ended task, for `origin.conversationId`. */

@@ -1,10 +1,11 @@
 // background_run: starts a command as a background task and returns at once; its end is reported to the
 // conversation through the notification queue.
-import { stat } from 'node:fs/promises';
 import * as z from 'zod/mini';
+import { FileRefusal, VerifiedFolder } from '../files/verifiedOpen';
+import { resolveInWorkspace } from '../files/workspacePath';
+import type { CwdEntry } from '../tasks/types';
 import { defineTool } from './defineTool';
-import { fail, ok } from './types';
-import { resolveInWorkspace } from './workspacePath';
+import { errorText, fail, ok } from './types';
 
 /** A day: a limit, not a default; tasks without `timeout_s` run until they end or are cancelled. */
 const MAX_BACKGROUND_TIMEOUT_S = 86_400;
@@ -27,24 +28,43 @@ export const backgroundRunTool = defineTool({
   schema,
   async run(input, ctx) {
     let cwd = ctx.cwd;
+    let root = ctx.cwd;
     let elsewhere = false;
     if (input.cwd !== undefined) {
       const resolved = await resolveInWorkspace(ctx.cwd, input.cwd, 'cwd');
       if (!resolved.ok) return fail(resolved.message);
-      const info = await stat(resolved.absolute).catch(() => undefined);
-      if (!info?.isDirectory()) return fail(`\`cwd\` "${input.cwd}" is not a folder in the workspace.`);
-      cwd = resolved.absolute;
+      ({ root, absolute: cwd } = resolved);
       elsewhere = resolved.display !== '.';
     }
     const approved = await ctx.approval.command({ tool: 'background_run', command: input.command, cwd, elsewhere }, ctx.signal);
     if (!approved.ok) return fail(approved.message);
-    const task = ctx.manager.start({
-      command: input.command,
-      description: input.description,
-      cwd,
-      timeoutMs: input.timeout_s === undefined ? undefined : Math.round(input.timeout_s * 1000),
-      origin: { kind: 'agent', conversationId: ctx.conversationId },
-    });
+    // The folder is held from here until the task is in it: a swap of its path cannot move the task out.
+    let cwdEntry: CwdEntry | undefined;
+    if (elsewhere) {
+      try {
+        const folder = await VerifiedFolder.open(root, cwd, { create: false, display: `\`cwd\` "${input.cwd}"` });
+        const entryPath = folder.entryPath;
+        if (entryPath) cwdEntry = { path: entryPath, release: () => void folder.close() };
+        else await folder.close();
+      } catch (error) {
+        if (error instanceof FileRefusal) return fail(error.missing ? `\`cwd\` "${input.cwd}" is not a folder in the workspace.` : error.message);
+        return fail(`\`cwd\` "${input.cwd}" cannot be used: ${errorText(error)}.`);
+      }
+    }
+    let task;
+    try {
+      task = ctx.manager.start({
+        command: input.command,
+        description: input.description,
+        cwd,
+        cwdEntry,
+        timeoutMs: input.timeout_s === undefined ? undefined : Math.round(input.timeout_s * 1000),
+        origin: { kind: 'agent', conversationId: ctx.conversationId },
+      });
+    } catch (error) {
+      cwdEntry?.release();
+      throw error;
+    }
     if (task.status === 'failed') return fail(`Background task ${task.id} could not start: ${task.error ?? 'unknown error'}.`);
     return ok(`Background task ${task.id} started: ${task.command}`);
   },

@@ -2,6 +2,7 @@
 // sends back, so the two cannot drift apart. zod/mini: the same validator as `zod` at a tenth of the bundle size.
 import * as z from 'zod/mini';
 import type Anthropic from '@anthropic-ai/sdk';
+import { KEPT_INPUT_HEAD_CHARS, MAX_KEPT_INPUT_CHARS } from './limits';
 import { fail, type ToolContext, type ToolResult } from './types';
 import { describeInvalidInput } from './validationMessage';
 
@@ -9,6 +10,11 @@ export interface ToolSpec<S extends z.ZodMiniObject> {
   name: string;
   description: string;
   schema: S;
+  /**
+   * String inputs that may be large (a whole file's content): once the call has run, the conversation keeps
+   * only their start and a note, so one large write does not ride along in every later request.
+   */
+  largeTextFields?: readonly (keyof z.infer<S> & string)[];
   run(input: z.infer<S>, ctx: ToolContext): Promise<ToolResult>;
 }
 
@@ -18,6 +24,8 @@ export interface Tool {
   readonly definition: Anthropic.Tool;
   /** Validates, then runs. Bad input becomes an `isError` result naming the field. */
   execute(input: unknown, ctx: ToolContext): Promise<ToolResult>;
+  /** The input as the conversation keeps it after the call ran, or undefined to keep it as it is. */
+  inputForHistory(input: unknown): Record<string, unknown> | undefined;
 }
 
 export function defineTool<S extends z.ZodMiniObject>(spec: ToolSpec<S>): Tool {
@@ -29,6 +37,18 @@ export function defineTool<S extends z.ZodMiniObject>(spec: ToolSpec<S>): Tool {
       const parsed = spec.schema.safeParse(input);
       if (!parsed.success) return fail(describeInvalidInput(spec.name, fieldNames, parsed.error.issues, input));
       return spec.run(parsed.data, ctx);
+    },
+    inputForHistory(input) {
+      if (!isRecord(input) || !spec.largeTextFields) return undefined;
+      let kept: Record<string, unknown> | undefined;
+      for (const field of spec.largeTextFields) {
+        const value = input[field];
+        if (typeof value !== 'string' || value.length <= MAX_KEPT_INPUT_CHARS) continue;
+        kept ??= { ...input };
+        const omitted = value.length - KEPT_INPUT_HEAD_CHARS;
+        kept[field] = `${value.slice(0, KEPT_INPUT_HEAD_CHARS)}\n[… ${omitted} more characters of this ${field} are not kept in the conversation, to save room; read the file to see them.]`;
+      }
+      return kept;
     },
   };
 }

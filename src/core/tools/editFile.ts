@@ -1,11 +1,17 @@
 // edit_file: replaces exactly one occurrence of `old_text`; zero or several matches are refused so that an
 // edit never lands in the wrong place. The change passes the approval policy (a diff for the person) first.
-import { readFile, stat, writeFile } from 'node:fs/promises';
+// It works on the file's bytes: everything outside the replaced span is written back exactly as it was,
+// also in a file that is not valid UTF-8 (Latin-1, a stray byte), where decoding and re-encoding the text
+// would turn every such byte into U+FFFD.
+import { isUtf8 } from 'node:buffer';
 import * as z from 'zod/mini';
+import { replaceFile } from '../files/replaceFile';
+import { FileRefusal, openFileForReading } from '../files/verifiedOpen';
+import { withinTime } from '../files/withinTime';
+import { resolveInWorkspace } from '../files/workspacePath';
 import { defineTool } from './defineTool';
-import { MAX_EDIT_BYTES } from './limits';
+import { FILE_READ_TIMEOUT_MS, MAX_EDIT_BYTES, MAX_WRITE_BYTES } from './limits';
 import { errorText, fail, ok } from './types';
-import { resolveInWorkspace } from './workspacePath';
 
 const schema = z.strictObject({
   path: z.string().check(z.minLength(1), z.describe('File path, relative to the workspace folder.')),
@@ -19,49 +25,95 @@ export const editFileTool = defineTool({
     'Replace one exact occurrence of `old_text` with `new_text` in a workspace file. `old_text` must match exactly (whitespace included) ' +
     'and occur exactly once; include surrounding lines to make it unique.',
   schema,
+  largeTextFields: ['old_text', 'new_text'],
   async run(input, ctx) {
+    const newBytes = Buffer.byteLength(input.new_text);
+    if (newBytes > MAX_WRITE_BYTES) {
+      return fail(`\`new_text\` is ${newBytes} bytes, more than edit_file takes (${MAX_WRITE_BYTES / 1024 / 1024} MiB); nothing was changed. Make a change that large with a command through bash.`);
+    }
     const resolved = await resolveInWorkspace(ctx.cwd, input.path);
     if (!resolved.ok) return fail(resolved.message);
-    const { absolute, display } = resolved;
-    const size = (await stat(absolute).catch(() => undefined))?.size ?? 0;
-    if (size > MAX_EDIT_BYTES) {
-      return fail(`${display} is ${size} bytes, more than edit_file handles (${MAX_EDIT_BYTES / 1024 / 1024} MiB); change it with a command (sed, a script) through bash.`);
-    }
-    let text: string;
+    const { root, absolute, display } = resolved;
+    const read = () => withinTime(readWhole(root, absolute, display), FILE_READ_TIMEOUT_MS, ctx.signal, `Reading ${display}`);
+    let original: Buffer;
     try {
-      text = await readFile(absolute, 'utf8');
+      original = await read();
     } catch (error) {
-      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      return fail(missing ? `File not found: ${display}; use write_file to create it.` : `Could not read ${display}: ${errorText(error)}.`);
+      if (error instanceof FileRefusal) return fail(error.missing ? `File not found: ${display}; use write_file to create it.` : error.message);
+      return fail(`Could not read ${display}: ${errorText(error)}.`);
     }
-    // A file with Windows line endings still matches text the model wrote with \n.
-    const crlf = text.includes('\r\n') && !input.old_text.includes('\r\n');
-    const oldText = crlf ? input.old_text.replace(/\n/g, '\r\n') : input.old_text;
-    const newText = crlf ? input.new_text.replace(/\n/g, '\r\n') : input.new_text;
-    const count = countOccurrences(text, oldText);
-    if (count === 0) return fail(`\`old_text\` was not found in ${display}; it must match the file exactly, whitespace included (read_file shows the current text).`);
-    if (count > 1) return fail(`\`old_text\` occurs ${count} times in ${display}; include more surrounding lines so that it matches exactly once.`);
-    const at = text.indexOf(oldText);
-    const updated = text.slice(0, at) + newText + text.slice(at + oldText.length);
-    const approved = await ctx.approval.write({ tool: 'edit_file', path: display, absolute, after: updated, readBefore: async () => ({ text, bytes: size }) }, ctx.signal);
+    const edit = replaceOnce(original, input.old_text, input.new_text, display);
+    if (!edit.ok) return fail(edit.message);
+    const { updated } = edit;
+    const approved = await ctx.approval.write(
+      { tool: 'edit_file', path: display, absolute, after: updated.toString('utf8'), readBefore: async () => ({ text: original.toString('utf8'), bytes: original.length }) },
+      ctx.signal,
+    );
     if (!approved.ok) return fail(approved.message);
-    // The person may have taken a while: the edit applies only to the text they saw it against.
-    if (approved.asked && (await readFile(absolute, 'utf8').catch(() => undefined)) !== text) {
+    // The person may have taken a while: the edit applies only to the bytes they saw it against.
+    if (approved.asked && !(await read().catch(() => undefined))?.equals(original)) {
       return fail(`${display} changed while the edit waited for approval; nothing was written. Read it again and redo the edit.`);
     }
     try {
-      // No abort signal: a write cut half-way by Stop would leave a truncated file, and writes are short.
-      await writeFile(absolute, updated, 'utf8');
+      // No abort signal: the write is short, and cut half-way it would leave a stray temporary file.
+      await replaceFile(root, absolute, updated, display);
     } catch (error) {
-      return fail(`Could not write ${display}: ${errorText(error)}.`);
+      return fail(error instanceof FileRefusal ? error.message : `Could not write ${display}: ${errorText(error)}.`);
     }
-    const line = text.slice(0, at).split('\n').length;
-    return ok(`Edited ${display}: replaced 1 occurrence at line ${line}.`);
+    return ok(`Edited ${display}: replaced 1 occurrence at line ${edit.line}.`);
   },
 });
 
-function countOccurrences(text: string, needle: string): number {
+/** The whole file, through a verified descriptor; refuses one too large to hold in memory. */
+async function readWhole(root: string, absolute: string, display: string): Promise<Buffer> {
+  const { handle, stats } = await openFileForReading(root, absolute, display);
+  try {
+    if (stats.size > MAX_EDIT_BYTES) {
+      throw new FileRefusal(`${display} is ${stats.size} bytes, more than edit_file handles (${MAX_EDIT_BYTES / 1024 / 1024} MiB); change it with a command (sed, a script) through bash.`);
+    }
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+type Edit = { ok: true; updated: Buffer; line: number } | { ok: false; message: string };
+
+/** Replaces the single occurrence of `oldText`'s UTF-8 bytes; every other byte stays as it was. */
+export function replaceOnce(original: Buffer, oldText: string, newText: string, display: string): Edit {
+  if (original.subarray(0, 8192).includes(0)) return { ok: false, message: `${display} is a binary file; edit_file only changes text.` };
+  const utf8 = isUtf8(original);
+  if (!utf8 && !isAscii(newText)) {
+    return {
+      ok: false,
+      message:
+        `${display} is not UTF-8 text (it may be Latin-1 or another encoding), and edit_file keeps its bytes exactly, so \`new_text\` may ` +
+        'only use ASCII characters there; nothing was changed. To change the encoding, convert the file with a command (e.g. iconv) through bash.',
+    };
+  }
+  // A file with Windows line endings still matches text the model wrote with \n.
+  const crlf = original.includes('\r\n') && !oldText.includes('\r\n');
+  const needle = Buffer.from(crlf ? oldText.replace(/\n/g, '\r\n') : oldText, 'utf8');
+  const replacement = Buffer.from(crlf ? newText.replace(/\n/g, '\r\n') : newText, 'utf8');
+  const at = original.indexOf(needle);
+  if (at < 0) {
+    const hint = utf8 ? '' : ` ${display} is not valid UTF-8: bytes read_file shows as \uFFFD cannot be matched; match the text around them.`;
+    return { ok: false, message: `\`old_text\` was not found in ${display}; it must match the file exactly, whitespace included (read_file shows the current text).${hint}` };
+  }
+  let count = 1;
+  for (let next = original.indexOf(needle, at + needle.length); next !== -1; next = original.indexOf(needle, next + needle.length)) count++;
+  if (count > 1) return { ok: false, message: `\`old_text\` occurs ${count} times in ${display}; include more surrounding lines so that it matches exactly once.` };
+  const updated = Buffer.concat([original.subarray(0, at), replacement, original.subarray(at + needle.length)]);
+  return { ok: true, updated, line: countNewlines(original, at) + 1 };
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+function countNewlines(buffer: Buffer, end: number): number {
   let count = 0;
-  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) count++;
+  for (let at = buffer.indexOf(0x0a); at !== -1 && at < end; at = buffer.indexOf(0x0a, at + 1)) count++;
   return count;
 }

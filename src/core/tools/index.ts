@@ -30,3 +30,8 @@ export async function executeTool(name: string, input: unknown, ctx: ToolContext
     return fail(`${name} failed: ${errorText(error)}.`);
   }
 }
+
+/** What the conversation keeps of a call's input once it has run (large written texts shortened); undefined: all of it. */
+export function inputForHistory(name: string, input: unknown): Record<string, unknown> | undefined {
+  return byName.get(name)?.inputForHistory(input);
+}

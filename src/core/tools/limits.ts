@@ -19,3 +19,15 @@ export const MAX_LISTED_TASKS = 100;
 export const MAX_LISTED_COMMAND_CHARS = 200;
 /** Ids listed in an "unknown task id" error. */
 export const MAX_IDS_IN_ERROR = 20;
+/** A file tool waits this long for a read, then answers that it gave up (see files/withinTime.ts). */
+export const FILE_READ_TIMEOUT_MS = 15_000;
+/**
+ * Largest `content` write_file takes (and `new_text` edit_file takes), in UTF-8 bytes. What the model writes
+ * is also in its request: 1 MiB keeps a few large files far from the API's 32 MB request limit, while a
+ * generated file larger than that is better made by a command.
+ */
+export const MAX_WRITE_BYTES = 1024 * 1024;
+/** A written text longer than this is kept in the conversation as its start and a note (see defineTool.ts). */
+export const MAX_KEPT_INPUT_CHARS = 64 * 1024;
+/** How much of such a text is kept. */
+export const KEPT_INPUT_HEAD_CHARS = 2000;
