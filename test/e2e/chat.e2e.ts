@@ -2,8 +2,8 @@
 // watches a background task chip, stops an answer, recovers from an overloaded API and from a missing key.
 // The model is the scripted Anthropic server running in this test process.
 import * as assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { conversation, openChat, sendMessage, showChatFromPalette, useScriptedServer } from '../support/chatPage';
 import { repoRoot, useWorkbench } from '../support/codeServer';
@@ -200,6 +200,27 @@ describe('Chat view after a window reload', function () {
     await chat.locator('.tool', { hasText: 'echo kept-across-reload' }).waitFor();
     await chat.locator('.usage', { hasText: '200 in' }).waitFor();
     await wb.screenshot('after-reload');
+  });
+
+  it('opens a file link of an answer only when the real file is in the workspace', async () => {
+    mkdirSync(join(wb.server.workspace, 'notes'), { recursive: true });
+    writeFileSync(join(wb.server.workspace, 'notes', 'inside.md'), '# Inside\nsecond line\n');
+    // A link that looks like a workspace file but is a symlink to a file outside it.
+    const outside = join(dirname(wb.server.workspace), 'outside-secret.txt');
+    writeFileSync(outside, 'outside secret\n');
+    symlinkSync(outside, join(wb.server.workspace, 'door.txt'));
+    // The palette only opens (the activity bar tab would close a chat that is already open).
+    const chat = await showChatFromPalette(wb);
+    scripted.server.enqueue(textReply('See [the notes](notes/inside.md#L2) and [the door](door.txt).'));
+    await sendMessage(chat, 'Where are the notes?');
+    await chat.getByRole('link', { name: 'the door' }).click();
+    await wb.page.locator('.notification-toast', { hasText: 'Not opened: door.txt is not a file inside the workspace.' }).waitFor();
+    await wb.page.waitForTimeout(300); // the toast slides in
+    await wb.screenshot('file-link-outside-refused');
+    assert.equal(await wb.page.getByRole('tab', { name: /door\.txt/ }).count(), 0, 'no editor for the outside file');
+    await chat.getByRole('link', { name: 'the notes' }).click();
+    await wb.page.getByRole('tab', { name: /inside\.md/ }).waitFor();
+    await wb.page.locator('.monaco-editor', { hasText: 'second line' }).first().waitFor();
   });
 });
 

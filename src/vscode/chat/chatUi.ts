@@ -1,7 +1,8 @@
 // The VS Code side of what the chat asks for: open a link the person clicked, copy, reveal a task,
 // pick an old chat, ask for the API key, show a proposed change as a diff, manage workspace trust.
-import * as path from 'node:path';
+import { stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
+import { resolveInWorkspace } from '../../core/files/workspacePath';
 import type { Services } from '../services';
 import type { ApiKeyStore } from './apiKey';
 import type { ChatUi } from './chatController';
@@ -61,14 +62,18 @@ async function openWorkspaceFile(href: string, root: string): Promise<void> {
     // A malformed escape: use the text as written.
   }
   const match = /^(.*?)(?:#L(\d+)|:(\d+))?$/.exec(decoded) ?? [decoded, decoded];
-  const target = path.resolve(root, match[1]);
-  const relative = path.relative(root, target);
-  if (relative.startsWith('..') || path.isAbsolute(relative)) {
-    void vscode.window.showWarningMessage(`Not opened: ${href} is outside the workspace.`);
+  // The same check the file tools make: the real file, through any symlink, must be in the workspace.
+  const resolved = await resolveInWorkspace(root, match[1], 'link');
+  if (!resolved.ok) {
+    void vscode.window.showWarningMessage(`Not opened: ${href} is not a file inside the workspace.`);
+    return;
+  }
+  if (!(await stat(resolved.absolute).catch(() => undefined))?.isFile()) {
+    void vscode.window.showWarningMessage(`Could not open ${href}: no such file in the workspace.`);
     return;
   }
   try {
-    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(target));
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(resolved.absolute));
     const line = Math.max(0, Number(match[2] ?? match[3] ?? 1) - 1);
     const position = new vscode.Position(Math.min(line, document.lineCount - 1), 0);
     await vscode.window.showTextDocument(document, { selection: new vscode.Range(position, position), preview: true });

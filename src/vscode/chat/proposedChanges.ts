@@ -1,5 +1,5 @@
-// A write waiting for approval, opened in VS Code's diff editor: the file as it is on the left, the agent's
-// version on the right (read-only, from this provider). Kept for the last few cards only: the text of a
+// A write waiting for approval, opened in VS Code's diff editor: the file as the tool read it on the left, the
+// agent's version on the right (both read-only, from this provider; a file too large to read is shown from disk). Kept for the last few cards only: the text of a
 // proposed file lives here until newer proposals push it out.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
@@ -19,7 +19,13 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
   async show(approvalId: string, request: WriteRequest): Promise<void> {
     const name = basename(request.path);
     const right = this.keep(`/${approvalId}/proposed/${name}`, request.after);
-    const left = request.beforeBytes === undefined ? this.keep(`/${approvalId}/new-file/${name}`, '') : vscode.Uri.file(request.absolute);
+    // The text the tool read through its checked descriptor, not the path read again (it may have been swapped).
+    const left =
+      request.beforeBytes === undefined
+        ? this.keep(`/${approvalId}/new-file/${name}`, '')
+        : request.before !== undefined
+          ? this.keep(`/${approvalId}/current/${name}`, request.before)
+          : vscode.Uri.file(request.absolute);
     const title = `${request.path} ↔ the agent's change (waiting for your approval)`;
     await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
   }
