@@ -1,7 +1,7 @@
 // What holding the workspace boundary costs the file tools (issue 16), and what it buys:
 // - per call (p50/p99): read_file, write_file and edit_file on a small file, beside the same work done the old
 //   way (realpath check, then open by name; write in place), and each check on its own: resolving the path,
-//   opening and verifying a file (/proc/self/fd), walking to a folder 1 and 5 levels deep, the temp+rename write;
+//   opening and verifying a file, walking to a folder 1 and 5 levels deep, the temp+rename write;
 // - under attack: a folder swapped with a symlink to the outside (renameat2 RENAME_EXCHANGE in a loop, as the
 //   review did): how many reads and writes escaped the old way, and through the tools.
 //   node out/bench/files.bench.js   (or `npm run bench -- files`)
@@ -59,7 +59,7 @@ async function run(): Promise<BenchResult> {
       executeTool('edit_file', { path: 'small.ts', old_text: i % 2 ? 'const answer = 43' : 'const answer = 41;\n', new_text: i % 2 ? 'const answer = 41' : 'const answer = 43;\n' }, ctx),
     );
     result['  resolveInWorkspace'] = await timed(ROUNDS, () => resolveInWorkspace(env.cwd, 'small.ts'));
-    result['  open + verify (/proc/self/fd) + close'] = await timed(ROUNDS, async () => {
+    result['  openFileForReading + close (top level)'] = await timed(ROUNDS, async () => {
       const { handle } = await openFileForReading(env.cwd, path.join(env.cwd, 'small.ts'), 'small.ts');
       await handle.close();
     });

@@ -20,14 +20,17 @@ export interface CliRun {
 
 const running = new Set<ChildProcess>();
 
-export function runCli(args: string[], options: { baseURL?: string; apiKey?: string | null; cwd: string; stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv }): CliRun {
+export function runCli(
+  args: string[],
+  options: { baseURL?: string; apiKey?: string | null; cwd: string; stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv; /** Run as this user (needs root). */ user?: { uid: number; gid: number } },
+): CliRun {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first.`);
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('ANTHROPIC_') || key === 'BACKGROUND_AGENT_MODEL') delete env[key];
   if (options.apiKey !== null) env.ANTHROPIC_API_KEY = options.apiKey ?? 'test-key';
   if (options.baseURL) env.ANTHROPIC_BASE_URL = options.baseURL;
   Object.assign(env, options.env);
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: options.cwd, env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: options.cwd, env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], ...options.user });
   running.add(child);
   let out = '';
   let err = '';

@@ -2,7 +2,8 @@
 // a file (issue 16): each setup is built for real at run time in a temporary workspace.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, link, mkdir, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { statSync, watch } from 'node:fs';
+import { chmod, link, mkdir, readFile, readdir, readlink, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { withinTime } from '../../src/core/files/withinTime';
@@ -138,13 +139,34 @@ describe('special files', () => {
   it('a read that never finishes is given up on Stop, at once', async () => {
     const stop = new AbortController();
     const never = new Promise<string>(() => undefined);
-    const waiting = withinTime(never, 60_000, stop.signal, 'Reading slow.txt');
+    let workSignal: AbortSignal | undefined;
+    const waiting = withinTime((signal) => ((workSignal = signal), never), 60_000, stop.signal, 'Reading slow.txt');
     stop.abort();
     await assert.rejects(waiting, /Reading slow\.txt was stopped by the person/);
+    assert.equal(workSignal?.aborted, true, 'the work itself is told to stop');
+  });
+
+  it('Stop ends a long read_file scan and frees its file', async () => {
+    // 64 GiB, sparse: text for its first 8 KiB, then no line end for as long as a read would take.
+    const big = path.join(env.cwd, 'sparse.log');
+    await writeFile(big, 'x'.repeat(8192));
+    await truncate(big, 64 * 1024 ** 3);
+    const stop = new AbortController();
+    const reading = run('read_file', { path: 'sparse.log', offset: 5 }, stop.signal);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stop.abort();
+    assert.match((await reading).content, /Reading sparse\.log was stopped by the person/);
+    const holds = async () => {
+      const fds = await readdir('/proc/self/fd');
+      const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+      return targets.includes(big);
+    };
+    for (let i = 0; i < 50 && (await holds()); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await holds(), false, 'the file is closed soon after Stop');
   });
 
   it('and after its time limit', async () => {
-    await assert.rejects(withinTime(new Promise<string>(() => undefined), 50, new AbortController().signal, 'Reading slow.txt'), /took longer than 0\.05 s/);
+    await assert.rejects(withinTime(() => new Promise<string>(() => undefined), 50, new AbortController().signal, 'Reading slow.txt'), /took longer than 0\.05 s/);
   });
 });
 
@@ -176,7 +198,66 @@ describe('files that are not UTF-8', () => {
   });
 });
 
+describe('line ends', () => {
+  it('edit_file in a CRLF file: \\n or \\r\\n in the texts, the file keeps \\r\\n and never gets \\r\\r\\n', async () => {
+    const file = path.join(env.cwd, 'crlf.txt');
+    await writeFile(file, 'a\r\nb\r\nc\r\n');
+    assert.equal((await run('edit_file', { path: 'crlf.txt', old_text: 'a\nb', new_text: 'x\r\ny' })).isError, false);
+    assert.equal(await readFile(file, 'utf8'), 'x\r\ny\r\nc\r\n');
+    assert.equal((await run('edit_file', { path: 'crlf.txt', old_text: 'c', new_text: 'c\nd' })).isError, false);
+    assert.equal(await readFile(file, 'utf8'), 'x\r\ny\r\nc\r\nd\r\n');
+  });
+
+  it('edit_file in an LF file with one stray CRLF still matches multi-line text as written', async () => {
+    const file = path.join(env.cwd, 'mostly-lf.txt');
+    await writeFile(file, 'one\ntwo\nthree\r\nfour\n');
+    assert.equal((await run('edit_file', { path: 'mostly-lf.txt', old_text: 'one\ntwo', new_text: 'uno\ndos' })).isError, false);
+    assert.equal(await readFile(file, 'utf8'), 'uno\ndos\nthree\r\nfour\n');
+  });
+});
+
 describe('sizes and names', () => {
+  it('a long written text is kept in the history as its start, never cutting a character in two', async () => {
+    const { inputForHistory } = await import('../../src/core/tools');
+    const kept = inputForHistory('write_file', { path: 'x', content: `${'a'.repeat(1999)}${'\u{1F600}'.repeat(40_000)}` });
+    const text = String(kept?.content);
+    assert.equal(Buffer.from(text).toString(), text, 'no lone surrogate (it would not survive UTF-8)');
+    assert.ok(text.startsWith('a'.repeat(1999)) && text.length < 2200, text.slice(0, 50));
+    assert.equal(inputForHistory('write_file', { path: 'x', content: 'short' }), undefined);
+  });
+
+  it('a file name of 255 bytes in UTF-8 can be written (the temporary name is cut by bytes)', async () => {
+    const name = `${'\u6587'.repeat(85)}`;
+    assert.equal(Buffer.byteLength(name), 255);
+    assert.equal((await run('write_file', { path: name, content: 'long name\n' })).isError, false);
+    assert.equal((await run('edit_file', { path: name, old_text: 'long', new_text: 'longest' })).isError, false);
+    assert.equal(await readFile(path.join(env.cwd, name), 'utf8'), 'longest name\n');
+  });
+
+  it('an edit of a private file never shows its content to others on the way', async () => {
+    // 8 MB, so that the temporary file exists long enough to be seen while it is written.
+    const key = path.join(env.cwd, 'id.key');
+    await writeFile(key, `secret key\n${'k'.repeat(8 * 1024 * 1024)}`);
+    await chmod(key, 0o600);
+    const seen: number[] = [];
+    const watcher = watch(env.cwd, (_, name) => {
+      if (!name?.startsWith('.id.key.')) return;
+      try {
+        seen.push(statSync(path.join(env.cwd, name)).mode & 0o777);
+      } catch {
+        // Renamed already.
+      }
+    });
+    try {
+      assert.equal((await run('edit_file', { path: 'id.key', old_text: 'secret', new_text: 'other' })).isError, false);
+    } finally {
+      watcher.close();
+    }
+    assert.equal((await stat(key)).mode & 0o777, 0o600);
+    assert.ok(seen.length > 0, 'the temporary file was seen');
+    for (const mode of seen) assert.equal(mode, 0o600, `the temporary file had mode ${mode.toString(8)}`);
+  });
+
   it('write_file refuses content over 1 MiB with a hint and writes nothing', async () => {
     const result = await run('write_file', { path: 'huge.txt', content: 'x'.repeat(1024 * 1024 + 1) });
     assert.equal(result.isError, true);

@@ -1,14 +1,16 @@
 // Opening what was checked, and checking what was opened. workspacePath.ts judges a path before use; between
 // that check and the open, a folder on the way can be swapped for a symlink (a check-then-use race). So:
-// - files are opened with O_NOFOLLOW (their checked path is real, a link there now is a swap) and O_NONBLOCK
-//   (a FIFO swapped in opens at once instead of waiting forever for a writer), then the descriptor itself is
-//   asked where it is: on Linux /proc/self/fd/N names what the kernel opened; elsewhere the file now at the
-//   checked path must be the very file opened (same device and inode) and the path must still be real;
-// - folders are walked from the workspace root one name at a time, each opened with O_NOFOLLOW through the
-//   descriptor of the one before (on Linux /proc/self/fd/N/name resolves inside that exact folder, like
-//   openat), so whatever happens to their names meanwhile, what is created or renamed stays inside.
+// - on Linux, folders are walked from the workspace root one name at a time, each opened with O_NOFOLLOW
+//   through the descriptor of the one before (/proc/self/fd/N/name resolves inside that exact folder, like
+//   openat), so whatever happens to their names meanwhile, what is opened, created or renamed stays inside;
+// - files are opened in such a folder with O_NOFOLLOW (their checked path is real, a link there now is a
+//   swap) and O_NONBLOCK (a FIFO swapped in opens at once instead of waiting forever for a writer), then the
+//   descriptor itself is asked where it is (/proc/self/fd/N);
+// - without /proc (macOS, Windows) folders are checked by path one level at a time and an opened file must be
+//   the file now at its checked path (same device and inode) whose path is still real. Both are two lookups,
+//   so a swap timed between them can pass: best effort there, not a guarantee (README says so).
 import { constants, existsSync, type BigIntStats, type Stats } from 'node:fs';
-import { mkdir, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isInside } from './workspacePath';
 
@@ -47,32 +49,46 @@ export interface OpenedFile {
  * `root` once opened. The caller closes the handle.
  */
 export async function openFileForReading(root: string, absolute: string, display: string): Promise<OpenedFile> {
-  const before = await stat(absolute).catch(() => undefined);
-  if (!before) throw new FileRefusal(`File not found: ${display}.`, true);
-  if (before.isDirectory()) throw new FileRefusal(`${display} is a directory, not a file; list it with bash (e.g. \`ls ${display}\`).`);
-  const kind = specialKind(before);
-  if (kind) throw new FileRefusal(refusedKind(display, kind));
-  let handle: FileHandle;
+  if (absolute === root) throw new FileRefusal(`${display} is a directory, not a file; list it with bash (e.g. \`ls ${display}\`).`);
+  let folder: VerifiedFolder;
   try {
-    handle = await open(absolute, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    folder = await VerifiedFolder.open(root, path.dirname(absolute), { create: false, display });
   } catch (error) {
-    throw openError(error, display);
+    throw error instanceof FileRefusal && error.missing ? new FileRefusal(`File not found: ${display}.`, true) : error;
   }
   try {
-    await verifyOpened(root, handle, absolute, display);
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw new FileRefusal(stats.isDirectory() ? `${display} is a directory, not a file.` : refusedKind(display, specialKind(stats) ?? 'not a regular file'));
-    return { handle, stats };
-  } catch (error) {
-    await handle.close();
-    throw error;
+    // Opened through the checked folder: nothing outside is even opened (opening has effects on FIFOs and devices).
+    const target = folder.child(path.basename(absolute));
+    const before = await lstat(target).catch(() => undefined);
+    if (!before) throw new FileRefusal(`File not found: ${display}.`, true);
+    if (before.isDirectory()) throw new FileRefusal(`${display} is a directory, not a file; list it with bash (e.g. \`ls ${display}\`).`);
+    const kind = specialKind(before);
+    if (kind) throw new FileRefusal(refusedKind(display, kind));
+    let handle: FileHandle;
+    try {
+      handle = await open(target, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    } catch (error) {
+      throw openError(error, display);
+    }
+    try {
+      await verifyOpened(root, handle, absolute, display);
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw new FileRefusal(stats.isDirectory() ? `${display} is a directory, not a file.` : refusedKind(display, specialKind(stats) ?? 'not a regular file'));
+      return { handle, stats };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  } finally {
+    await folder.close();
   }
 }
 
 /** A folder inside the workspace held open, so that names inside it resolve in it whatever its path becomes. */
 export class VerifiedFolder {
   private constructor(
-    private readonly handle: FileHandle,
+    /** Held open on Linux only (see byPath for the rest). */
+    private readonly handle: FileHandle | undefined,
     /** Its real path when it was opened, for messages and for systems without /proc. */
     readonly path: string,
   ) {}
@@ -83,6 +99,7 @@ export class VerifiedFolder {
    */
   static async open(root: string, folder: string, options: { create: boolean; display: string }): Promise<VerifiedFolder> {
     if (!isInside(root, folder)) throw new FileRefusal(`${options.display} is outside the workspace.`);
+    if (!PROC_FD) return VerifiedFolder.byPath(root, folder, options);
     let current = new VerifiedFolder(await open(root, O_RDONLY | O_DIRECTORY), root);
     try {
       for (const name of path.relative(root, folder).split(path.sep).filter(Boolean)) {
@@ -90,7 +107,7 @@ export class VerifiedFolder {
         await current.close();
         current = next;
       }
-      await verifyOpened(root, current.handle, current.path, options.display);
+      if (current.handle) await verifyOpened(root, current.handle, current.path, options.display);
       return current;
     } catch (error) {
       await current.close();
@@ -98,18 +115,45 @@ export class VerifiedFolder {
     }
   }
 
+  /**
+   * Without /proc (macOS; Windows cannot even open a folder): made by name, then its real path must be
+   * inside. Names in it are then resolved by path, so a swap timed between this check and the use is not
+   * caught here (files opened for reading still are, by device and inode).
+   */
+  private static async byPath(root: string, folder: string, options: { create: boolean; display: string }): Promise<VerifiedFolder> {
+    let current = root;
+    try {
+      // One level at a time, each checked real and inside before the next is made in it.
+      for (const name of path.relative(root, folder).split(path.sep).filter(Boolean)) {
+        const next = path.join(current, name);
+        if (options.create) {
+          await mkdir(next).catch((error: NodeJS.ErrnoException) => {
+            if (error.code !== 'EEXIST') throw error;
+          });
+        }
+        const real = await realpath(next);
+        if (!isInside(root, real)) throw new FileRefusal(`${options.display} changed while it was being used and now leads outside the workspace; nothing was written.`);
+        if (!(await stat(real)).isDirectory()) throw new FileRefusal(`${options.display}: ${real} is not a folder.`);
+        current = real;
+      }
+      return new VerifiedFolder(undefined, current);
+    } catch (error) {
+      throw error instanceof FileRefusal ? error : folderError(error, current, options.display);
+    }
+  }
+
   /** A path for `name` in this folder: through its descriptor on Linux, so a swap of the folder's path changes nothing. */
   child(name: string): string {
-    return PROC_FD ? `/proc/self/fd/${this.handle.fd}/${name}` : path.join(this.path, name);
+    return this.handle ? `/proc/self/fd/${this.handle.fd}/${name}` : path.join(this.path, name);
   }
 
   /** A path that enters this very folder from any process while it is held (Linux); undefined elsewhere. */
   get entryPath(): string | undefined {
-    return PROC_FD ? `/proc/${process.pid}/fd/${this.handle.fd}` : undefined;
+    return this.handle ? `/proc/${process.pid}/fd/${this.handle.fd}` : undefined;
   }
 
   async close(): Promise<void> {
-    await this.handle.close().catch(() => undefined);
+    await this.handle?.close().catch(() => undefined);
   }
 
   private async openChild(name: string, options: { create: boolean; display: string }): Promise<VerifiedFolder> {

@@ -45,8 +45,10 @@ export function defineTool<S extends z.ZodMiniObject>(spec: ToolSpec<S>): Tool {
         const value = input[field];
         if (typeof value !== 'string' || value.length <= MAX_KEPT_INPUT_CHARS) continue;
         kept ??= { ...input };
-        const omitted = value.length - KEPT_INPUT_HEAD_CHARS;
-        kept[field] = `${value.slice(0, KEPT_INPUT_HEAD_CHARS)}\n[… ${omitted} more characters of this ${field} are not kept in the conversation, to save room; read the file to see them.]`;
+        // Never half a surrogate pair: the API refuses a string that is not well-formed.
+        const head = value.slice(0, /[\uD800-\uDBFF]/.test(value[KEPT_INPUT_HEAD_CHARS - 1]) ? KEPT_INPUT_HEAD_CHARS - 1 : KEPT_INPUT_HEAD_CHARS);
+        const omitted = value.length - head.length;
+        kept[field] = `${head}\n[… ${omitted} more characters of this ${field} are not kept in the conversation, to save room; read the file to see them.]`;
       }
       return kept;
     },

@@ -34,7 +34,7 @@ export const editFileTool = defineTool({
     const resolved = await resolveInWorkspace(ctx.cwd, input.path);
     if (!resolved.ok) return fail(resolved.message);
     const { root, absolute, display } = resolved;
-    const read = () => withinTime(readWhole(root, absolute, display), FILE_READ_TIMEOUT_MS, ctx.signal, `Reading ${display}`);
+    const read = () => withinTime((giveUp) => readWhole(root, absolute, display, giveUp), FILE_READ_TIMEOUT_MS, ctx.signal, `Reading ${display}`);
     let original: Buffer;
     try {
       original = await read();
@@ -65,13 +65,13 @@ export const editFileTool = defineTool({
 });
 
 /** The whole file, through a verified descriptor; refuses one too large to hold in memory. */
-async function readWhole(root: string, absolute: string, display: string): Promise<Buffer> {
+async function readWhole(root: string, absolute: string, display: string, signal: AbortSignal): Promise<Buffer> {
   const { handle, stats } = await openFileForReading(root, absolute, display);
   try {
     if (stats.size > MAX_EDIT_BYTES) {
       throw new FileRefusal(`${display} is ${stats.size} bytes, more than edit_file handles (${MAX_EDIT_BYTES / 1024 / 1024} MiB); change it with a command (sed, a script) through bash.`);
     }
-    return await handle.readFile();
+    return await handle.readFile({ signal });
   } finally {
     await handle.close();
   }
@@ -91,11 +91,16 @@ export function replaceOnce(original: Buffer, oldText: string, newText: string, 
         'only use ASCII characters there; nothing was changed. To change the encoding, convert the file with a command (e.g. iconv) through bash.',
     };
   }
-  // A file with Windows line endings still matches text the model wrote with \n.
-  const crlf = original.includes('\r\n') && !oldText.includes('\r\n');
-  const needle = Buffer.from(crlf ? oldText.replace(/\n/g, '\r\n') : oldText, 'utf8');
-  const replacement = Buffer.from(crlf ? newText.replace(/\n/g, '\r\n') : newText, 'utf8');
-  const at = original.indexOf(needle);
+  // The text as given first; else, in a file with Windows line endings, with \r\n line ends (the model
+  // writes \n). New lines follow the file's own line ends, taken from its first line as editors do.
+  const crlfFile = original.indexOf('\n') > 0 && original[original.indexOf('\n') - 1] === 0x0d;
+  let needle = Buffer.from(oldText, 'utf8');
+  let at = original.indexOf(needle);
+  if (at < 0 && oldText.includes('\n') && original.includes('\r\n')) {
+    needle = Buffer.from(oldText.replace(/\r?\n/g, '\r\n'), 'utf8');
+    at = original.indexOf(needle);
+  }
+  const replacement = Buffer.from(crlfFile ? newText.replace(/\r?\n/g, '\r\n') : newText, 'utf8');
   if (at < 0) {
     const hint = utf8 ? '' : ` ${display} is not valid UTF-8: bytes read_file shows as \uFFFD cannot be matched; match the text around them.`;
     return { ok: false, message: `\`old_text\` was not found in ${display}; it must match the file exactly, whitespace included (read_file shows the current text).${hint}` };

@@ -30,7 +30,7 @@ export const readFileTool = defineTool({
     if (!resolved.ok) return fail(resolved.message);
     const { root, absolute, display } = resolved;
     try {
-      return await withinTime(readPage(root, absolute, display, input, ctx.signal), FILE_READ_TIMEOUT_MS, ctx.signal, `Reading ${display}`);
+      return await withinTime((signal) => readPage(root, absolute, display, input, signal), FILE_READ_TIMEOUT_MS, ctx.signal, `Reading ${display}`);
     } catch (error) {
       return fail(error instanceof FileRefusal ? error.message : `Could not read ${display}: ${errorText(error)}.`);
     }

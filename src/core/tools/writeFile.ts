@@ -58,17 +58,17 @@ export const writeFileTool = defineTool({
 
 /** The current text for the approval diff; undefined for a file too large, not text, or unreadable (the card says so). */
 async function textForDiff(root: string, absolute: string, display: string, signal: AbortSignal): Promise<string | undefined> {
-  const read = async (): Promise<string | undefined> => {
+  const read = async (giveUp: AbortSignal): Promise<string | undefined> => {
     const { handle, stats } = await openFileForReading(root, absolute, display);
     try {
       if (stats.size > MAX_DIFF_SOURCE_BYTES) return undefined;
-      const text = await handle.readFile('utf8');
+      const text = await handle.readFile({ encoding: 'utf8', signal: giveUp });
       return text.includes('\0') ? undefined : text;
     } finally {
       await handle.close();
     }
   };
-  return withinTime(read(), FILE_READ_TIMEOUT_MS, signal, `Reading ${display}`).catch(() => undefined);
+  return withinTime(read, FILE_READ_TIMEOUT_MS, signal, `Reading ${display}`).catch(() => undefined);
 }
 
 function changedSince(before: Stats | undefined, now: Stats | undefined): boolean {
