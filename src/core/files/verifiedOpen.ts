@@ -49,7 +49,7 @@ export interface OpenedFile {
  * `root` once opened. The caller closes the handle.
  */
 export async function openFileForReading(root: string, absolute: string, display: string): Promise<OpenedFile> {
-  if (absolute === root) throw new FileRefusal(`${display} is a directory, not a file; list it with bash (e.g. \`ls ${display}\`).`);
+  if (absolute === root) throw directoryRefusal(display);
   let folder: VerifiedFolder;
   try {
     folder = await VerifiedFolder.open(root, path.dirname(absolute), { create: false, display });
@@ -61,7 +61,7 @@ export async function openFileForReading(root: string, absolute: string, display
     const target = folder.child(path.basename(absolute));
     const before = await lstat(target).catch(() => undefined);
     if (!before) throw new FileRefusal(`File not found: ${display}.`, true);
-    if (before.isDirectory()) throw new FileRefusal(`${display} is a directory, not a file; list it with bash (e.g. \`ls ${display}\`).`);
+    if (before.isDirectory()) throw directoryRefusal(display);
     const kind = specialKind(before);
     if (kind) throw new FileRefusal(refusedKind(display, kind));
     let handle: FileHandle;
@@ -73,7 +73,7 @@ export async function openFileForReading(root: string, absolute: string, display
     try {
       await verifyOpened(root, handle, absolute, display);
       const stats = await handle.stat();
-      if (!stats.isFile()) throw new FileRefusal(stats.isDirectory() ? `${display} is a directory, not a file.` : refusedKind(display, specialKind(stats) ?? 'not a regular file'));
+      if (!stats.isFile()) throw stats.isDirectory() ? directoryRefusal(display) : new FileRefusal(refusedKind(display, specialKind(stats) ?? 'not a regular file'));
       return { handle, stats };
     } catch (error) {
       await handle.close();
@@ -126,11 +126,7 @@ export class VerifiedFolder {
       // One level at a time, each checked real and inside before the next is made in it.
       for (const name of path.relative(root, folder).split(path.sep).filter(Boolean)) {
         const next = path.join(current, name);
-        if (options.create) {
-          await mkdir(next).catch((error: NodeJS.ErrnoException) => {
-            if (error.code !== 'EEXIST') throw error;
-          });
-        }
+        if (options.create) await mkdirIfMissing(next);
         const real = await realpath(next);
         if (!isInside(root, real)) throw new FileRefusal(`${options.display} changed while it was being used and now leads outside the workspace; nothing was written.`);
         if (!(await stat(real)).isDirectory()) throw new FileRefusal(`${options.display}: ${real} is not a folder.`);
@@ -166,9 +162,7 @@ export class VerifiedFolder {
       if (code !== 'ENOENT' || !options.create) throw folderError(error, childPath, options.display);
     }
     try {
-      await mkdir(this.child(name)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
-      });
+      await mkdirIfMissing(this.child(name));
       return new VerifiedFolder(await openIt(), childPath);
     } catch (error) {
       throw folderError(error, childPath, options.display);
@@ -196,6 +190,16 @@ async function sameFileAt(handle: FileHandle, expected: string): Promise<string 
 
 function sameInode(a: BigIntStats, b: BigIntStats): boolean {
   return a.dev === b.dev && a.ino === b.ino;
+}
+
+async function mkdirIfMissing(folder: string): Promise<void> {
+  await mkdir(folder).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+}
+
+function directoryRefusal(display: string): FileRefusal {
+  return new FileRefusal(`${display} is a directory, not a file; list it with bash (e.g. \`ls ${display}\`).`);
 }
 
 function refusedKind(display: string, kind: string): string {

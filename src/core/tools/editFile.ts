@@ -10,7 +10,7 @@ import { FileRefusal, openFileForReading } from '../files/verifiedOpen';
 import { withinTime } from '../files/withinTime';
 import { resolveInWorkspace } from '../files/workspacePath';
 import { defineTool } from './defineTool';
-import { FILE_READ_TIMEOUT_MS, MAX_EDIT_BYTES, MAX_WRITE_BYTES } from './limits';
+import { BINARY_SNIFF_BYTES, FILE_READ_TIMEOUT_MS, MAX_EDIT_BYTES, MAX_WRITE_BYTES } from './limits';
 import { errorText, fail, ok } from './types';
 
 const schema = z.strictObject({
@@ -81,7 +81,7 @@ type Edit = { ok: true; updated: Buffer; line: number } | { ok: false; message: 
 
 /** Replaces the single occurrence of `oldText`'s UTF-8 bytes; every other byte stays as it was. */
 export function replaceOnce(original: Buffer, oldText: string, newText: string, display: string): Edit {
-  if (original.subarray(0, 8192).includes(0)) return { ok: false, message: `${display} is a binary file; edit_file only changes text.` };
+  if (original.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { ok: false, message: `${display} is a binary file; edit_file only changes text.` };
   const utf8 = isUtf8(original);
   if (!utf8 && !isAscii(newText)) {
     return {

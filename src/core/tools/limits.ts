@@ -19,6 +19,8 @@ export const MAX_LISTED_TASKS = 100;
 export const MAX_LISTED_COMMAND_CHARS = 200;
 /** Ids listed in an "unknown task id" error. */
 export const MAX_IDS_IN_ERROR = 20;
+/** A NUL byte in this many first bytes makes a file binary: the same test git and grep use. */
+export const BINARY_SNIFF_BYTES = 8192;
 /** A file tool waits this long for a read, then answers that it gave up (see files/withinTime.ts). */
 export const FILE_READ_TIMEOUT_MS = 15_000;
 /**

@@ -8,7 +8,7 @@ import { withinTime } from '../files/withinTime';
 import { resolveInWorkspace } from '../files/workspacePath';
 import { completeLength } from '../tasks/utf8Edges';
 import { defineTool } from './defineTool';
-import { DEFAULT_READ_LINES, FILE_READ_TIMEOUT_MS, MAX_LINE_CHARS, MAX_READ_BYTES } from './limits';
+import { BINARY_SNIFF_BYTES, DEFAULT_READ_LINES, FILE_READ_TIMEOUT_MS, MAX_LINE_CHARS, MAX_READ_BYTES } from './limits';
 import { errorText, fail, ok, type ToolResult } from './types';
 
 const schema = z.strictObject({
@@ -40,7 +40,7 @@ export const readFileTool = defineTool({
 async function readPage(root: string, absolute: string, display: string, input: Input, signal: AbortSignal): Promise<ToolResult> {
   const { handle, stats } = await openFileForReading(root, absolute, display);
   try {
-    if (await looksBinary(handle)) return fail(`${display} is a binary file (${stats.size} bytes); read_file only reads text.`);
+    if (await hasNulNearStart(handle)) return fail(`${display} is a binary file (${stats.size} bytes); read_file only reads text.`);
     const first = input.offset ?? 1;
     const limit = input.limit ?? DEFAULT_READ_LINES;
     const page = await readLines(handle, first, limit, signal);
@@ -184,9 +184,9 @@ function numbered(lineNo: number, text: string, totalChars: number): string {
   return `${String(lineNo).padStart(6)}\t${shown}`;
 }
 
-/** A NUL byte in the first 8 KiB: the same test git and grep use. */
-export async function looksBinary(handle: FileHandle): Promise<boolean> {
-  const buffer = Buffer.alloc(8192);
+/** A NUL byte near the start (BINARY_SNIFF_BYTES): not text. */
+async function hasNulNearStart(handle: FileHandle): Promise<boolean> {
+  const buffer = Buffer.alloc(BINARY_SNIFF_BYTES);
   const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
   return buffer.subarray(0, bytesRead).includes(0);
 }
