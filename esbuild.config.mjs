@@ -36,6 +36,8 @@ const nodeBase = {
 const builds = [
   { ...nodeBase, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
   { ...nodeBase, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // The log trimmer's worker thread (src/core/tasks/logTrimWorker.ts), loaded from beside the bundles.
+  { ...nodeBase, entryPoints: { logTrimWorker: 'src/core/tasks/logTrimWorker.ts' }, outdir: 'dist' },
 ];
 
 if (existsSync('src/webview/main.ts')) {

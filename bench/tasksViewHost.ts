@@ -8,7 +8,6 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { BackgroundAgentApi } from '../src/extension';
 import type { TaskSnapshot } from '../src/core/tasks/types';
-import type { Services } from '../src/vscode/services';
 import type { TasksTreeStats } from '../src/vscode/tasks/tasksTreeProvider';
 
 const TASKS = 200;
@@ -47,16 +46,16 @@ export interface HostResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function services(): Promise<Services> {
+async function extensionApi(): Promise<BackgroundAgentApi> {
   const ext = vscode.extensions.getExtension<BackgroundAgentApi>('background-agent.background-agent');
   if (!ext) throw new Error('extension not loaded');
-  return (await ext.activate()).services;
+  return ext.activate();
 }
 
 /** Measures one window of time: what the tree fired, how late the event loop ran, how much memory was used. */
-async function measure(s: Services, phase: string, ms: number, flood?: TaskSnapshot): Promise<PhaseResult> {
-  const provider = s.tasksView?.provider;
-  if (!provider) throw new Error('no tasks view');
+async function measure(api: BackgroundAgentApi, phase: string, ms: number, flood?: TaskSnapshot): Promise<PhaseResult> {
+  const { services: s, tasksView } = api;
+  const provider = tasksView.provider;
   const before: TasksTreeStats = { ...provider.stats };
   const bytesBefore = flood ? (s.manager.get(flood.id)?.outputBytes ?? 0) : 0;
   const histogram = monitorEventLoopDelay({ resolution: 5 });
@@ -72,7 +71,7 @@ async function measure(s: Services, phase: string, ms: number, flood?: TaskSnaps
   // The driver matches these lines with the renderer's long tasks (console output reaches it through the page).
   console.log(`PHASE-START ${phase}`);
   const started = performance.now();
-  const visibleAtStart = s.tasksView?.view.visible;
+  const visibleAtStart = tasksView.view.visible;
   if (flood) await s.manager.waitForEnd(flood.id);
   else await sleep(ms);
   const seconds = (performance.now() - started) / 1000;
@@ -91,7 +90,7 @@ async function measure(s: Services, phase: string, ms: number, flood?: TaskSnaps
     rootRefreshes: after.rootRefreshes - before.rootRefreshes,
     treeItemsBuiltPerS: (after.treeItemsBuilt - before.treeItemsBuilt) / seconds,
     listsBuilt: after.listsBuilt - before.listsBuilt,
-    viewVisible: `${visibleAtStart} → ${s.tasksView?.view.visible}`,
+    viewVisible: `${visibleAtStart} → ${tasksView.view.visible}`,
     loopDelayP50Ms: histogram.percentile(50) / 1e6,
     loopDelayP99Ms: histogram.percentile(99) / 1e6,
     loopDelayMaxMs: histogram.max / 1e6,
@@ -104,7 +103,8 @@ async function measure(s: Services, phase: string, ms: number, flood?: TaskSnaps
 export async function run(): Promise<void> {
   const out = process.env.BG_AGENT_BENCH_OUT;
   if (!out) throw new Error('BG_AGENT_BENCH_OUT is not set');
-  const s = await services();
+  const api = await extensionApi();
+  const s = api.services;
   const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   if (!cwd) throw new Error('no workspace folder');
   try {
@@ -120,20 +120,20 @@ export async function run(): Promise<void> {
     for (let i = 0; i < 9; i++) s.manager.start({ command: `sleep 120 # ticking ${i}`, cwd, origin: { kind: 'user' } });
     await sleep(1500); // let the start-up refreshes settle before measuring
 
-    const idle = await measure(s, 'idle, 199 tasks (9 running)', 3000);
+    const idle = await measure(api, 'idle, 199 tasks (9 running)', 3000);
     const phases: PhaseResult[] = [];
 
     // Baseline: the same flood with the side bar closed, so the view does no work: the engine's own cost.
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
     await sleep(500);
     const floodHidden = s.manager.start({ command: FLOOD_COMMAND, description: 'flood (view hidden)', cwd, timeoutMs: FLOOD_MS, origin: { kind: 'user' } });
-    phases.push(await measure(s, 'baseline: one task flooding 10 s, view hidden', FLOOD_MS, floodHidden));
+    phases.push(await measure(api, 'baseline: one task flooding 10 s, view hidden', FLOOD_MS, floodHidden));
     s.manager.remove(floodHidden.id);
     await vscode.commands.executeCommand('backgroundAgent.tasks.focus');
     await sleep(1000);
 
     const floodTree = s.manager.start({ command: FLOOD_COMMAND, description: 'flood (tree only)', cwd, timeoutMs: FLOOD_MS, origin: { kind: 'user' } });
-    phases.push(await measure(s, '200 tasks, one flooding 10 s, tree visible', FLOOD_MS, floodTree));
+    phases.push(await measure(api, '200 tasks, one flooding 10 s, tree visible', FLOOD_MS, floodTree));
     s.manager.remove(floodTree.id);
     await sleep(1000);
 
@@ -141,7 +141,7 @@ export async function run(): Promise<void> {
     const floodDoc = s.manager.start({ command: FLOOD_COMMAND, description: 'flood (output open)', cwd, timeoutMs: FLOOD_MS, origin: { kind: 'user' } });
     await sleep(300);
     await vscode.commands.executeCommand('backgroundAgent.task.showOutput', floodDoc.id);
-    phases.push(await measure(s, '200 tasks, one flooding 10 s, tree + output document', FLOOD_MS, floodDoc));
+    phases.push(await measure(api, '200 tasks, one flooding 10 s, tree + output document', FLOOD_MS, floodDoc));
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 
     const result: HostResult = { tasksInView: s.manager.list().length, idle, phases };

@@ -1,19 +1,27 @@
 // Activation only: build the services, register the parts, hand back a small API for tests.
 import * as vscode from 'vscode';
 import { createServices, type Services } from './vscode/services';
-import { registerTasksView } from './vscode/tasks/register';
+import { registerTasksView, type TasksViewHandle } from './vscode/tasks/register';
 import { registerChatView } from './vscode/chat/register';
+import type { ChatController } from './vscode/chat/chatController';
 
+/** What integration tests and benchmarks reach through `activate()`'s result. */
 export interface BackgroundAgentApi {
   readonly services: Services;
+  /** The Background Tasks view: its tree provider and TreeView. */
+  readonly tasksView: TasksViewHandle;
+  /** The chat controller: tests attach a recorder and drive it as the webview would. */
+  readonly chat: ChatController;
 }
 
 export function activate(context: vscode.ExtensionContext): BackgroundAgentApi {
   const services = createServices(context);
   context.subscriptions.push(services);
-  context.subscriptions.push(registerTasksView(services));
-  context.subscriptions.push(registerChatView(services));
-  return { services };
+  const tasksView = registerTasksView(services);
+  context.subscriptions.push(tasksView);
+  const chatView = registerChatView(services, tasksView.view);
+  context.subscriptions.push(chatView);
+  return { services, tasksView, chat: chatView.controller };
 }
 
 export function deactivate(): void {

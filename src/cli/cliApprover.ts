@@ -5,7 +5,7 @@
 import { createInterface } from 'node:readline';
 import { STOPPED_MESSAGE, type ApprovalDecision, type ApprovalRequest, type Approver } from '../core/approval/approvalGate';
 import { diffPreview } from '../core/approval/diffPreview';
-import { oneLine } from '../core/tasks/formatNotifications';
+import { oneLine } from '../shared/taskWords';
 import type { Printer } from './printer';
 
 /** Reads one line from the person; resolves undefined when `signal` aborts (Ctrl-C stops the turn), null when input ended. */

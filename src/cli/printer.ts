@@ -1,8 +1,8 @@
 // Turns agent and task events into terminal output: the assistant's text on stdout, everything else on stderr,
 // one readable line per event, so `cli -p ... > answer.txt` captures only the answer.
 import type { AgentEvent } from '../core/agent/events';
-import { formatDuration, oneLine } from '../core/tasks/formatNotifications';
 import type { TaskEvent, TaskSnapshot } from '../core/tasks/types';
+import { formatDuration, oneLine, statusWord, taskDurationMs } from '../shared/taskWords';
 
 const MAX_LINE = 160;
 
@@ -94,16 +94,17 @@ export class Printer {
 }
 
 export function describeEnd(task: TaskSnapshot): string {
-  const took = formatDuration((task.endedAt ?? Date.now()) - task.startedAt);
+  const word = statusWord(task.status);
+  const took = formatDuration(taskDurationMs(task, Date.now()));
   switch (task.status) {
     case 'completed':
-      return `completed (exit 0, ${took})`;
+      return `${word} (exit 0, ${took})`;
     case 'failed':
-      return task.exitCode === null ? `failed (${task.error ?? task.signal ?? 'no exit code'}, ${took})` : `failed (exit ${task.exitCode}, ${took})`;
+      return task.exitCode === null ? `${word} (${task.error ?? task.signal ?? 'no exit code'}, ${took})` : `${word} (exit ${task.exitCode}, ${took})`;
     case 'timed_out':
-      return `timed out (killed after ${took})`;
+      return `${word} (killed after ${took})`;
     default:
-      return `${task.status} (${took})`;
+      return `${word} (${took})`;
   }
 }
 

@@ -1,7 +1,7 @@
 // The interactive loop: one prompt per line. Ctrl-C stops a running turn; at the prompt it quits. Finished
 // background tasks wake the agent between prompts (auto-resume), and the prompt comes back afterwards.
 import { createInterface } from 'node:readline';
-import { oneLine } from '../core/tasks/formatNotifications';
+import { oneLine, statusWord } from '../shared/taskWords';
 import type { CliOptions } from './args';
 import { errorSentence, ExitCode } from './exitCodes';
 import type { Runtime } from './runtime';
@@ -94,7 +94,7 @@ export function runRepl(runtime: Runtime, options: CliOptions): Repl {
     const listTasks = (): void => {
       const tasks = manager.list();
       if (tasks.length === 0) printer.info('No background tasks.');
-      for (const task of tasks) printer.info(`${task.id}: [${task.status}] ${oneLine(task.command)}`);
+      for (const task of tasks) printer.info(`${task.id}: [${statusWord(task.status)}] ${oneLine(task.command)}`);
     };
 
     rl.on('line', (line) => {

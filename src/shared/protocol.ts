@@ -137,7 +137,7 @@ export type ExtensionMessage =
   | { type: 'textDelta'; id: string; text: string }
   | { type: 'busy'; busy: boolean }
   | { type: 'usage'; usage: UsageTotals }
-  /** Transient line under the conversation ("Overloaded, retrying in 2 s…"); empty text clears it. */
+  /** Transient line under the conversation ("Overloaded, retrying in 2s…"); empty text clears it. */
   | { type: 'status'; text: string }
   | { type: 'focusInput' }
   /** Workspace trust changed (granted without a reload). */

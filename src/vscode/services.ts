@@ -1,12 +1,12 @@
 // The long-lived services of one extension activation. Built once in activate(), disposed on deactivate.
+// Nobody assigns into them: the views are handles of their own (activate() keeps them), and the active chat
+// is a slot the chat view plugs itself into.
 import * as vscode from 'vscode';
 import { ApprovalPolicy } from '../core/approval/approvalPolicy';
 import { BackgroundManager } from '../core/tasks/backgroundManager';
 import { readApprovalSettings, watchApprovalSettings } from './approval/approvalSettings';
-import { createActiveChat, type ActiveChatHolder } from './activeChat';
+import { ActiveChatSlot } from './activeChat';
 import { applyLogSizeSetting } from './tasks/logSizeSetting';
-import type { TasksViewHandle } from './tasks/register';
-import type { ChatController } from './chat/chatController';
 
 export interface Services extends vscode.Disposable {
   readonly context: vscode.ExtensionContext;
@@ -14,12 +14,9 @@ export interface Services extends vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   /** The one approval policy of this window (settings, rules, workspace trust); every chat's tools pass it. */
   readonly approvalPolicy: ApprovalPolicy;
-  /** The chat the person is looking at; the chat controller sets it, "Run Command in Background…" reports to it. */
-  readonly activeChat: ActiveChatHolder;
-  /** Set by registerTasksView while the view exists; tests and benchmarks read the tree through it. */
-  tasksView?: TasksViewHandle;
-  /** Set by registerChatView while the chat exists; integration tests drive the chat through it. */
-  chat?: ChatController;
+  /** The chat the person is looking at and the chats' titles, as the chat view provides them while it exists;
+   *  "Run Command in Background…" reports to it, the tasks view names chats by it. */
+  readonly activeChat: ActiveChatSlot;
 }
 
 export function createServices(context: vscode.ExtensionContext): Services {
@@ -35,7 +32,7 @@ export function createServices(context: vscode.ExtensionContext): Services {
     manager,
     log,
     approvalPolicy,
-    activeChat: createActiveChat(),
+    activeChat: new ActiveChatSlot(),
     dispose() {
       logSize.dispose();
       approvalSettings.dispose();
@@ -45,3 +42,4 @@ export function createServices(context: vscode.ExtensionContext): Services {
     },
   };
 }
+

@@ -2,7 +2,7 @@
 // touches one element, never the list.
 import type { AssistantItem, ChatItem, ErrorItem, SystemItem, TaskItem, ToolItem, UserItem } from '../shared/protocol';
 import type { TaskStatus } from '../core/tasks/types';
-import { formatElapsed, statusWord } from '../shared/taskWords';
+import { formatDuration, statusWord, taskDurationMs } from '../shared/taskWords';
 import { ApprovalView } from './approvalView';
 import { el, icon } from './dom';
 import { StreamingMarkdown } from './streamingMarkdown';
@@ -123,15 +123,16 @@ const TASK_ICON: Record<TaskStatus, string> = {
 };
 
 export function taskStatusText(task: TaskItem, now: number): string {
+  const word = statusWord(task.status);
   switch (task.status) {
     case 'running':
-      return `running ${formatElapsed(now - task.startedAt)}`;
+      return `${word} ${formatDuration(taskDurationMs(task, now))}`;
     case 'completed':
-      return `completed (exit ${task.exitCode ?? 0})`;
+      return `${word} (exit ${task.exitCode ?? 0})`;
     case 'failed':
-      return task.exitCode === null ? 'failed' : `failed (exit ${task.exitCode})`;
+      return task.exitCode === null ? word : `${word} (exit ${task.exitCode})`;
     default:
-      return statusWord(task.status);
+      return word;
   }
 }
 

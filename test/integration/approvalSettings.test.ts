@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { BackgroundAgentApi } from '../../src/extension';
+import type { ChatController } from '../../src/vscode/chat/chatController';
 import type { Services } from '../../src/vscode/services';
 import { readChatSettings } from '../../src/vscode/chat/settings';
 import { startScriptedServer, textReply, toolCall, type ScriptedServer } from '../support/scriptedServer';
@@ -13,10 +14,10 @@ import { until, ViewModel } from './chatHarness';
 
 const EXTENSION_ID = 'background-agent.background-agent';
 
-async function services(): Promise<Services> {
+async function extensionApi(): Promise<BackgroundAgentApi> {
   const ext = vscode.extensions.getExtension<BackgroundAgentApi>(EXTENSION_ID);
   assert.ok(ext, `${EXTENSION_ID} is not loaded`);
-  return (await ext.activate()).services;
+  return ext.activate();
 }
 
 function workspaceFolder(): string {
@@ -47,11 +48,12 @@ async function removeFolderSettings(): Promise<void> {
 describe('Approval settings in the extension', function () {
   this.timeout(60_000);
   let s: Services;
+  let chat: ChatController;
   let good: ScriptedServer | undefined;
   let evil: ScriptedServer | undefined;
 
   before(async () => {
-    s = await services();
+    ({ services: s, chat } = await extensionApi());
   });
 
   afterEach(async () => {
@@ -100,11 +102,10 @@ describe('Approval settings in the extension', function () {
     await writeFolderSettings({ 'backgroundAgent.denyCommands': ['git push'], 'backgroundAgent.baseUrl': evil.url });
     good.enqueue(textReply('Hello from the right server.'));
     const view = new ViewModel();
-    assert.ok(s.chat);
-    const detach = s.chat.attachView((m) => view.apply(m));
+    const detach = chat.attachView((m) => view.apply(m));
     try {
-      await s.chat.newChat();
-      await s.chat.handle({ type: 'send', text: 'hello' });
+      await chat.newChat();
+      await chat.handle({ type: 'send', text: 'hello' });
       await until(() => view.of('assistant').some((a) => a.text === 'Hello from the right server.' && !a.streaming), 'the answer');
     } finally {
       detach.dispose();
@@ -118,14 +119,13 @@ describe('Approval settings in the extension', function () {
     await vscode.workspace.getConfiguration('backgroundAgent').update('baseUrl', good.url, vscode.ConfigurationTarget.Global);
     good.enqueue(toolCall('bash', { command: 'make build' }), toolCall('bash', { command: 'make build --jobs=2' }), textReply('Built.'));
     const view = new ViewModel();
-    assert.ok(s.chat);
-    const detach = s.chat.attachView((m) => view.apply(m));
+    const detach = chat.attachView((m) => view.apply(m));
     try {
-      await s.chat.newChat();
-      await s.chat.handle({ type: 'send', text: 'build it' });
+      await chat.newChat();
+      await chat.handle({ type: 'send', text: 'build it' });
       await until(() => view.of('approval').some((c) => c.state === 'pending'), 'the approval card');
       const card = view.of('approval')[0];
-      await s.chat.handle({ type: 'approve', id: card.id, answer: 'always' });
+      await chat.handle({ type: 'approve', id: card.id, answer: 'always' });
       await until(() => view.of('assistant').some((a) => a.text === 'Built.' && !a.streaming), 'the answer');
       assert.equal(view.of('approval').length, 1, 'the second make build did not ask');
     } finally {

@@ -4,22 +4,21 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { BackgroundAgentApi } from '../../src/extension';
 import type { TaskSnapshot } from '../../src/core/tasks/types';
-import type { Services } from '../../src/vscode/services';
 import { until, ViewModel } from './chatHarness';
 
 const EXTENSION_ID = 'background-agent.background-agent';
 
-async function services(): Promise<Services> {
+async function extensionApi(): Promise<BackgroundAgentApi> {
   const ext = vscode.extensions.getExtension<BackgroundAgentApi>(EXTENSION_ID);
   assert.ok(ext, `${EXTENSION_ID} is not loaded`);
-  return (await ext.activate()).services;
+  return ext.activate();
 }
 
 describe('Chat in the extension', function () {
   this.timeout(60_000);
 
   it('registers the chat commands in the palette', async () => {
-    await services();
+    await extensionApi();
     const commands = await vscode.commands.getCommands(true);
     for (const id of ['backgroundAgent.newChat', 'backgroundAgent.showHistory', 'backgroundAgent.setApiKey', 'backgroundAgent.stop']) {
       assert.ok(commands.includes(id), `${id} is registered`);
@@ -27,24 +26,22 @@ describe('Chat in the extension', function () {
   });
 
   it('New Chat opens a fresh chat and makes it the active chat for tasks the person starts', async () => {
-    const s = await services();
-    assert.ok(s.chat, 'registerChatView put the controller on services');
-    await s.chat.whenLoaded();
+    const { services: s, chat } = await extensionApi();
+    await chat.whenLoaded();
     await vscode.commands.executeCommand('backgroundAgent.newChat');
-    const id = s.chat.activeChatId;
+    const id = chat.activeChatId;
     assert.ok(id);
     assert.equal(s.activeChat.conversationId, id);
   });
 
   it('shows a task the person starts from the palette as a chip in the open chat, following it to the end', async () => {
-    const s = await services();
-    assert.ok(s.chat);
+    const { chat } = await extensionApi();
     const view = new ViewModel();
-    const detach = s.chat.attachView((m) => view.apply(m));
+    const detach = chat.attachView((m) => view.apply(m));
     try {
-      await s.chat.handle({ type: 'ready' });
+      await chat.handle({ type: 'ready' });
       const task = (await vscode.commands.executeCommand('backgroundAgent.runInBackground', { command: 'sleep 1; echo person-task', description: 'My task' })) as TaskSnapshot;
-      assert.equal(task.origin.conversationId, s.chat.activeChatId);
+      assert.equal(task.origin.conversationId, chat.activeChatId);
       await until(() => view.of('task').some((t) => t.taskId === task.id), 'the chip');
       const chip = view.of('task').find((t) => t.taskId === task.id);
       assert.equal(chip?.byUser, true);
@@ -52,30 +49,28 @@ describe('Chat in the extension', function () {
       await until(() => view.of('task').find((t) => t.taskId === task.id)?.status === 'completed', 'the chip to complete');
       // Stop from the palette is harmless while nothing runs.
       await vscode.commands.executeCommand('backgroundAgent.stop');
-      assert.equal(s.chat.busy, false);
+      assert.equal(chat.busy, false);
     } finally {
       detach.dispose();
     }
   });
 
   it('keeps the chat in the workspace storage: the index lists it after its items are saved', async () => {
-    const s = await services();
-    assert.ok(s.chat);
-    const id = s.chat.activeChatId;
+    const { services: s, chat } = await extensionApi();
+    const id = chat.activeChatId;
     await until(() => (s.context.workspaceState.get<Array<{ id: string }>>('backgroundAgent.chats.index') ?? []).some((c) => c.id === id), 'the chat in the index', 5000);
     assert.equal(s.context.workspaceState.get('backgroundAgent.chats.active'), id);
   });
 
   it('names the chat that started a task by its title in the tasks view and the output header', async () => {
-    const s = await services();
-    assert.ok(s.chat && s.tasksView);
+    const { services: s, tasksView } = await extensionApi();
     // A chat of this workspace known only from the stored index (not loaded): its title is still found.
     const index = s.context.workspaceState.get<Array<{ id: string }>>('backgroundAgent.chats.index') ?? [];
     await s.context.workspaceState.update('backgroundAgent.chats.index', [...index, { id: 'chat-titled', title: 'Fix the flaky tests', updatedAt: 1, itemCount: 2 }]);
     const task = s.manager.start({ command: 'echo titled', cwd: process.cwd(), origin: { kind: 'agent', conversationId: 'chat-titled' } });
     try {
       await until(() => s.manager.get(task.id)?.status === 'completed', 'the task to end');
-      const label = s.tasksView.provider.getTreeItem(task.id).accessibilityInformation?.label ?? '';
+      const label = tasksView.provider.getTreeItem(task.id).accessibilityInformation?.label ?? '';
       assert.match(label, /started by the agent \(chat “Fix the flaky tests”\)$/);
       const shown = (await vscode.commands.executeCommand('backgroundAgent.task.showOutput', task.id)) as vscode.TextEditor;
       assert.match(shown.document.getText(), /^Started by the agent \(chat “Fix the flaky tests”\)/m);

@@ -10,7 +10,7 @@ import type { ApprovalRequest } from '../../src/core/approval/approvalGate';
 import { ApprovalPolicy, type ApprovalSettings } from '../../src/core/approval/approvalPolicy';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
 import type { ChatItem, ExtensionMessage, UsageTotals } from '../../src/shared/protocol';
-import { createActiveChat, type ActiveChatHolder } from '../../src/vscode/activeChat';
+import { ActiveChatSlot } from '../../src/vscode/activeChat';
 import { ChatController, type ChatUi } from '../../src/vscode/chat/chatController';
 import { ChatStore, type KeyValueState } from '../../src/vscode/chat/chatStore';
 import { startScriptedServer, type ScriptedServer } from '../support/scriptedServer';
@@ -102,7 +102,8 @@ export interface ChatHarness {
   view: ViewModel;
   store: ChatStore;
   state: MemoryState;
-  activeChat: ActiveChatHolder;
+  /** As in the extension: every controller the harness builds provides it, the newest answering. */
+  activeChat: ActiveChatSlot;
   workspace: string;
   ui: UiCalls;
   /** What `promptApiKey` stores next (undefined = the person dismisses the box). */
@@ -157,7 +158,7 @@ export async function startChatHarness(
     policy: new ApprovalPolicy({ mode: 'auto', allowCommands: [], denyCommands: [], trusted: true, ...options.approval }),
     remembered: [],
     trusted: options.approval?.trusted ?? true,
-    activeChat: createActiveChat(),
+    activeChat: new ActiveChatSlot(),
     controller: undefined as unknown as ChatController,
     view: new ViewModel(),
     async reopen() {
@@ -197,7 +198,6 @@ export async function startChatHarness(
     const controller = new ChatController({
       manager,
       store,
-      activeChat: harness.activeChat,
       ui: chatUi,
       apiKey: async () => harness.apiKey,
       settings: () => ({ model: harness.model, maxTokens: 1024, autoResume: harness.autoResume, baseURL: server.url }),
@@ -210,6 +210,7 @@ export async function startChatHarness(
       isTrusted: () => harness.trusted,
     });
     controllers.push(controller);
+    harness.activeChat.provide(controller);
     controller.attachView((m) => view.apply(m));
     return controller;
   }

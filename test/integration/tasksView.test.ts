@@ -13,15 +13,10 @@ import { isAlive } from '../support/toolEnv';
 
 const EXTENSION_ID = 'background-agent.background-agent';
 
-async function services(): Promise<Services> {
+async function extensionApi(): Promise<BackgroundAgentApi> {
   const ext = vscode.extensions.getExtension<BackgroundAgentApi>(EXTENSION_ID);
   assert.ok(ext, `${EXTENSION_ID} is not loaded`);
-  return (await ext.activate()).services;
-}
-
-function tasksView(s: Services): TasksViewHandle {
-  assert.ok(s.tasksView, 'registerTasksView put its handle on services');
-  return s.tasksView;
+  return ext.activate();
 }
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
@@ -45,17 +40,18 @@ function iconId(item: vscode.TreeItem): string {
 
 describe('Background Tasks view', function () {
   let s: Services;
+  let tasksView: TasksViewHandle;
   let cwd: string;
 
   before(async () => {
-    s = await services();
+    ({ services: s, tasksView } = await extensionApi());
     cwd = workspaceFolder();
     // Earlier test files share this extension host and may have left tasks: start from an empty list.
     await s.manager.cancelAll();
     for (const task of s.manager.list()) s.manager.remove(task.id);
     // The view must be visible for item refreshes (a hidden view only refreshes when shown again).
     await vscode.commands.executeCommand('backgroundAgent.tasks.focus');
-    await until(() => tasksView(s).view.visible, 'the Background Tasks view to be visible');
+    await until(() => tasksView.view.visible, 'the Background Tasks view to be visible');
   });
 
   afterEach(async () => {
@@ -65,7 +61,7 @@ describe('Background Tasks view', function () {
   });
 
   it('lists tasks newest first with label, state, icon, menu context and an accessible name', async () => {
-    const { provider } = tasksView(s);
+    const { provider } = tasksView;
     const first = s.manager.start({ command: 'exit 0', cwd, origin: { kind: 'user' } });
     await s.manager.waitForEnd(first.id);
     const failed = s.manager.start({ command: 'echo boom; exit 4', description: 'A failing step', cwd, origin: { kind: 'agent', conversationId: 'conv-a' } });
@@ -89,12 +85,12 @@ describe('Background Tasks view', function () {
     assert.equal(failedItem.contextValue, 'task.finished');
 
     const userItem = provider.getTreeItem(first.id);
-    assert.match(String(userItem.description), /^completed · exit 0 · \d+s · you$/, 'tasks the person started say so');
+    assert.match(String(userItem.description), /^completed · exit 0 · [\d.]+s · you$/, 'tasks the person started say so');
     assert.equal(iconId(userItem), 'pass');
   });
 
   it('gives each ending its own icon and colour', async () => {
-    const { provider } = tasksView(s);
+    const { provider } = tasksView;
     const cancelled = s.manager.start({ command: 'sleep 30', cwd, origin: { kind: 'user' } });
     await s.manager.cancel(cancelled.id);
     const timedOut = s.manager.start({ command: 'sleep 30', cwd, timeoutMs: 300, origin: { kind: 'user' } });
@@ -113,7 +109,7 @@ describe('Background Tasks view', function () {
   });
 
   it('shows command, folder, pid, start, duration, size, origin and the last lines of output in the tooltip', async () => {
-    const { provider } = tasksView(s);
+    const { provider } = tasksView;
     const task = s.manager.start({ command: 'for i in 1 2 3 4 5; do echo "line $i"; done; exit 0', cwd, origin: { kind: 'agent', conversationId: 'conv-tip' } });
     const ended = await s.manager.waitForEnd(task.id);
     const item = provider.resolveTreeItem(provider.getTreeItem(task.id), task.id);
@@ -130,7 +126,7 @@ describe('Background Tasks view', function () {
   });
 
   it('refreshes a flooding task item by item, never the whole tree, and batches its chunks', async () => {
-    const { provider } = tasksView(s);
+    const { provider } = tasksView;
     const events: (string | string[] | undefined)[] = [];
     const listener = provider.onDidChangeTreeData((e) => events.push(e ?? undefined));
     let outputEvents = 0;
@@ -155,7 +151,7 @@ describe('Background Tasks view', function () {
   });
 
   it('Cancel Task kills the whole tree, shows cancelled, and tells the agent that started it', async () => {
-    const { provider } = tasksView(s);
+    const { provider } = tasksView;
     // The shell starts a grandchild in its own session: cancel must reach it too.
     const pidFile = `${cwd}/grandchild-${Date.now()}.pid`;
     const task = s.manager.start({ command: `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 60' & sleep 60`, cwd, origin: { kind: 'agent', conversationId: 'conv-cancel' } });
@@ -208,7 +204,7 @@ describe('Background Tasks view', function () {
       { command: restarted.command, cwd: restarted.cwd, description: restarted.description, origin: restarted.origin, timeoutMs: restarted.timeoutMs },
       { command: original.command, cwd: original.cwd, description: original.description, origin: original.origin, timeoutMs: original.timeoutMs },
     );
-    assert.equal(tasksView(s).provider.getChildren()[0], restarted.id, 'the new run is on top');
+    assert.equal(tasksView.provider.getChildren()[0], restarted.id, 'the new run is on top');
     assert.ok(s.manager.get(original.id), 'the old run stays as a record');
     await s.manager.waitForEnd(restarted.id);
     assert.equal(s.manager.notifications.drain('conv-restart').length, 2, 'the agent hears of both runs');
@@ -237,7 +233,7 @@ describe('Background Tasks view', function () {
     await vscode.commands.executeCommand('backgroundAgent.task.remove', running.id);
     assert.equal(s.manager.get(finished.id), undefined);
     assert.equal(s.manager.get(running.id)?.status, 'running');
-    assert.deepEqual(tasksView(s).provider.getChildren(), [running.id]);
+    assert.deepEqual(tasksView.provider.getChildren(), [running.id]);
   });
 
   it('Clear Finished Tasks removes every finished task and keeps running ones; Cancel All Tasks cancels the rest', async () => {
@@ -257,7 +253,8 @@ describe('Background Tasks view', function () {
 
   it('Run Command in Background… starts a person\'s task in the first folder, reported to the active chat', async () => {
     const config = vscode.workspace.getConfiguration('backgroundAgent');
-    s.activeChat.conversationId = 'conv-active';
+    // The chat view provides the active chat; a stand-in takes the word for this test and gives it back.
+    const standIn = s.activeChat.provide({ conversationId: 'conv-active', titleOf: () => undefined });
     try {
       const reported = await vscode.commands.executeCommand<TaskSnapshot>('backgroundAgent.runInBackground', { command: '  echo from the person  ' });
       assert.ok(reported);
@@ -274,7 +271,7 @@ describe('Background Tasks view', function () {
       assert.ok(quiet);
       assert.deepEqual(quiet.origin, { kind: 'user' }, 'with the setting off, no chat hears of it');
     } finally {
-      s.activeChat.conversationId = undefined;
+      standIn.dispose();
       await config.update('reportUserTasksToChat', undefined, vscode.ConfigurationTarget.Global);
     }
   });
@@ -364,7 +361,7 @@ describe('Background Tasks view', function () {
   });
 
   it('shows the number of running tasks as the view badge, gone when none run', async () => {
-    const { view } = tasksView(s);
+    const { view } = tasksView;
     const a = s.manager.start({ command: 'sleep 30', cwd, origin: { kind: 'user' } });
     s.manager.start({ command: 'sleep 30', cwd, origin: { kind: 'user' } });
     assert.equal(view.badge?.value, 2);
@@ -401,7 +398,7 @@ describe('Background Tasks view', function () {
   });
 
   it('restored tasks of the last window show as interrupted when they were running', async () => {
-    const { provider } = tasksView(s);
+    const { provider } = tasksView;
     const previous: TaskSnapshot = {
       id: `restored-${Date.now()}`,
       command: 'npm run dev',

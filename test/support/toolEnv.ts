@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
-import type { SpawnMode } from '../../src/core/tasks/processRunner';
+import type { SpawnMode } from '../../src/core/tasks/types';
 import type { ApprovalGate } from '../../src/core/approval/approvalGate';
 import type { ToolContext } from '../../src/core/tools';
 import { autoApproval } from './approvals';

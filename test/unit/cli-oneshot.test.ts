@@ -71,7 +71,7 @@ describe('cli -p', () => {
     assert.equal(code, 0, run.stderr());
     assert.equal(run.stdout(), 'Still running; I will wait.\nIt printed late.\n');
     assert.match(run.stderr(), /⏺ bash: echo early; sleep 1\.5; echo late\n/);
-    assert.match(run.stderr(), /\n {2}⎿ The command was still running after 0\.5 s, so it was moved to the background as task (\S+)/);
+    assert.match(run.stderr(), /\n {2}⎿ The command was still running after 0\.5s, so it was moved to the background as task (\S+)/);
     assert.match(run.stderr(), /\[bg \S+\] moved to the background: echo early/);
     assert.match(run.stderr(), /\[bg \S+\] completed \(exit 0, /);
     assert.doesNotMatch(run.stderr(), /\[bg \S+\] started/, 'a foreground bash is not announced as a background task');

@@ -33,11 +33,11 @@ describe('cli printer', () => {
     printer.onAgentEvent({ type: 'text_delta', text: 'Let me ' });
     printer.onAgentEvent({ type: 'text_delta', text: 'check.' });
     printer.onAgentEvent({ type: 'tool_start', toolUseId: 'u1', name: 'bash', input: { command: 'npm test\n--watch=false' } });
-    printer.onAgentEvent({ type: 'tool_end', toolUseId: 'u1', name: 'bash', result: 'Exit code 0 (1.2 s).\nok\nok', isError: false });
+    printer.onAgentEvent({ type: 'tool_end', toolUseId: 'u1', name: 'bash', result: 'Exit code 0 (1s).\nok\nok', isError: false });
     printer.onAgentEvent({ type: 'text_delta', text: 'Done.' });
     printer.onAgentEvent({ type: 'turn_end', reason: 'end_turn' });
     assert.equal(out.join(''), 'Let me check.\nDone.\n');
-    assert.equal(err.join(''), '⏺ bash: npm test ⏎ --watch=false\n  ⎿ Exit code 0 (1.2 s). (+2 lines)\n');
+    assert.equal(err.join(''), '⏺ bash: npm test ⏎ --watch=false\n  ⎿ Exit code 0 (1s). (+2 lines)\n');
   });
 
   it('summarizes read_file by its footer and marks errors', () => {
@@ -59,9 +59,9 @@ describe('cli printer', () => {
     printer.onTaskEvent({ type: 'ended', task: task({ id: 'fg2', command: 'make', status: 'failed', exitCode: 2, endedAt: 3_500 }) });
     assert.deepEqual(err, [
       '[bg bg1] started: sleep 5\n',
-      '[bg bg1] completed (exit 0, 5.0 s)\n',
+      '[bg bg1] completed (exit 0, 5s)\n',
       '[bg fg2] moved to the background: make\n',
-      '[bg fg2] failed (exit 2, 2.5 s)\n',
+      '[bg fg2] failed (exit 2, 2s)\n',
     ]);
   });
 

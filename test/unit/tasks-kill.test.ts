@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { protectProcessGroup } from '../../src/core/tasks/processKill';
-import { terminateTrees, type SpawnMode } from '../../src/core/tasks/processRunner';
+import { protectProcessGroup } from '../../src/core/tasks/processTree';
+import type { SpawnMode } from '../../src/core/tasks/types';
+import { terminateTrees } from '../../src/core/tasks/processTree';
 import { createTasksEnv, isAlive, pidOf, readPid, SPAWN_MODES, until, type TasksEnv } from '../support/tasksKit';
 
 let env: TasksEnv;

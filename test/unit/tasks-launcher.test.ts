@@ -6,7 +6,7 @@ import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync } fro
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
-import { exitOfStatus, parseReport, quoteForSh } from '../../src/core/tasks/launchScript';
+import { exitOfStatus, parseReport, quoteForSh } from '../../src/core/tasks/shellLauncher';
 import { isDead, readProcessTable, type ProcessInfo } from '../../src/core/tasks/processTree';
 import { createTasksEnv, isAlive, pidOf, until, withEnv, type TasksEnv } from '../support/tasksKit';
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { BackgroundManager, UnknownTaskError } from '../../src/core/tasks/backgroundManager';
 import type { TaskEvent } from '../../src/core/tasks/types';
-import type { SpawnMode } from '../../src/core/tasks/processRunner';
+import type { SpawnMode } from '../../src/core/tasks/types';
 import { createTasksEnv, isAlive, pidOf, SPAWN_MODES, until, withEnv, type TasksEnv } from '../support/tasksKit';
 
 let env: TasksEnv;

@@ -4,12 +4,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, describe, it } from 'node:test';
+import { after, afterEach, describe, it } from 'node:test';
 import { LogTrimmer } from '../../src/core/tasks/logTrimmer';
-import { TrimWorker } from '../../src/core/tasks/trimWorker';
-import { readLogEdgesSync, readLogSlice, readTrimmableLogSlice } from '../../src/core/tasks/taskLog';
-import { bufferOf } from '../../src/core/tasks/taskOutput';
-import type { TaskRecord } from '../../src/core/tasks/taskRecord';
+import { readLogEdgesSync, readLogSlice } from '../../src/core/tasks/outputText';
+import { TaskLog, type LogState } from '../../src/core/tasks/taskLog';
 import type { TaskEvent, TaskSnapshot } from '../../src/core/tasks/types';
 import { executeTool } from '../../src/core/tools';
 import { createTasksEnv, SPAWN_MODES, until, type TasksEnv } from '../support/tasksKit';
@@ -221,16 +219,16 @@ describe('a trim while a read is under way', () => {
     env = await createTasksEnv();
     const file = path.join(env.dir, 'race.log');
     writeFileSync(file, Array.from({ length: 800_000 }, (_, i) => `${i}`).join('\n') + '\n');
-    const record = { logPath: file, outputBytes: statSync(file).size } as TaskRecord;
-    assert.ok(record.outputBytes > 5 * MiB);
+    const log = logOf(file, { bytes: statSync(file).size });
+    assert.ok(log.outputBytes > 5 * MiB);
     // The read's first await lets the trimmer run (it does so in a timer), as a flood's watcher does.
-    const reading = readTrimmableLogSlice(file, { offset: 2 * MiB, maxBytes: 4096, settled: false }, record);
-    new LogTrimmer(4 * MiB).check(record);
+    const reading = log.read({ offset: 2 * MiB, maxBytes: 4096, settled: false });
+    log.trimIfOver(trimmer(4 * MiB));
     const slice = await reading;
-    assert.ok(record.dropped, 'trimmed');
+    assert.ok(log.dropped, 'trimmed');
     assert.equal(slice.text.indexOf('\0'), -1, 'no zeros');
     assertConsecutive(slice.text);
-    assert.deepEqual(slice.dropped, record.dropped, 'it says the read starts after the dropped range');
+    assert.deepEqual(slice.dropped, log.dropped, 'it says the read starts after the dropped range');
   });
 });
 
@@ -242,20 +240,20 @@ describe('a preview read while a trim is under way', () => {
     const size = statSync(file).size;
     // An ended task (nothing writes any more), its first preview asked for between the trim's truncate and
     // its write-back (as a tooltip or a bash tool moving it to the background can while its end waits).
-    let dropped: TaskRecord['dropped'];
     let midTrim: string | undefined;
-    const record = { logPath: file, outputBytes: size } as TaskRecord;
-    Object.defineProperty(record, 'dropped', {
-      get: () => dropped,
-      set: (value: TaskRecord['dropped']) => {
-        dropped = value;
-        midTrim ??= bufferOf(record, 1024, 1024).preview();
-      },
-    });
-    new LogTrimmer(4 * MiB).check(record);
-    await record.trimming;
-    assert.ok(midTrim !== undefined && record.dropped, 'the preview was read mid-trim');
-    const after = bufferOf(record, 1024, 1024);
+    const log = logOf(file, { bytes: size });
+    const trims = trimmer(4 * MiB);
+    const run = trims.run.bind(trims);
+    // The worker has cut the file and written the tail back, the task has not heard yet: read now.
+    trims.run = async (job) => {
+      const result = await run(job);
+      midTrim ??= log.edges().preview();
+      return result;
+    };
+    log.trimIfOver(trims);
+    await log.trimDone;
+    assert.ok(midTrim !== undefined && log.dropped, 'the preview was read mid-trim');
+    const after = log.edges();
     assert.ok(after.preview().endsWith('\n799999\n'), 'the preview ends with the last line');
     assert.equal(after.totalBytes, size);
   });
@@ -268,14 +266,14 @@ describe('a trim soon after another', () => {
     // head | dropped | kept newest | 5 MiB lost while that trim ran (a flood on a busy machine) | the last line
     const parts = [Buffer.alloc(MiB, 'h'), Buffer.alloc(MiB), Buffer.alloc(MiB, 't'), Buffer.alloc(5 * MiB), Buffer.from('last line\n')];
     writeFileSync(file, Buffer.concat(parts));
-    const record = { logPath: file, outputBytes: statSync(file).size, dropped: { from: MiB, to: 2 * MiB, lostAt: 3 * MiB } } as TaskRecord;
+    const log = logOf(file, { bytes: statSync(file).size, dropped: { from: MiB, to: 2 * MiB, lostAt: 3 * MiB } });
     // Those lost zeros count as kept, so the log is over the cap again at once; its newest MiB is in them.
-    new LogTrimmer(4 * MiB).check(record);
-    await record.trimming;
-    assert.notEqual(record.dropped?.to, 2 * MiB, 'trimmed again');
+    log.trimIfOver(trimmer(4 * MiB));
+    await log.trimDone;
+    assert.notEqual(log.dropped?.to, 2 * MiB, 'trimmed again');
     let text = '';
-    for (let offset = 0; offset < record.outputBytes; ) {
-      const slice = await readTrimmableLogSlice(file, { offset, maxBytes: 512 * 1024, settled: true }, record);
+    for (let offset = 0; offset < log.outputBytes; ) {
+      const slice = await log.read({ offset, maxBytes: 512 * 1024, settled: true });
       text += slice.text;
       offset = slice.nextOffset;
     }
@@ -292,9 +290,9 @@ describe('a log whose last bytes were lost in a trim', () => {
     // The process wrote 5 MiB more between the trim's read and its truncate, then ended: they are gone, but
     // outputBytes (which never shrinks) counts them. A task's end waits for a trim, then checks again:
     // trimming again (which changes nothing) on every check kept it from ever ending.
-    const record = { logPath: file, outputBytes: 8 * MiB, dropped: { from: MiB, to: 2 * MiB, lostAt: 3 * MiB } } as TaskRecord;
-    new LogTrimmer(4 * MiB).check(record);
-    assert.equal(record.trimming, undefined, 'no trim: the log holds 2 MiB');
+    const log = logOf(file, { bytes: 8 * MiB, dropped: { from: MiB, to: 2 * MiB, lostAt: 3 * MiB } });
+    log.trimIfOver(trimmer(4 * MiB));
+    assert.equal(log.isTrimming, false, 'no trim: the log holds 2 MiB');
   });
 });
 
@@ -303,17 +301,33 @@ describe('the trim worker', () => {
     env = await createTasksEnv();
     const file = path.join(env.dir, 'worker.log');
     writeFileSync(file, 'h'.repeat(10) + 'm'.repeat(100) + 't'.repeat(20));
-    const worker = new TrimWorker(50);
+    const worker = new LogTrimmer(4 * MiB, 50);
     try {
       assert.deepEqual(await worker.run({ path: file, from: 10, tailKeep: 20 }), { readStart: 110, bytesRead: 20, skip: 0 });
       assert.equal(readFileSync(file, 'latin1'), 'h'.repeat(10) + '\0'.repeat(100) + 't'.repeat(20));
-      await until(() => !worker.running, 'the idle worker to stop');
+      await until(() => !worker.workerRunning, 'the idle worker to stop');
       const missing = await worker.run({ path: path.join(env.dir, 'missing.log'), from: 10, tailKeep: 20 });
       assert.match(missing.error ?? '', /ENOENT/);
       assert.equal(missing.truncated, false, 'nothing was cut');
-      assert.ok(worker.running, 'a new worker answered');
+      assert.ok(worker.workerRunning, 'a new worker answered');
     } finally {
       worker.dispose();
     }
   });
 });
+
+const trimmers: LogTrimmer[] = [];
+after(() => {
+  for (const t of trimmers) t.dispose();
+});
+
+/** A cap for tests: disposed after the file's tests. */
+function trimmer(maxBytes: number): LogTrimmer {
+  const t = new LogTrimmer(maxBytes);
+  trimmers.push(t);
+  return t;
+}
+
+function logOf(file: string, state: LogState): TaskLog {
+  return new TaskLog(file, { headBytes: 1024, tailBytes: 1024 }, state);
+}

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createReadStream, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { HeadTailBuffer } from '../../src/core/tasks/outputBuffer';
-import { completeLength, leadingContinuationBytes } from '../../src/core/tasks/utf8Edges';
+import { completeLength, leadingContinuationBytes } from '../../src/core/tasks/outputText';
 import { createTasksEnv, until, type TasksEnv } from '../support/tasksKit';
 
 describe('HeadTailBuffer', () => {

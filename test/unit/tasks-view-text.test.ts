@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TaskSnapshot } from '../../src/core/tasks/types';
-import { formatBytes, formatElapsed, lastLines, taskAccessibleLabel, taskDescription, taskLabel } from '../../src/vscode/tasks/taskText';
+import { formatBytes, formatDuration } from '../../src/shared/taskWords';
+import { lastLines, taskAccessibleLabel, taskDescription, taskLabel } from '../../src/vscode/tasks/taskText';
 
 const T0 = Date.UTC(2026, 10, 25, 20, 0, 0);
 
@@ -54,9 +55,9 @@ describe('tasks view: text', () => {
   });
 
   it('formats elapsed times and sizes compactly', () => {
-    assert.equal(formatElapsed(0), '0s');
-    assert.equal(formatElapsed(59_999), '59s');
-    assert.equal(formatElapsed(3_600_000 + 3 * 60_000), '1h 03m');
+    assert.equal(formatDuration(0), '0s');
+    assert.equal(formatDuration(59_999), '59s');
+    assert.equal(formatDuration(3_600_000 + 3 * 60_000), '1h 03m');
     assert.equal(formatBytes(35), '35 B');
     assert.equal(formatBytes(1536), '1.5 KB');
     assert.equal(formatBytes(1024 ** 3), '1.0 GB');

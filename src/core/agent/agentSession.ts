@@ -2,7 +2,8 @@
 // auto-resume rule (finished background tasks wake an idle agent). The tools and the model client are
 // passed in, so tests can swap in a tool that blocks until aborted; session.ts wires the real ones.
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
-import type { Disposable, TaskNotification } from '../tasks/types';
+import { Emitter, type Disposable } from '../events';
+import type { TaskNotification } from '../tasks/types';
 import { Conversation } from './conversation';
 import type { AgentEvent, TokenUsage, TurnTrigger } from './events';
 import { runTurn, type ToolRunner, type TurnEndReason } from './loop';
@@ -30,8 +31,10 @@ const zeroUsage = (): TokenUsage => ({ inputTokens: 0, outputTokens: 0, cacheRea
 export function createAgentSessionWith(options: AgentSessionOptions, deps: AgentSessionDeps): AgentSession {
   const { conversationId, manager } = options;
   const conversation = new Conversation(options.history ?? []);
-  const listeners = new Set<(event: AgentEvent) => void>();
-  const settleChecks = new Set<() => void>();
+  // A listener that throws (a UI gone) must not break the turn: the emitter calls the others and goes on.
+  const events = new Emitter<AgentEvent>();
+  /** Fires whenever the session may have settled; each whenSettled call listens until it has. */
+  const mayHaveSettled = new Emitter<void>();
   const systemPrompt = deps.systemPrompt ?? buildSystemPrompt({ cwd: options.cwd });
   const resumeBatchMs = deps.resumeBatchMs ?? DEFAULT_RESUME_BATCH_MS;
   // The session's key, and whatever key the environment holds (it may differ from the stored one).
@@ -48,19 +51,8 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
   let halted = false;
   let chain: Promise<void> = Promise.resolve();
 
-  const emit = (event: AgentEvent): void => {
-    for (const listener of [...listeners]) {
-      try {
-        listener(event);
-      } catch {
-        // A broken listener (UI gone) must not break the turn.
-      }
-    }
-  };
-
-  const recheckSettled = (): void => {
-    for (const check of [...settleChecks]) check();
-  };
+  const emit = (event: AgentEvent): void => events.fire(event);
+  const recheckSettled = (): void => mayHaveSettled.fire();
 
   function runningTaskCount(): number {
     return manager.list().filter((t) => t.status === 'running' && t.origin.conversationId === conversationId).length;
@@ -185,10 +177,16 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
       }
     },
     whenSettled(signal?: AbortSignal): Promise<void> {
+      const aborted = (): Error => (signal?.reason instanceof Error ? signal.reason : new Error('whenSettled aborted'));
+      if (signal?.aborted) return Promise.reject(aborted());
       return new Promise((resolve, reject) => {
         const done = (): void => {
-          settleChecks.delete(check);
+          subscription.dispose();
           signal?.removeEventListener('abort', onAbort);
+        };
+        const onAbort = (): void => {
+          done();
+          reject(aborted());
         };
         const check = (): void => {
           if (isSettled()) {
@@ -196,16 +194,8 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
             resolve();
           }
         };
-        const onAbort = (): void => {
-          done();
-          reject(signal?.reason instanceof Error ? signal.reason : new Error('whenSettled aborted'));
-        };
-        if (signal?.aborted) {
-          onAbort();
-          return;
-        }
+        const subscription = mayHaveSettled.event(check);
         signal?.addEventListener('abort', onAbort, { once: true });
-        settleChecks.add(check);
         check();
       });
     },
@@ -218,10 +208,7 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
       if (enabled && !busy && !halted && manager.notifications.pendingCount(conversationId) > 0) scheduleResume();
       recheckSettled();
     },
-    onEvent(listener: (event: AgentEvent) => void): Disposable {
-      listeners.add(listener);
-      return { dispose: () => listeners.delete(listener) };
-    },
+    onEvent: events.event,
     dispose(): void {
       if (disposed) return;
       disposed = true;
@@ -230,9 +217,10 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
       resumeTimer = undefined;
       queuedSub.dispose();
       taskSub.dispose();
-      listeners.clear();
+      events.dispose();
       // Anyone waiting for the session to settle is released: it will do nothing more.
-      for (const check of [...settleChecks]) check();
+      mayHaveSettled.fire();
+      mayHaveSettled.dispose();
     },
   };
 }

@@ -4,7 +4,7 @@
 import type { Tool, ToolResultBlockParam, ToolUseBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import type { ApprovalGate } from '../approval/approvalGate';
 import type { TaskManager } from '../tasks/types';
-import { formatBackgroundResults } from '../tasks/formatNotifications';
+import { formatBackgroundResults } from '../tasks/notifications';
 import { applyPromptCaching } from './cache';
 import { INTERRUPTED_RESULT, type Conversation } from './conversation';
 import type { AgentEvent, TokenUsage } from './events';

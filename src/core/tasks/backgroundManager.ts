@@ -1,34 +1,33 @@
-// The one owner of background tasks: starts them through the process runner, follows their output (the
-// processes write their log files themselves; memory holds only a bounded head + tail read back on
-// demand), decides their final status, queues one notification per ended task, and
-// kills every process it started when asked or disposed. It decides *when* things happen to a task; how a
-// record is built (taskRecordBuilders), its files made (taskFiles), its trees killed (taskKiller), its end awaited
-// (endWaiters) and its notification worded (endNotification) live in their own modules.
-import { rm } from 'node:fs/promises';
+// The one owner of background tasks: starts them through the process runner, follows their logs' growth,
+// ends them, queues one notification per ended task, and kills every process it started when asked or
+// disposed. It decides *when* things happen to a task; the Task (task.ts) owns what it is and how it
+// ended, its TaskLog the output, taskKiller.ts how trees are killed.
 import { join } from 'node:path';
-import { UnknownTaskError, type BackgroundManagerOptions } from './backgroundManagerApi';
-import { endNotification } from './endNotification';
-import { settledOf, settleWaiters, waitForSettled } from './endWaiters';
-import { newInstanceId, newTaskId } from './ids';
-import { callListeners } from './listeners';
+import { Emitter } from '../events';
 import { DEFAULT_MAX_LOG_BYTES, LogTrimmer } from './logTrimmer';
-import { NotificationQueue } from './notificationQueue';
-import { NOTIFICATION_TAIL_BYTES } from './notificationTail';
-import { DEFAULT_HEAD_BYTES, DEFAULT_TAIL_BYTES, type HeadTailBuffer } from './outputBuffer';
-import { OutputWatcher } from './outputWatcher';
-import { ProcessRunner, type ProcessResult } from './processRunner';
+import { NOTIFICATION_TAIL_BYTES, NotificationQueue } from './notifications';
+import { DEFAULT_HEAD_BYTES, DEFAULT_TAIL_BYTES } from './outputBuffer';
+import { AttachedProcess, ProcessRunner, SpawnPacer } from './processRunner';
 import { TASK_MARKER_ENV } from './processTree';
-import { SpawnPacer } from './spawnPacer';
-import { appendStartFailure, cwdProblem, LogFolder } from './taskFiles';
+import { cwdProblem, newInstanceId, newTaskId, Task, type OutputMemory } from './task';
 import { killAllNow, killTasks, LeftoverSweeper, type KillContext } from './taskKiller';
-import { readTrimmableLogSlice } from './taskLog';
-import { bufferOf, refreshOutputBytes } from './taskOutput';
-import { toSnapshot, type TaskRecord } from './taskRecord';
-import { newTaskRecord, restoredTaskRecord } from './taskRecordBuilders';
-import { HIDDEN_FROM_AGENT_TASKS, type Disposable, type OutputSlice, type StartTaskOptions, type TaskEvent, type TaskManager, type TaskSnapshot } from './types';
+import { exitPathOf, LogFolder, OutputWatcher } from './taskLog';
+import { OwnerGuard, processId } from './ownerGuard';
+import { TakeOver } from './takeOver';
+import {
+  HIDDEN_FROM_AGENT_TASKS,
+  UnknownTaskError,
+  type BackgroundManagerOptions,
+  type Disposable,
+  type OutputSlice,
+  type ProcessResult,
+  type StartTaskOptions,
+  type TaskEvent,
+  type TaskManager,
+  type TaskSnapshot,
+} from './types';
 
-// Re-exported: callers import the options and the error from here (they live apart only to keep this file short).
-export { UnknownTaskError, type BackgroundManagerOptions } from './backgroundManagerApi';
+export { UnknownTaskError, type BackgroundManagerOptions } from './types';
 
 /** How often running tasks' logs are checked for growth: at most this many `output` events per task per second. */
 const OUTPUT_EVENT_INTERVAL_MS = 250;
@@ -41,7 +40,7 @@ const OUTPUT_EVENT_INTERVAL_MS = 250;
 const SPAWN_BUDGET_MS = 4;
 
 interface QueuedSpawn {
-  readonly record: TaskRecord;
+  readonly record: Task;
   /** Variables added to the inherited environment (StartTaskOptions.env). */
   readonly env: Readonly<Record<string, string>>;
   /** Inherited variables the task does not get (HIDDEN_FROM_AGENT_TASKS when the agent started it). */
@@ -50,8 +49,8 @@ interface QueuedSpawn {
 
 export class BackgroundManager implements TaskManager {
   readonly notifications = new NotificationQueue();
-  private readonly tasks = new Map<string, TaskRecord>();
-  private readonly listeners = new Set<(event: TaskEvent) => void>();
+  private readonly tasks = new Map<string, Task>();
+  private readonly events = new Emitter<TaskEvent>();
   private readonly instanceId = newInstanceId();
   /** Aborted on dispose: stops kill loops that are still watching processes die. */
   private readonly lifetime = new AbortController();
@@ -60,22 +59,27 @@ export class BackgroundManager implements TaskManager {
   /** A burst of starts is spawned over several event-loop turns; the later ones get their pid then. */
   private readonly pacer = new SpawnPacer<QueuedSpawn>(SPAWN_BUDGET_MS, (queued) => {
     const { record } = queued;
-    if (record.status !== 'running') return;
+    if (!record.running) return;
     this.spawn(queued);
     // Its pid is news for whoever shows it (the `started` event had none).
-    if (record.pid !== undefined) this.emit({ type: 'output', task: toSnapshot(record) });
+    if (record.pid !== undefined) this.emit({ type: 'output', task: record.snapshot() });
   });
   private readonly runner: ProcessRunner;
   private readonly logTrimmer: LogTrimmer;
-  private readonly outputWatcher = new OutputWatcher(OUTPUT_EVENT_INTERVAL_MS, (record) => {
-    this.logTrimmer.check(record);
-    if (this.listeners.size > 0) this.emit({ type: 'output', task: toSnapshot(record) });
+  private readonly outputWatcher = new OutputWatcher<Task>(OUTPUT_EVENT_INTERVAL_MS, (record) => {
+    record.log.trimIfOver(this.logTrimmer);
+    if (this.events.hasListeners) this.emit({ type: 'output', task: record.snapshot() });
   });
   private readonly leftovers: LeftoverSweeper;
   private readonly tailBytes: number;
   private readonly logFolder: LogFolder;
-  private readonly bufferHeadBytes: number;
-  private readonly bufferTailBytes: number;
+  private readonly memory: OutputMemory;
+  /** See BackgroundManagerOptions.reattachGraceMs. */
+  private readonly graceMs: number;
+  /** Started with the first task (or take-over): kills our tasks if this process dies (ownerGuard.ts). */
+  private guard: OwnerGuard | undefined;
+  private guardStarted = false;
+  private takeOver: TakeOver | undefined;
   private disposed = false;
 
   constructor(private readonly options: BackgroundManagerOptions) {
@@ -89,93 +93,78 @@ export class BackgroundManager implements TaskManager {
     };
     this.tailBytes = options.notificationTailBytes ?? NOTIFICATION_TAIL_BYTES;
     this.logFolder = new LogFolder(options.logDir);
-    this.bufferHeadBytes = options.headBytes ?? DEFAULT_HEAD_BYTES;
-    this.bufferTailBytes = options.tailBytes ?? DEFAULT_TAIL_BYTES;
+    this.memory = { headBytes: options.headBytes ?? DEFAULT_HEAD_BYTES, tailBytes: options.tailBytes ?? DEFAULT_TAIL_BYTES };
     this.runner = new ProcessRunner(options.spawnMode);
     this.logTrimmer = new LogTrimmer(options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
     this.leftovers = new LeftoverSweeper(this.killContext);
+    this.graceMs = Math.max(0, options.reattachGraceMs ?? 0);
   }
 
   start(options: StartTaskOptions): TaskSnapshot {
     if (this.disposed) throw new Error('The background task manager was disposed.');
     let id = newTaskId();
     while (this.tasks.has(id)) id = newTaskId();
-    const record = newTaskRecord(options, {
-      id,
-      logPath: join(this.options.logDir, `${id}.log`),
-      marker: `${this.instanceId}.${id}`,
-    });
+    const record = Task.starting(options, { id, logPath: join(this.options.logDir, `${id}.log`), marker: `${this.instanceId}.${id}` }, this.memory);
     this.tasks.set(id, record);
 
     // The log folder is only made once the working directory is known to be good.
     const problem = cwdProblem(options.cwd) ?? this.logFolder.ensure();
+    if (!problem) this.startGuard();
     if (problem) {
-      this.emit({ type: 'started', task: toSnapshot(record) });
-      this.failBeforeSpawn(record, problem);
-      return toSnapshot(record);
+      this.emit({ type: 'started', task: record.snapshot() });
+      this.onEnd(record, { exitCode: null, signal: null, error: problem });
+      return record.snapshot();
     }
     // The runner creates the log file (a failure ends the task as failed, with the reason).
     const queued: QueuedSpawn = { record, env: definedValues(options.env), unset: options.origin.kind === 'agent' ? HIDDEN_FROM_AGENT_TASKS : [] };
     this.pacer.submit(queued, () => this.spawn(queued));
-    if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
-      record.timeoutTimer = setTimeout(() => {
-        record.killReason ??= 'timed_out';
-        void this.kill([record]);
-      }, options.timeoutMs);
-    }
-    this.emit({ type: 'started', task: toSnapshot(record) });
-    return toSnapshot(record);
+    record.armTimeout(() => void this.kill([record]));
+    this.emit({ type: 'started', task: record.snapshot() });
+    return record.snapshot();
   }
 
   private spawn({ record, env, unset }: QueuedSpawn): void {
     this.outputWatcher.watch(record);
-    const entry = record.cwdEntry;
-    record.process = this.runner.start({
+    const entry = record.entryPath;
+    record.spawned(this.runner.start({
       command: record.command,
-      cwd: entry?.path ?? record.cwd,
+      cwd: entry ?? record.cwd,
       // Entered through a held folder, the shell would call that path its PWD; it is `cwd`.
-      env: { ...env, ...(entry && { PWD: record.cwd }), [TASK_MARKER_ENV]: record.marker },
+      env: { ...env, ...(entry !== undefined && { PWD: record.cwd }), [TASK_MARKER_ENV]: record.marker },
       unsetEnv: unset,
-      logPath: record.logPath,
+      logPath: record.log.path,
+      // Only read by a later window, which only a manager that lets its tasks outlive it can have.
+      ...(this.graceMs > 0 && { exitPath: record.log.exitPath }),
       onLatePid: (pid) => {
-        releaseCwdEntry(record);
-        record.pid = pid;
+        record.pidKnown(pid, processId(pid)?.startTicks);
         // News for whoever shows it (the `started` event had none).
-        if (record.status === 'running') this.emit({ type: 'output', task: toSnapshot(record) });
+        if (record.running) this.emit({ type: 'output', task: record.snapshot() });
       },
       onEnd: (result) => this.onEnd(record, result),
-    });
-    record.pid ??= record.process.pid;
-    // Node's spawn returns once the child has entered its folder and run the command.
-    if (record.pid !== undefined) releaseCwdEntry(record);
+    }), (pid) => processId(pid)?.startTicks);
   }
 
   get(taskId: string): TaskSnapshot | undefined {
     const record = this.tasks.get(taskId);
-    if (record?.status === 'running') refreshOutputBytes(record);
-    return record && toSnapshot(record);
+    if (record?.running) record.log.refreshSize();
+    return record?.snapshot();
   }
 
   list(): TaskSnapshot[] {
     // Reversed first: tasks started in the same millisecond keep newest-first order (the sort is stable).
-    return [...this.tasks.values()].reverse().sort((a, b) => b.startedAt - a.startedAt).map(toSnapshot);
+    return [...this.tasks.values()].reverse().sort((a, b) => b.startedAt - a.startedAt).map((task) => task.snapshot());
   }
 
   async readOutput(taskId: string, options: { offset?: number; maxBytes?: number } = {}): Promise<OutputSlice> {
     const record = this.require(taskId);
-    try {
-      return await readTrimmableLogSlice(record.logPath, { ...options, settled: record.status !== 'running' }, record);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', offset: 0, nextOffset: 0, totalBytes: 0 };
-      throw error;
-    }
+    return record.log.read({ ...options, settled: !record.running });
   }
 
   outputPreview(taskId: string, maxBytes?: number): string {
     const record = this.tasks.get(taskId);
     if (!record) return '';
-    if (record.status === 'running') refreshOutputBytes(record);
-    return this.bufferOf(record).preview(maxBytes);
+    if (record.running) record.log.refreshSize();
+    return record.log.edges().preview(maxBytes);
   }
 
   /** Changes `maxLogBytes` (see BackgroundManagerOptions) for every task from now on. */
@@ -187,139 +176,137 @@ export class BackgroundManager implements TaskManager {
     const record = this.tasks.get(taskId);
     if (!record) return undefined;
     // Ended already: the waiting tool reports the result itself, so no late notification either.
-    if (record.status === 'running' && record.foreground) {
-      record.foreground = false;
-      refreshOutputBytes(record);
-      this.emit({ type: 'output', task: toSnapshot(record) });
+    if (record.moveToBackground()) {
+      record.log.refreshSize();
+      this.emit({ type: 'output', task: record.snapshot() });
     }
-    return toSnapshot(record);
+    return record.snapshot();
   }
 
   async cancel(taskId: string): Promise<TaskSnapshot> {
     const record = this.require(taskId);
-    if (record.status === 'running') {
-      record.killReason ??= 'cancelled';
+    if (record.running) {
+      record.killFor('cancelled');
       await this.kill([record]);
     }
-    await settledOf(record);
-    return toSnapshot(record);
+    await record.whenSettled();
+    return record.snapshot();
   }
 
   async cancelAll(): Promise<void> {
-    const running = [...this.tasks.values()].filter((r) => r.status === 'running');
-    for (const record of running) record.killReason ??= 'cancelled';
+    const running = [...this.tasks.values()].filter((r) => r.running);
+    for (const record of running) record.killFor('cancelled');
     await this.kill(running);
-    await Promise.all(running.map(settledOf));
+    await Promise.all(running.map((r) => r.whenSettled()));
   }
 
   waitForEnd(taskId: string, signal?: AbortSignal): Promise<TaskSnapshot> {
-    return waitForSettled(this.require(taskId), signal);
+    return this.require(taskId).waitForEnd(signal);
   }
 
   remove(taskId: string): void {
     const record = this.tasks.get(taskId);
     if (!record) return;
-    if (record.status === 'running') throw new Error(`Task ${taskId} is still running; cancel it before removing it.`);
+    if (record.running) throw new Error(`Task ${taskId} is still running; cancel it before removing it.`);
     this.tasks.delete(taskId);
-    void rm(record.logPath, { force: true }).catch(() => undefined);
+    void record.log.remove();
     this.emit({ type: 'removed', taskId });
   }
 
   onEvent(listener: (event: TaskEvent) => void): Disposable {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
+    return this.events.event(listener);
   }
 
   restore(previous: readonly TaskSnapshot[]): void {
+    const takeOver = new TakeOver(this.options.logDir, this.instanceId);
     for (const snapshot of previous) {
-      if (!this.tasks.has(snapshot.id)) this.tasks.set(snapshot.id, restoredTaskRecord(snapshot));
+      if (this.tasks.has(snapshot.id)) continue;
+      const decision = snapshot.status === 'running' ? takeOver.decide(snapshot, exitPathOf(snapshot.logPath)) : undefined;
+      if (decision && 'follow' in decision && snapshot.reattach) {
+        const id = decision.follow;
+        const task = Task.takenOver({ ...snapshot, reattach: snapshot.reattach }, this.memory, (t) => new AttachedProcess(id, t.log.exitPath, (result) => this.onEnd(t, result)));
+        this.tasks.set(snapshot.id, task);
+        this.outputWatcher.watch(task);
+      } else {
+        this.tasks.set(snapshot.id, Task.restored(snapshot, this.memory, decision && 'interrupted' in decision ? decision.interrupted : undefined));
+      }
     }
+    this.takeOver?.dispose();
+    this.takeOver = takeOver;
+    takeOver.complete(() => this.startGuard(), this.killContext.killGraceMs);
   }
 
-  /** Kills every task's whole tree at once (SIGKILL, synchronous), so none outlives this process. */
+  /**
+   * Kills every task's whole tree at once (SIGKILL, synchronous), so none outlives this process; or,
+   * with a reattach grace, lets go of the running ones (their guard ends them unless a later manager of
+   * this log folder takes them over in time).
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    const keep = this.graceMs > 0 && this.guard !== undefined;
     // The launcher first: a task it is starting right now dies with it, or already carries its marker
     // and is found by killAllNow's search.
-    this.runner.dispose();
-    killAllNow(this.tasks.values());
+    if (keep) this.runner.release();
+    else this.runner.dispose();
+    killAllNow([...this.tasks.values()].filter((task) => !keep || !task.running));
+    if (keep) this.guard?.release();
+    else this.guard?.dispose();
+    this.takeOver?.dispose();
     this.lifetime.abort();
     this.pacer.dispose();
     this.outputWatcher.dispose();
     this.logTrimmer.dispose();
     this.leftovers.dispose();
     for (const record of this.tasks.values()) {
-      releaseCwdEntry(record);
-      clearTimeout(record.timeoutTimer);
-      if (record.status === 'running') {
-        record.status = 'interrupted';
-        record.endedAt = Date.now();
-        record.error = 'Stopped because Background Agent shut down.';
-        record.process?.detach();
-      }
-      settleWaiters(record);
+      if (keep) record.release();
+      else record.interrupt('Stopped because Background Agent shut down.');
+      record.settle();
     }
-    this.listeners.clear();
+    this.events.dispose();
     this.notifications.dispose();
   }
 
-  private failBeforeSpawn(record: TaskRecord, problem: string): void {
-    this.onEnd(record, { exitCode: null, signal: null, error: problem });
+  private startGuard(): OwnerGuard | undefined {
+    if (!this.guardStarted) this.guard = OwnerGuard.start(this.options.logDir, this.instanceId, this.graceMs);
+    this.guardStarted = true;
+    return this.guard;
   }
 
-  private onEnd(record: TaskRecord, result: ProcessResult): void {
-    releaseCwdEntry(record);
-    clearTimeout(record.timeoutTimer);
+  private onEnd(record: Task, result: ProcessResult): void {
+    record.stopHolding();
     this.outputWatcher.unwatch(record);
-    record.exitCode = result.exitCode;
-    record.signal = result.signal;
     // The process wrote its log itself and has exited: the file is complete now.
-    refreshOutputBytes(record);
+    record.log.refreshSize();
     // Not once disposed: the task list was saved as it is, and a trim would change the log behind it.
-    if (!this.disposed) this.logTrimmer.check(record);
+    if (this.disposed) return; // dispose() already settled its status; nobody listens any more.
+    record.log.trimIfOver(this.logTrimmer);
     // The end is reported once the log is in its final shape: its tail goes into the notification.
-    if (record.trimming) {
-      void record.trimming.then(() => {
-        if (!this.disposed) this.onEnd(record, result);
-      });
+    if (record.log.isTrimming) {
+      void record.log.trimDone.then(() => this.onEnd(record, result));
       return;
     }
-    if (result.error !== undefined) {
-      record.error = result.error;
-      appendStartFailure(record, result.error, this.bufferHeadBytes, this.bufferTailBytes);
-    }
-    if (this.disposed) return; // dispose() already settled its status; nobody listens any more.
-    record.endedAt = Date.now();
-    record.status = record.killReason ?? (result.error === undefined && result.exitCode === 0 ? 'completed' : 'failed');
-    this.queueNotification(record);
-    this.emit({ type: 'ended', task: toSnapshot(record) });
-    settleWaiters(record);
+    record.finish(result);
+    const notification = record.notification(this.tailBytes);
+    if (notification) this.notifications.push(notification);
+    this.emit({ type: 'ended', task: record.snapshot() });
+    record.settle();
     this.leftovers.check(record);
   }
 
-  private queueNotification(record: TaskRecord): void {
-    const notification = endNotification(record, () => this.bufferOf(record), this.tailBytes);
-    if (notification) this.notifications.push(notification);
-  }
-
   /** Kills the trees and resolves once every process is gone and each task has ended. */
-  private kill(records: readonly TaskRecord[]): Promise<void> {
+  private kill(records: readonly Task[]): Promise<void> {
     return killTasks(records, this.killContext);
   }
 
-  private bufferOf(record: TaskRecord): HeadTailBuffer {
-    return bufferOf(record, this.bufferHeadBytes, this.bufferTailBytes);
-  }
-
-  private require(taskId: string): TaskRecord {
+  private require(taskId: string): Task {
     const record = this.tasks.get(taskId);
     if (!record) throw new UnknownTaskError(taskId);
     return record;
   }
 
   private emit(event: TaskEvent): void {
-    callListeners(this.listeners, event);
+    this.events.fire(event);
   }
 }
 
@@ -328,9 +315,4 @@ function definedValues(env: NodeJS.ProcessEnv | undefined): Record<string, strin
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env ?? {})) if (value !== undefined) out[name] = value;
   return out;
-}
-
-function releaseCwdEntry(record: TaskRecord): void {
-  record.cwdEntry?.release();
-  record.cwdEntry = undefined;
 }

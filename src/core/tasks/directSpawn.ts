@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import type { ProcessResult, StartProcessOptions, TaskProcess } from './processResult';
+import type { ProcessResult, StartProcessOptions, TaskProcess } from './types';
 
 const isWindows = process.platform === 'win32';
 

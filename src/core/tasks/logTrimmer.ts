@@ -11,68 +11,148 @@
 // 1 GiB flood 35-45% slower here; a truncate drops them unwritten and cost nothing measurable.
 // The price: bytes the process writes between steps 1 and 2 are lost, and read back as zeros right at D;
 // readers skip that run of zeros (`DroppedRange.lostAt`). The steps run back to back in a worker thread
-// (trimWorker.ts), so that gap is microseconds.
-import { statSync } from 'node:fs';
-import type { TaskRecord } from './taskRecord';
-import { TrimWorker } from './trimWorker';
+// (logTrimWorker.ts), so that gap is microseconds.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 export const DEFAULT_MAX_LOG_BYTES = 256 * 1024 * 1024;
-/** So small caps still leave more new output than TAIL_KEEP between two trims (see `lostAt`). */
+/** So small caps still leave more new output than a trim keeps between two trims (see `lostAt`). */
 const MIN_MAX_LOG_BYTES = 4 * 1024 * 1024;
-/** The first bytes of a log are never dropped. */
-const HEAD_KEEP_BYTES = 1024 * 1024;
-/** The newest output a trim keeps: far more than any preview, tail or single check_background read. */
-const TAIL_KEEP_BYTES = 1024 * 1024;
+/** The bundle of logTrimWorker.ts (esbuild.config.mjs), beside the running bundle. */
+const WORKER_BUNDLE = 'logTrimWorker.js';
 
+/** The cap every task's log is held to, and the worker thread that trims (TaskLog.trimIfOver decides when). */
 export class LogTrimmer {
-  private maxBytes = DEFAULT_MAX_LOG_BYTES;
-  /** Tasks whose log could not be trimmed (unreadable, removed): not tried again. */
-  private readonly refused = new WeakSet<TaskRecord>();
-
+  private cap = DEFAULT_MAX_LOG_BYTES;
   /** Windows fills the skipped part of a file with real zeros: trimming would free nothing there. */
-  private readonly available = process.platform !== 'win32';
-  private readonly worker = new TrimWorker();
+  readonly available = process.platform !== 'win32';
+  private readonly worker: TrimWorker;
 
-  constructor(maxLogBytes: number) {
+  constructor(maxLogBytes: number, workerIdleStopMs?: number) {
     this.setMaxBytes(maxLogBytes);
+    this.worker = new TrimWorker(workerIdleStopMs);
+  }
+
+  get maxBytes(): number {
+    return this.cap;
+  }
+
+  /** True while a worker thread exists (started by a trim, stopped when idle). */
+  get workerRunning(): boolean {
+    return this.worker.running;
   }
 
   /** A new cap (a changed setting) applies from the next check on; what was dropped stays dropped. */
   setMaxBytes(maxLogBytes: number): void {
-    this.maxBytes = Number.isNaN(maxLogBytes) ? DEFAULT_MAX_LOG_BYTES : Math.max(MIN_MAX_LOG_BYTES, maxLogBytes);
+    this.cap = Number.isNaN(maxLogBytes) ? DEFAULT_MAX_LOG_BYTES : Math.max(MIN_MAX_LOG_BYTES, maxLogBytes);
   }
 
-  /**
-   * Called whenever `record.outputBytes` was refreshed: starts trimming the log if it now holds more than
-   * the cap. The trim runs off the main thread (`record.trimming` meanwhile): a truncate that drops a few
-   * hundred MB of page cache takes up to ~47 ms in the kernel, which would stall the window several times
-   * a second during a flood. Readers wait for it (readTrimmableLogSlice) or use what they read before (bufferOf).
-   */
-  check(record: TaskRecord): void {
-    const previous = record.dropped;
-    const droppedBytes = previous ? previous.to - previous.from : 0;
-    const kept = record.outputBytes - droppedBytes;
-    if (!this.available || record.trimming || kept <= this.maxBytes || this.refused.has(record)) return;
-    // outputBytes never shrinks, but bytes lost at the end of the log (written during a trim's read, and
-    // nothing after) are not in it: counted, they would start a trim that changes nothing, again and again.
-    if ((statSync(record.logPath, { throwIfNoEntry: false })?.size ?? 0) - droppedBytes <= this.maxBytes) return;
-    record.trimming = this.trim(record, previous?.from ?? HEAD_KEEP_BYTES).finally(() => (record.trimming = undefined));
+  /** Runs one read-truncate-write in the worker thread. */
+  run(job: TrimJob): Promise<TrimResult> {
+    return this.worker.run(job);
   }
 
   /** Lets a trim under way finish; none starts afterwards. */
   dispose(): void {
     this.worker.dispose();
   }
+}
 
-  private async trim(record: TaskRecord, from: number): Promise<void> {
-    const result = await this.worker.run({ path: record.logPath, from, tailKeep: TAIL_KEEP_BYTES, lostAt: record.dropped?.lostAt });
-    const lostAt = result.readStart + result.bytesRead;
-    if (result.error === undefined) {
-      record.dropped = { from, to: result.readStart + result.skip, lostAt };
-      return;
-    }
-    // Cut but not written back: the newest bytes are gone too.
-    if (result.truncated) record.dropped = { from, to: lostAt, lostAt };
-    this.refused.add(record);
+export interface TrimJob {
+  readonly path: string;
+  /** Truncate to this size: the kept head. */
+  readonly from: number;
+  /** How many of the newest bytes to read first and write back. */
+  readonly tailKeep: number;
+  /** Where the previous trim lost bytes: zeros there are not kept as output. */
+  readonly lostAt?: number;
+}
+
+export interface TrimResult {
+  /** Where the tail read began, and how much was read (lostAt = readStart + bytesRead). */
+  readonly readStart: number;
+  readonly bytesRead: number;
+  /** Leading zeros of the tail that the previous trim lost: not written back. */
+  readonly skip: number;
+  /** Set when a step failed; `truncated` = the log was already cut when it did. */
+  readonly error?: string;
+  readonly truncated?: boolean;
+}
+
+/** A worker's own heap is ~30 MB: one that was idle this long is stopped (a flood trims every ~0.3 s). */
+const IDLE_STOP_MS = 5000;
+
+/** The worker for a manager's trims: started at a trim, stopped when idle; it keeps the process alive only mid-trim. */
+class TrimWorker {
+  private worker: Worker | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (result: TrimResult) => void>();
+
+  constructor(private readonly idleStopMs = IDLE_STOP_MS) {}
+
+  /** True while a worker thread exists (started by a trim, not yet stopped when idle). */
+  get running(): boolean {
+    return this.worker !== undefined;
   }
+
+  run(job: TrimJob): Promise<TrimResult> {
+    const id = this.nextId++;
+    clearTimeout(this.idleTimer);
+    const worker = this.start();
+    // Referenced only while a trim is under way: a CLI waiting for a task's end must not exit before it.
+    if (this.waiting.size === 0) worker.ref();
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      worker.postMessage({ ...job, id });
+    });
+  }
+
+  /** Lets a trim under way finish (stopping it between truncate and write-back would lose the tail). */
+  dispose(): void {
+    clearTimeout(this.idleTimer);
+    this.worker?.postMessage({ exit: true });
+    this.worker = undefined;
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(workerFile());
+    worker.unref();
+    worker.on('message', ({ id, ...result }: TrimResult & { id: number }) => {
+      this.waiting.get(id)?.(result);
+      this.waiting.delete(id);
+      if (this.waiting.size > 0) return;
+      worker.unref();
+      this.idleTimer = setTimeout(() => this.dispose(), this.idleStopMs);
+      this.idleTimer.unref();
+    });
+    // A worker that died answers nothing more: its jobs fail, and the next trim starts a new one.
+    const fail = (error: unknown) => {
+      // An earlier worker stopping (idle, disposed) after a new one took over: the jobs are the new one's.
+      if (this.worker !== undefined && this.worker !== worker) return;
+      this.worker = undefined;
+      for (const resolve of this.waiting.values()) resolve({ readStart: 0, bytesRead: 0, skip: 0, error: String(error) });
+      this.waiting.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', () => fail('The trim worker stopped.'));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+/**
+ * The worker's bundle: beside the running bundle (dist/), or, for tests and benchmarks bundled to out/,
+ * in the dist/ of the package above them (the build makes dist/ first).
+ */
+function workerFile(): string {
+  const beside = join(__dirname, WORKER_BUNDLE);
+  if (existsSync(beside)) return beside;
+  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
+    const candidate = join(dir, 'dist', WORKER_BUNDLE);
+    if (existsSync(candidate)) return candidate;
+  }
+  return beside;
 }

@@ -2,7 +2,7 @@
 // (how it is going). Fixed-size buffers allocated once, so memory stays flat however much a task prints;
 // the full output lives only in the log file.
 import { binaryNote, looksBinary, readableTerminalText } from './outputText';
-import { decodeSlice } from './utf8Edges';
+import { decodeSlice } from './outputText';
 
 export const DEFAULT_HEAD_BYTES = 16 * 1024;
 export const DEFAULT_TAIL_BYTES = 64 * 1024;

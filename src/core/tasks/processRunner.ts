@@ -2,19 +2,16 @@
 // session and process group, stdin at EOF, stdout and stderr on its log file (never through Node).
 // On Linux with `setsid` tasks are started by the shell launcher (shellLauncher.ts: spawning from Node
 // costs ~2 ms of blocked main thread per task); elsewhere, or when asked, Node spawns them (directSpawn.ts).
-// Killing lives in processKill.ts and is re-exported from here.
-import { accessSync, constants } from 'node:fs';
+// Killing lives in processTree.ts.
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { delimiter, join } from 'node:path';
 import { DirectProcess, taskShell } from './directSpawn';
-import { isShellName } from './launchScript';
-import type { ProcessResult, StartProcessOptions, TaskProcess } from './processResult';
-import { ShellLauncher } from './shellLauncher';
+import { stillRuns, type ProcessId } from './ownerGuard';
+import { exitOfStatus, isShellName, ShellLauncher } from './shellLauncher';
+import type { ProcessResult, SpawnMode, StartProcessOptions, TaskProcess } from './types';
 
-export { killTreesNow, terminateTrees, type KillTarget } from './processKill';
-export type { ProcessResult, StartProcessOptions, TaskProcess } from './processResult';
 
-/** `auto`: the launcher where it can run; `direct`: always spawn from Node (the fallback, also for tests). */
-export type SpawnMode = 'auto' | 'direct';
 
 export class ProcessRunner {
   private readonly setsid: string | undefined;
@@ -33,6 +30,13 @@ export class ProcessRunner {
 
   dispose(): void {
     for (const launcher of this.launchers) launcher.dispose();
+    this.launchers.clear();
+    this.launcher = undefined;
+  }
+
+  /** Lets go of the launchers without ending their tasks (see ShellLauncher.release). */
+  release(): void {
+    for (const launcher of this.launchers) launcher.release();
     this.launchers.clear();
     this.launcher = undefined;
   }
@@ -66,7 +70,7 @@ class LaunchedProcess implements TaskProcess {
   ) {
     this.started = new Promise((resolve) => (this.resolveStarted = resolve));
     this.seq = launcher.launch(
-      { shell: taskShell(), command: options.command, cwd: options.cwd, logPath: options.logPath, env: options.env, unsetEnv: options.unsetEnv },
+      { shell: taskShell(), command: options.command, cwd: options.cwd, logPath: options.logPath, exitPath: options.exitPath, env: options.env, unsetEnv: options.unsetEnv },
       {
         onStarted: (pid) => {
           this.knownPid = pid;
@@ -96,9 +100,70 @@ class LaunchedProcess implements TaskProcess {
   }
 }
 
+/** How often a task taken over from an earlier window is looked at (its exit file, then whether it runs). */
+const ATTACHED_POLL_MS = 250;
+/** A taken-over process that is gone gets this long for its exit file to appear (its waiter writes it then). */
+const EXIT_FILE_WAIT_MS = 1000;
+
+/**
+ * A task an earlier window started and this one took over after a reload (takeOver.ts). It is not
+ * our child: its end comes from its exit file, which the launcher's subshell that still waits for it
+ * writes, or, if that never comes, from the process being gone.
+ */
+export class AttachedProcess implements TaskProcess {
+  readonly started: Promise<number | undefined>;
+  private readonly timer: NodeJS.Timeout;
+  private goneSince: number | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly id: ProcessId,
+    private readonly exitPath: string,
+    private readonly onEnd: (result: ProcessResult) => void,
+  ) {
+    this.started = Promise.resolve(id.pid);
+    this.timer = setInterval(() => this.poll(), ATTACHED_POLL_MS);
+    this.timer.unref();
+  }
+
+  get pid(): number {
+    return this.id.pid;
+  }
+
+  detach(): void {
+    this.finish({ exitCode: null, signal: null });
+  }
+
+  private poll(): void {
+    const status = readExitStatus(this.exitPath);
+    if (status !== undefined) return this.finish(exitOfStatus(status));
+    if (stillRuns(this.id)) return;
+    this.goneSince ??= Date.now();
+    if (Date.now() - this.goneSince < EXIT_FILE_WAIT_MS) return;
+    this.finish({ exitCode: null, signal: null, error: 'It ended while no window followed it, and its exit status was lost.' });
+  }
+
+  private finish(result: ProcessResult): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.timer);
+    this.onEnd(result);
+  }
+}
+
+/** The status in an exit file (shellLauncher.ts), or undefined while there is none (or it is still being written). */
+export function readExitStatus(path: string): number | undefined {
+  try {
+    const text = readFileSync(path, 'latin1').trim();
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What /bin/sh can be handed as text: no NUL anywhere (Node refuses those too), assignable variable names. */
 function launchable(options: StartProcessOptions): boolean {
-  const texts = [options.command, options.cwd, options.logPath, taskShell(), ...Object.values(options.env)];
+  const texts = [options.command, options.cwd, options.logPath, options.exitPath ?? '', taskShell(), ...Object.values(options.env)];
   return texts.every((text) => !text.includes('\0')) && [...Object.keys(options.env), ...(options.unsetEnv ?? [])].every(isShellName);
 }
 
@@ -114,4 +179,61 @@ function findExecutable(name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+// ---- SpawnPacer spreads a burst of spawns over event-loop turns. A spawn is synchronous (fork + exec: ~2.5 ms on a quiet
+// 2-core machine, 10+ ms under load, and more in a process holding hundreds of MiB, because fork copies
+// its page tables), so 200 starts in one loop would freeze the host for half a second or more. Work
+// beyond `budgetMs` of spawning in one turn waits for the next turns, oldest first.
+export class SpawnPacer<T> {
+  private queue: T[] = [];
+  private spentMs = 0;
+  private nextTurn: NodeJS.Immediate | undefined;
+
+  /** `spawnLater` runs an item that had to wait (its caller already returned). */
+  constructor(
+    private readonly budgetMs: number,
+    private readonly spawnLater: (item: T) => void,
+  ) {}
+
+  /** Runs `spawnNow` at once if this turn's budget allows (returns true), else queues `item` for a later turn. */
+  submit(item: T, spawnNow: () => void): boolean {
+    if (this.queue.length > 0 || this.spentMs >= this.budgetMs) {
+      this.queue.push(item);
+      return false;
+    }
+    this.timed(spawnNow);
+    return true;
+  }
+
+  /** Drops queued items that must not be spawned any more (cancelled before their turn came). */
+  drop(shouldDrop: (item: T) => boolean): void {
+    this.queue = this.queue.filter((item) => !shouldDrop(item));
+  }
+
+  dispose(): void {
+    this.queue = [];
+    if (this.nextTurn) clearImmediate(this.nextTurn);
+    this.nextTurn = undefined;
+  }
+
+  private timed(spawn: () => void): void {
+    const began = performance.now();
+    try {
+      spawn();
+    } finally {
+      this.spentMs += performance.now() - began;
+      // The next turn starts with a fresh budget (and spawns what waited).
+      this.nextTurn ??= setImmediate(() => this.turn());
+    }
+  }
+
+  private turn(): void {
+    this.nextTurn = undefined;
+    this.spentMs = 0;
+    while (this.queue.length > 0 && this.spentMs < this.budgetMs) {
+      const item = this.queue.shift() as T;
+      this.timed(() => this.spawnLater(item));
+    }
+  }
 }

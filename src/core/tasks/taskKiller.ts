@@ -1,10 +1,8 @@
 // Killing tasks' process trees: on cancel or timeout (graceful, awaited), after a task's shell exited but
 // left processes behind, and at shutdown (SIGKILL, synchronous). The manager decides *when*; this module
 // knows *how* and what "gone" means for a record.
-import { settledOf } from './endWaiters';
-import { killTreesNow, terminateTrees, type KillTarget } from './processRunner';
-import { findMarkedProcesses, hasProcFs } from './processTree';
-import type { TaskRecord } from './taskRecord';
+import { findMarkedProcesses, hasProcFs, killTreesNow, terminateTrees, type KillTarget } from './processTree';
+import type { Task } from './task';
 
 /** After the tree is gone, how long the shell's exit event may take before we stop waiting for it. */
 const END_AFTER_KILL_MS = 1000;
@@ -21,33 +19,35 @@ export interface KillContext {
   /** Aborted on dispose: stops kill loops that are still watching processes die. */
   readonly lifetime: AbortSignal;
   /** Ends tasks that are still waiting in the spawn queue: there is nothing to kill, they simply end. */
-  readonly endQueued: (queued: ReadonlySet<TaskRecord>) => void;
+  readonly endQueued: (queued: ReadonlySet<Task>) => void;
 }
 
+/** Kills in progress: a task already being killed waits on that kill instead of starting a second one. */
+const killing = new WeakMap<Task, Promise<void>>();
+
 /** Kills the trees and resolves once every process is gone and each task has ended. */
-export async function killTasks(records: readonly TaskRecord[], context: KillContext): Promise<void> {
-  const queued = new Set(records.filter((r) => r.status === 'running' && r.process === undefined));
+export async function killTasks(records: readonly Task[], context: KillContext): Promise<void> {
+  const queued = new Set(records.filter((r) => r.running && r.process === undefined));
   if (queued.size > 0) context.endQueued(queued);
-  // A task already being killed waits on the kill in progress instead of starting a second one.
-  const fresh = records.filter((r) => r.status === 'running' && !r.killing);
+  const fresh = records.filter((r) => r.running && !killing.has(r));
   if (fresh.length > 0) {
-    const killing = (async () => {
+    const kill = (async () => {
       // A task the launcher is starting right now: its pid is a moment away, and killing by marker alone
       // could miss a process that does not exist yet.
       // At most PID_WAIT_MS: a start stuck in a hung folder (network mount) must not hang the cancel;
       // the marker search below still finds whatever did start.
       await atMost(Promise.all(fresh.map((r) => r.process?.started)), PID_WAIT_MS);
-      const targets = fresh.flatMap((r) => (r.status !== 'running' ? [] : [r.pid === undefined ? { marker: r.marker } : { pid: r.pid, marker: r.marker }]));
+      const targets = fresh.flatMap((r) => (!r.running ? [] : [r.pid === undefined ? { marker: r.marker } : { pid: r.pid, marker: r.marker }]));
       await terminateTrees(targets, context.killGraceMs, context.lifetime);
     })();
-    for (const record of fresh) record.killing = killing;
+    for (const record of fresh) killing.set(record, kill);
   }
   await Promise.all(records.map(async (record) => {
-    await record.killing;
+    await killing.get(record);
     if (record.settled) return;
     // The tree is gone; the shell's exit event is normally already on its way.
-    await atMost(settledOf(record), END_AFTER_KILL_MS);
-    if (record.status === 'running') record.process?.detach();
+    await atMost(record.whenSettled(), END_AFTER_KILL_MS);
+    if (record.running) record.process?.detach();
   }));
 }
 
@@ -67,7 +67,7 @@ export class LeftoverSweeper {
 
   constructor(private readonly context: KillContext) {}
 
-  check(record: TaskRecord): void {
+  check(record: Task): void {
     if (record.killReason || process.platform === 'win32') return;
     if (record.pid !== undefined && groupExists(record.pid)) {
       void terminateTrees([{ pid: record.pid, marker: record.marker }], this.context.killGraceMs, this.context.lifetime);
@@ -106,12 +106,12 @@ export class LeftoverSweeper {
 }
 
 /** Kills every one of our tasks' whole trees at once (SIGKILL, synchronous), so none outlives this process. */
-export function killAllNow(records: Iterable<TaskRecord>): void {
+export function killAllNow(records: Iterable<Task>): void {
   const targets: KillTarget[] = [];
   for (const record of records) {
     if (!record.marker) continue; // restored: not ours
     // A finished task's pid may belong to someone else by now; its marker still finds escaped descendants.
-    targets.push(record.status === 'running' && record.pid !== undefined ? { pid: record.pid, marker: record.marker } : { marker: record.marker });
+    targets.push(record.running && record.pid !== undefined ? { pid: record.pid, marker: record.marker } : { marker: record.marker });
   }
   killTreesNow(targets);
 }

@@ -1,5 +1,6 @@
 // The background-task contract shared by the engine, the tools, the CLI and the VS Code views.
 // Plain data only: snapshots are safe to post to a webview or persist to storage.
+import type { Disposable } from '../events';
 
 export type TaskStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'interrupted';
 
@@ -46,6 +47,16 @@ export interface TaskSnapshot {
   readonly error?: string;
   /** True while a tool waits on it in the foreground (bash): its end is not notified. See `TaskManager.moveToBackground`. */
   readonly foreground?: boolean;
+  /**
+   * While it runs: how a later window of this folder finds its processes again after a reload (see
+   * takeOver.ts): the marker its processes carry and when its shell started (ticks since boot).
+   */
+  readonly reattach?: ReattachInfo;
+}
+
+export interface ReattachInfo {
+  readonly marker: string;
+  readonly startTicks: number;
 }
 
 export type TaskEvent =
@@ -128,9 +139,7 @@ export interface OutputSlice {
   readonly binary?: { readonly hex: string };
 }
 
-export interface Disposable {
-  dispose(): void;
-}
+export type { Disposable } from '../events';
 
 /** The one owner of background processes. Implemented by `BackgroundManager` in backgroundManager.ts. */
 export interface TaskManager extends Disposable {
@@ -160,7 +169,11 @@ export interface TaskManager extends Disposable {
   /** Forgets a finished task (its log file is deleted). */
   remove(taskId: string): void;
   onEvent(listener: (event: TaskEvent) => void): Disposable;
-  /** Re-adds tasks persisted by an earlier window; any that were `running` become `interrupted`. */
+  /**
+   * Re-adds tasks persisted by an earlier window. Running ones are taken over where their processes still
+   * run under a guard of that window (ownerGuard.ts, takeOver.ts), or report how they ended meanwhile; the others
+   * become `interrupted`.
+   */
   restore(previous: readonly TaskSnapshot[]): void;
   /** Ended-task notifications, per conversation. */
   readonly notifications: NotificationSource;
@@ -172,4 +185,82 @@ export interface NotificationSource {
   pendingCount(conversationId: string): number;
   /** Fires after a notification is queued (used for auto-resume). */
   onQueued(listener: (notification: TaskNotification) => void): Disposable;
+}
+
+// ---- What BackgroundManager takes besides the TaskManager contract.
+
+/** `auto`: the launcher where it can run; `direct`: always spawn from Node (the fallback, also for tests). */
+export type SpawnMode = 'auto' | 'direct';
+
+export interface BackgroundManagerOptions {
+  /** Folder for the tasks' log files (created if missing). */
+  logDir: string;
+  /** Time between SIGTERM and SIGKILL when cancelling. Default 2000 ms. */
+  killGraceMs?: number;
+  /** Size of the output tail a notification carries. Default 3 KiB (and at most 40 lines). */
+  notificationTailBytes?: number;
+  /** In-memory output kept per task: first bytes and last bytes. Defaults 16 KiB and 64 KiB. */
+  headBytes?: number;
+  tailBytes?: number;
+  /**
+   * `auto` (default): on Linux with `setsid`, tasks are started by one long-lived /bin/sh (cheap starts,
+   * off the main thread); `direct`: Node spawns each one (what other platforms always do).
+   */
+  spawnMode?: SpawnMode;
+  /**
+   * How long tasks outlive this manager's process: 0 (default, the CLI) kills them with it, however it
+   * ends (SIGKILL included; see ownerGuard.ts); more lets a later manager of the same `logDir` (the
+   * window after a reload) take them over within that time, and dispose() then leaves them running.
+   */
+  reattachGraceMs?: number;
+  /**
+   * Most bytes a task's log keeps on disk (at least 4 MiB; not on Windows). Past it the log is trimmed in
+   * place (LogTrimmer): its first and newest MiB stay. Default 256 MiB. Infinity keeps every byte.
+   */
+  maxLogBytes?: number;
+}
+
+/** Thrown for a task id the manager does not know; the message is fit to show to the model. */
+export class UnknownTaskError extends Error {
+  constructor(readonly taskId: string) {
+    super(`No background task with id "${taskId}". Call check_background without task_id to list tasks.`);
+    this.name = 'UnknownTaskError';
+  }
+}
+
+// ---- Inside the engine: one task's process, however it was started (the shell launcher, directSpawn,
+// or taken over from an earlier window), and how it ended.
+
+export interface ProcessResult {
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Set when the command could not be started (or its end could not be learned). */
+  readonly error?: string;
+}
+
+/** One started task's process, however it was started. */
+export interface TaskProcess {
+  /** Known at once for a direct spawn, a moment later through the launcher. */
+  readonly pid: number | undefined;
+  /** Resolves once the pid is known, or with undefined if the process never started. */
+  readonly started: Promise<number | undefined>;
+  /** Stops waiting for the process (the caller kills it) and ends the task now with what is known. */
+  detach(): void;
+}
+
+export interface StartProcessOptions {
+  readonly command: string;
+  readonly cwd: string;
+  /** Variables added to the inherited environment. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Inherited variables removed from it. */
+  readonly unsetEnv?: readonly string[];
+  /** Created (empty) by the runner; receives stdout and stderr in the order they are written. */
+  readonly logPath: string;
+  /** Receives the exit status when the command ends (where the way of starting it allows: the launcher). */
+  readonly exitPath?: string;
+  /** The pid became known after start() returned (the launcher reports it a moment later). */
+  readonly onLatePid: (pid: number) => void;
+  /** Called exactly once: the shell exited, the start failed, or detach() was called. */
+  readonly onEnd: (result: ProcessResult) => void;
 }

@@ -1,7 +1,7 @@
 // bash: runs a command and waits for it. A command that outlives `timeout_s` is moved to the background, not
 // killed: the model gets its task id and hears about its end like any background task. Stop kills it.
 import * as z from 'zod/mini';
-import { formatBytes } from '../tasks/formatNotifications';
+import { formatBytes, formatDuration } from '../../shared/taskWords';
 import type { TaskSnapshot } from '../tasks/types';
 import { defineTool } from './defineTool';
 import { DEFAULT_BASH_TIMEOUT_S, MAX_BASH_TIMEOUT_S, MAX_OUTPUT_BYTES } from './limits';
@@ -48,7 +48,7 @@ export const bashTool = defineTool({
     // It may have ended in the instant between the timeout and the move: then it is simply finished.
     if (moved.status !== 'running') return finished(ctx, moved);
     const moveNote =
-      `The command was still running after ${formatSeconds(outcome.waitedMs)}, so it was moved to the background as task ${task.id} (not killed). ` +
+      `The command was still running after ${formatDuration(outcome.waitedMs)}, so it was moved to the background as task ${task.id} (not killed). ` +
       `You will be notified when it ends; check_background with task_id "${task.id}" shows its output, cancel_background stops it.`;
     // What it printed so far often answers the question already (a dev server's "listening on …").
     if (moved.outputBytes === 0) return ok(`${moveNote}
@@ -102,8 +102,4 @@ function exitLine(task: TaskSnapshot): string {
   if (task.error) return `The command failed: ${task.error} (${durationOf(task)}).`;
   const code = task.exitCode === null ? `killed by ${task.signal ?? 'a signal'}` : `exit code ${task.exitCode}`;
   return `${code[0].toUpperCase()}${code.slice(1)} (${durationOf(task)}).`;
-}
-
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }

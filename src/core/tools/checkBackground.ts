@@ -1,6 +1,6 @@
 // check_background: lists tasks, or shows one task's status and a bounded slice of its output.
 import * as z from 'zod/mini';
-import { formatBytes, oneLine } from '../tasks/formatNotifications';
+import { formatBytes, oneLine, statusWord } from '../../shared/taskWords';
 import { binaryNote, readableTerminalText } from '../tasks/outputText';
 import type { OutputSlice, TaskSnapshot } from '../tasks/types';
 import { defineTool } from './defineTool';
@@ -19,7 +19,7 @@ export const checkBackgroundTool = defineTool({
   name: 'check_background',
   description:
     'Without task_id: list background tasks, one line each (`<id>: [<status>] <command>`). With task_id: its status, exit code, ' +
-    `duration and output (the last ${MAX_OUTPUT_BYTES / 1024} KiB, or from byte \`offset\` for incremental reads; the result gives the next offset).`,
+    `duration and output (the last ${formatBytes(MAX_OUTPUT_BYTES)}, or from byte \`offset\` for incremental reads; the result gives the next offset).`,
   schema,
   async run(input, ctx) {
     if (input.task_id === undefined) {
@@ -36,7 +36,7 @@ export const checkBackgroundTool = defineTool({
 
 /** One line per task, newest first; bounded, so hundreds of tasks or a pasted script cannot flood the model. */
 function formatList(tasks: readonly TaskSnapshot[]): string {
-  const lines = tasks.slice(0, MAX_LISTED_TASKS).map((t) => `${t.id}: [${t.status}] ${shorten(oneLine(t.command), MAX_LISTED_COMMAND_CHARS)}`);
+  const lines = tasks.slice(0, MAX_LISTED_TASKS).map((t) => `${t.id}: [${statusWord(t.status)}] ${shorten(oneLine(t.command), MAX_LISTED_COMMAND_CHARS)}`);
   const rest = tasks.slice(MAX_LISTED_TASKS);
   if (rest.length > 0) {
     const running = rest.filter((t) => t.status === 'running').length;

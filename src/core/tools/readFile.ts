@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import { FileRefusal, openFileForReading } from '../files/verifiedOpen';
 import { withinTime } from '../files/withinTime';
 import { resolveInWorkspace } from '../files/workspacePath';
-import { completeLength } from '../tasks/utf8Edges';
+import { completeLength } from '../tasks/outputText';
 import { defineTool } from './defineTool';
 import { BINARY_SNIFF_BYTES, DEFAULT_READ_LINES, FILE_READ_TIMEOUT_MS, MAX_LINE_CHARS, MAX_READ_BYTES } from './limits';
 import { errorText, fail, ok, type ToolResult } from './types';

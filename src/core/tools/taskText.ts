@@ -1,29 +1,30 @@
-// Shared wording for task results, so bash, check_background and cancel_background describe tasks alike.
-import { formatDuration } from '../tasks/formatNotifications';
+// Task results as the model reads them, so bash, check_background and cancel_background describe tasks alike
+// (the words and units themselves come from src/shared/taskWords.ts, as everywhere else).
+import { formatDuration, statusWord, taskDurationMs } from '../../shared/taskWords';
 import type { TaskManager, TaskSnapshot } from '../tasks/types';
 import { MAX_IDS_IN_ERROR } from './limits';
 import { fail, type ToolResult } from './types';
 
 export function describeStatus(task: TaskSnapshot): string {
+  const word = statusWord(task.status);
   switch (task.status) {
     case 'running':
-      return 'running';
-    case 'completed':
-      return 'completed (exit code 0)';
-    case 'failed':
-      if (task.error) return `failed: ${task.error}`;
-      return task.exitCode === null ? `failed (killed by ${task.signal ?? 'a signal'})` : `failed (exit code ${task.exitCode})`;
     case 'cancelled':
-      return 'cancelled';
+      return word;
+    case 'completed':
+      return `${word} (exit code 0)`;
+    case 'failed':
+      if (task.error) return `${word}: ${task.error}`;
+      return task.exitCode === null ? `${word} (killed by ${task.signal ?? 'a signal'})` : `${word} (exit code ${task.exitCode})`;
     case 'timed_out':
-      return `timed out after ${formatDuration(task.timeoutMs ?? 0)} and was killed`;
+      return `${word} after ${formatDuration(task.timeoutMs ?? 0)} and was killed`;
     case 'interrupted':
-      return 'interrupted (the window closed while it ran)';
+      return `${word} (the window closed while it ran)`;
   }
 }
 
 export function durationOf(task: TaskSnapshot, now = Date.now()): string {
-  return formatDuration((task.endedAt ?? now) - task.startedAt);
+  return formatDuration(taskDurationMs(task, now));
 }
 
 export function unknownTask(manager: TaskManager, taskId: string): ToolResult {

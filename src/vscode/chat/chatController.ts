@@ -5,9 +5,10 @@ import { nanoid } from 'nanoid';
 import type { AgentSession, AgentSessionOptions } from '../../core/agent/types';
 import type { ApprovalRequest, WriteRequest } from '../../core/approval/approvalGate';
 import type { ApprovalPolicy } from '../../core/approval/approvalPolicy';
-import type { Disposable, TaskManager } from '../../core/tasks/types';
+import { Emitter, type Disposable, type Event } from '../../core/events';
+import type { TaskManager } from '../../core/tasks/types';
 import { EMPTY_USAGE, type ApprovalAnswer, type ChatViewState, type ExtensionMessage, type WebviewMessage } from '../../shared/protocol';
-import type { ActiveChatHolder } from '../activeChat';
+import type { ActiveChat } from '../activeChat';
 import { ChatRuntime, type SessionConfig } from './chatRuntime';
 import type { ChatStore, ChatSummary, StoredChat } from './chatStore';
 import type { ChatSettings } from './settings';
@@ -29,7 +30,6 @@ export interface ChatUi {
 export interface ChatControllerDeps {
   readonly manager: TaskManager;
   readonly store: ChatStore;
-  readonly activeChat: ActiveChatHolder;
   readonly ui: ChatUi;
   apiKey(): Promise<string | undefined>;
   settings(): ChatSettings;
@@ -46,14 +46,17 @@ export interface ChatControllerDeps {
 
 type Poster = (message: ExtensionMessage) => void;
 
-export class ChatController implements Disposable {
+/** Also the window's ActiveChat while it exists: the chat shown is the one tasks the person starts are reported to. */
+export class ChatController implements ActiveChat, Disposable {
   private readonly runtimes = new Map<string, ChatRuntime>();
   private active: ChatRuntime | undefined;
-  /** Usually one (the webview); tests attach a recorder beside it. */
-  private readonly posters = new Set<Poster>();
+  /** Usually one listener (the webview); tests attach a recorder beside it. */
+  private readonly messages = new Emitter<ExtensionMessage>();
   private readonly taskEvents: Disposable;
   private readonly loaded: Promise<void>;
-  private readonly approvalListeners = new Set<(pending: number) => void>();
+  private readonly approvalsChanged = new Emitter<number>();
+  /** Fires with the new count whenever a card starts or stops waiting (the view's badge, the status bar). */
+  readonly onApprovalsChanged: Event<number> = this.approvalsChanged.event;
   private disposed = false;
 
   constructor(private readonly deps: ChatControllerDeps) {
@@ -68,8 +71,13 @@ export class ChatController implements Disposable {
     return this.active?.chat.id;
   }
 
+  /** ActiveChat: the chat shown. */
+  get conversationId(): string | undefined {
+    return this.activeChatId;
+  }
+
   /** The title of a chat of this workspace (loaded or stored); undefined when unknown or still untitled. */
-  chatTitle(id: string): string | undefined {
+  titleOf(id: string): string | undefined {
     return (this.runtimes.get(id)?.chat.title ?? this.deps.store.title(id)) || undefined;
   }
 
@@ -88,16 +96,9 @@ export class ChatController implements Disposable {
     return pending;
   }
 
-  /** Fires with the new count whenever a card starts or stops waiting (the view's badge, the status bar). */
-  onApprovalsChanged(listener: (pending: number) => void): Disposable {
-    this.approvalListeners.add(listener);
-    return { dispose: () => void this.approvalListeners.delete(listener) };
-  }
-
   /** The view provider hands in its postMessage; the returned disposable disconnects it. */
   attachView(post: Poster): Disposable {
-    this.posters.add(post);
-    return { dispose: () => void this.posters.delete(post) };
+    return this.messages.event(post);
   }
 
   async handle(message: WebviewMessage): Promise<void> {
@@ -218,8 +219,8 @@ export class ChatController implements Disposable {
     }
     this.runtimes.clear();
     this.deps.store.flushSync();
-    this.posters.clear();
-    this.approvalListeners.clear();
+    this.messages.dispose();
+    this.approvalsChanged.dispose();
   }
 
   private async openInitialChat(): Promise<void> {
@@ -241,12 +242,11 @@ export class ChatController implements Disposable {
         createSession: (options) => this.deps.createSession(options),
         approvalPolicy: this.deps.approvalPolicy,
         rememberAlways: (request) => this.deps.rememberAlways(request),
-        approvalsChanged: () => this.fireApprovalsChanged(),
+        approvalsChanged: () => this.approvalsChanged.fire(this.pendingApprovals),
       });
       this.runtimes.set(chat.id, runtime);
     }
     this.active = runtime;
-    this.deps.activeChat.conversationId = chat.id;
     this.deps.store.setActive(chat.id);
     // Tasks of this chat still running (or results waiting) after a reload: a session must be there to wake on them.
     const waiting = this.deps.manager.list().some((t) => t.origin.conversationId === chat.id && t.status === 'running');
@@ -273,7 +273,7 @@ export class ChatController implements Disposable {
     const hasApiKey = (await this.deps.apiKey()) !== undefined;
     // From here on synchronous: the items and the dropped delta buffer must describe the same moment.
     const runtime = this.active;
-    if (!runtime || this.posters.size === 0) return;
+    if (!runtime || !this.messages.hasListeners) return;
     runtime.refreshTasks();
     runtime.dropPendingDelta();
     const state: ChatViewState = {
@@ -293,18 +293,13 @@ export class ChatController implements Disposable {
     return { ...settings, apiKey: await this.deps.apiKey(), cwd: this.deps.cwd() };
   }
 
-  private fireApprovalsChanged(): void {
-    const pending = this.pendingApprovals;
-    for (const listener of [...this.approvalListeners]) listener(pending);
-  }
-
   private requireActive(): ChatRuntime {
     if (!this.active) throw new Error('No chat is open.');
     return this.active;
   }
 
   private postToView(message: ExtensionMessage): void {
-    for (const post of this.posters) post(message);
+    this.messages.fire(message);
   }
 }
 

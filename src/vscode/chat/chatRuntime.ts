@@ -9,6 +9,7 @@ import { ApprovalGate, type ApprovalRequest } from '../../core/approval/approval
 import type { ApprovalPolicy } from '../../core/approval/approvalPolicy';
 import type { Disposable, TaskEvent, TaskManager, TaskSnapshot } from '../../core/tasks/types';
 import type { AssistantItem, ChatItem, ErrorItem, ExtensionMessage, TaskItem } from '../../shared/protocol';
+import { formatDuration } from '../../shared/taskWords';
 import { ChatApprovals } from './chatApprovals';
 import type { StoredChat } from './chatStore';
 import { cutForCard, summarizeToolInput } from './toolSummary';
@@ -206,7 +207,7 @@ export class ChatRuntime implements Disposable {
       case 'retry': {
         const why = event.status === 529 ? 'The API is overloaded' : event.status === 429 ? 'Rate limited' : event.status ? `Error ${event.status}` : 'Connection problem';
         this.retryStatusShown = true;
-        this.post({ type: 'status', text: `${why}; retrying in ${Math.ceil(event.delayMs / 1000)} s (attempt ${event.attempt})…` });
+        this.post({ type: 'status', text: `${why}; retrying in ${formatDuration(event.delayMs)} (attempt ${event.attempt})…` });
         break;
       }
       case 'error':

@@ -3,13 +3,12 @@
 import { stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { resolveInWorkspace } from '../../core/files/workspacePath';
-import type { Services } from '../services';
 import type { ApiKeyStore } from './apiKey';
 import type { ChatUi } from './chatController';
 import type { ChatSummary } from './chatStore';
 import type { ProposedChanges } from './proposedChanges';
 
-export function createChatUi(services: Services, apiKeys: ApiKeyStore, cwd: () => string, proposed: ProposedChanges): ChatUi {
+export function createChatUi(tasksTree: vscode.TreeView<string>, apiKeys: ApiKeyStore, cwd: () => string, proposed: ProposedChanges): ChatUi {
   return {
     async openLink(href) {
       if (/^(https?|mailto):/i.test(href)) {
@@ -22,11 +21,10 @@ export function createChatUi(services: Services, apiKeys: ApiKeyStore, cwd: () =
       await vscode.env.clipboard.writeText(text);
     },
     async revealTask(taskId) {
-      const view = services.tasksView?.view;
-      if (view) {
-        // Reveal shows the Explorer view with the task selected; it may fail if the tree has not rendered yet.
-        await Promise.resolve(view.reveal(taskId, { select: true, focus: false })).catch(() => undefined);
-      }
+      // Reveal shows the Explorer view with the task selected; it may fail if the tree has not rendered yet.
+      await Promise.resolve()
+        .then(() => tasksTree.reveal(taskId, { select: true, focus: false }))
+        .catch(() => undefined);
       await vscode.commands.executeCommand('backgroundAgent.task.showOutput', taskId);
     },
     async pickChat(chats: readonly ChatSummary[], currentId: string) {

@@ -13,7 +13,13 @@ import { CHAT_VIEW_ID, ChatViewProvider } from './chatViewProvider';
 import { ProposedChanges } from './proposedChanges';
 import { onChatSettingsChanged, readChatSettings } from './settings';
 
-export function registerChatView(services: Services): vscode.Disposable {
+/** The registered chat: integration tests drive its controller through the extension's API. */
+export interface ChatViewHandle extends vscode.Disposable {
+  readonly controller: ChatController;
+}
+
+/** `tasksTree`: the Background Tasks view, where a task chip's click reveals its task. */
+export function registerChatView(services: Services, tasksTree: vscode.TreeView<string>): ChatViewHandle {
   const { context, manager, log } = services;
   const storageDir = vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'chats').fsPath;
   const store = new ChatStore(context.workspaceState, storageDir);
@@ -23,8 +29,7 @@ export function registerChatView(services: Services): vscode.Disposable {
   const controller = new ChatController({
     manager,
     store,
-    activeChat: services.activeChat,
-    ui: createChatUi(services, apiKeys, cwd, proposed),
+    ui: createChatUi(tasksTree, apiKeys, cwd, proposed),
     apiKey: () => apiKeys.get(),
     settings: readChatSettings,
     cwd,
@@ -40,8 +45,6 @@ export function registerChatView(services: Services): vscode.Disposable {
     },
     isTrusted: () => vscode.workspace.isTrusted,
   });
-  services.chat = controller;
-  services.activeChat.titleOf = (id) => controller.chatTitle(id);
   const provider = new ChatViewProvider(context.extensionUri, controller, log);
 
   const command = (id: string, run: () => unknown): vscode.Disposable =>
@@ -54,7 +57,9 @@ export function registerChatView(services: Services): vscode.Disposable {
       }
     });
 
-  return vscode.Disposable.from(
+  const disposable = vscode.Disposable.from(
+    // The tasks side asks the controller which chat is active and what chats are called, while it exists.
+    services.activeChat.provide(controller),
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, provider),
     command('backgroundAgent.newChat', async () => {
       await provider.reveal();
@@ -73,12 +78,6 @@ export function registerChatView(services: Services): vscode.Disposable {
     proposed,
     provider,
     controller,
-    new vscode.Disposable(() => {
-      if (services.chat === controller) {
-        services.chat = undefined;
-        services.activeChat.titleOf = () => undefined;
-      }
-      if (services.activeChat.conversationId === controller.activeChatId) services.activeChat.conversationId = undefined;
-    }),
   );
+  return { controller, dispose: () => disposable.dispose() };
 }

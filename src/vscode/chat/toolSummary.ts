@@ -1,4 +1,6 @@
 // One line that says what a tool call is about (its command, path or task), for the tool card.
+import { oneLine } from '../../shared/taskWords';
+
 const MAX_SUMMARY = 300;
 /** Results beyond this are cut in the middle for the card; the model saw the full text. */
 export const MAX_CARD_RESULT = 16_000;
@@ -29,8 +31,8 @@ export function summarizeToolInput(name: string, input: unknown): string {
       break;
   }
   summary ??= JSON.stringify(input) ?? '';
-  const oneLine = summary.replace(/\s*\n\s*/g, ' ⏎ ');
-  return oneLine.length > MAX_SUMMARY ? `${oneLine.slice(0, MAX_SUMMARY)}…` : oneLine;
+  const line = oneLine(summary);
+  return line.length > MAX_SUMMARY ? `${line.slice(0, MAX_SUMMARY)}…` : line;
 }
 
 export function cutForCard(text: string): string {

@@ -10,13 +10,13 @@ import { TasksTreeProvider } from './tasksTreeProvider';
 
 export const TASKS_VIEW_ID = 'backgroundAgent.tasks';
 
-/** What tests and benchmarks can reach through the extension's API (`services.tasksView`). */
-export interface TasksViewHandle {
+/** The registered view: the chat reveals tasks in it; tests and benchmarks read the tree through the extension's API. */
+export interface TasksViewHandle extends vscode.Disposable {
   readonly provider: TasksTreeProvider;
   readonly view: vscode.TreeView<string>;
 }
 
-export function registerTasksView(services: Services): vscode.Disposable {
+export function registerTasksView(services: Services): TasksViewHandle {
   const { manager, context, log } = services;
   // Restore first, so the tree's first render already has the last window's tasks.
   try {
@@ -32,10 +32,8 @@ export function registerTasksView(services: Services): vscode.Disposable {
   const view = vscode.window.createTreeView(TASKS_VIEW_ID, { treeDataProvider: provider, canSelectMany: true, showCollapseAll: false });
   provider.setVisible(view.visible);
   const counts = new TaskCounts(manager);
-  const handle: TasksViewHandle = { provider, view };
-  services.tasksView = handle;
 
-  return vscode.Disposable.from(
+  const disposable = vscode.Disposable.from(
     view.onDidChangeVisibility((e) => provider.setVisible(e.visible)),
     registerTaskCommands({ manager, view, activeChat: services.activeChat, log }),
     new TaskOutputDocuments(manager, titleOf),
@@ -46,8 +44,6 @@ export function registerTasksView(services: Services): vscode.Disposable {
     counts,
     view,
     provider,
-    new vscode.Disposable(() => {
-      if (services.tasksView === handle) services.tasksView = undefined;
-    }),
   );
+  return { provider, view, dispose: () => disposable.dispose() };
 }

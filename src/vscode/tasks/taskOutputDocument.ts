@@ -12,7 +12,8 @@
 import * as vscode from 'vscode';
 import { readableTerminalText } from '../../core/tasks/outputText';
 import type { OutputSlice, TaskManager, TaskSnapshot } from '../../core/tasks/types';
-import { formatBytes, formatElapsed, origin, statusWord, taskDurationMs, type ChatTitleLookup } from './taskText';
+import { formatBytes, formatDuration, statusWord, taskDurationMs } from '../../shared/taskWords';
+import { origin, type ChatTitleLookup } from './taskText';
 
 export const TASK_OUTPUT_SCHEME = 'background-task';
 export const HEAD_BYTES = 64 * 1024;
@@ -196,7 +197,7 @@ function header(task: TaskSnapshot, titleOf: ChatTitleLookup | undefined): strin
       ? `running since ${new Date(task.startedAt).toLocaleTimeString()}`
       : task.status === 'interrupted'
         ? 'interrupted (the window closed while it ran)'
-        : `${statusWord(task.status)}${task.exitCode !== null ? `, exit code ${task.exitCode}` : ''}${task.signal ? `, signal ${task.signal}` : ''}, after ${formatElapsed(taskDurationMs(task, Date.now()))}`;
+        : `${statusWord(task.status)}${task.exitCode !== null ? `, exit code ${task.exitCode}` : ''}${task.signal ? `, signal ${task.signal}` : ''}, after ${formatDuration(taskDurationMs(task, Date.now()))}`;
   const lines = [
     `$ ${task.command}`,
     `Task ${task.id}: ${status}. ${formatBytes(task.outputBytes)} of output.`,

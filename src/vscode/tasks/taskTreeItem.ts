@@ -2,7 +2,8 @@
 // The tooltip is built separately (on hover, through resolveTreeItem) because it reads output.
 import * as vscode from 'vscode';
 import type { TaskSnapshot, TaskStatus } from '../../core/tasks/types';
-import { formatBytes, formatElapsed, lastLines, origin, statusWord, taskAccessibleLabel, taskDescription, taskDurationMs, taskLabel, type ChatTitleLookup } from './taskText';
+import { formatBytes, formatDuration, statusWord, taskDurationMs } from '../../shared/taskWords';
+import { lastLines, origin, taskAccessibleLabel, taskDescription, taskLabel, type ChatTitleLookup } from './taskText';
 
 /** `viewItem` values the menus in package.json match on. Stable: changing them breaks the menus. */
 export const CONTEXT_RUNNING = 'task.running';
@@ -50,11 +51,11 @@ export function createTaskTooltip(task: TaskSnapshot, preview: string, now: numb
     ['Folder', task.cwd],
     ['Process id', task.pid !== undefined ? String(task.pid) : '—'],
     ['Started', new Date(task.startedAt).toLocaleString()],
-    [task.status === 'running' ? 'Elapsed' : 'Duration', task.status === 'interrupted' ? 'unknown (window closed)' : formatElapsed(taskDurationMs(task, now))],
+    [task.status === 'running' ? 'Elapsed' : 'Duration', task.status === 'interrupted' ? 'unknown (window closed)' : formatDuration(taskDurationMs(task, now))],
     ['Output', formatBytes(task.outputBytes)],
     ['Started by', origin(task.origin, titleOf)],
   ];
-  if (task.timeoutMs !== undefined) rows.push(['Time limit', formatElapsed(task.timeoutMs)]);
+  if (task.timeoutMs !== undefined) rows.push(['Time limit', formatDuration(task.timeoutMs)]);
   if (task.error) rows.push(['Error', task.error]);
   md.appendMarkdown(rows.map(([k, v]) => `${k}: ${escape(v)}`).join('  \n'));
   md.appendMarkdown('\n\n');

@@ -1,0 +1,319 @@
+// One background task: what was asked, where it stands, how it ended, and its log. The Task owns that
+// state and its end; the manager decides *when* things happen to it (start, kill, end) and calls it.
+import { statSync } from 'node:fs';
+import { customAlphabet } from 'nanoid';
+import { notificationTail } from './notifications';
+import { TaskLog } from './taskLog';
+import type { CwdEntry, ProcessResult, ReattachInfo, StartTaskOptions, TaskNotification, TaskOrigin, TaskProcess, TaskSnapshot, TaskStatus } from './types';
+
+// Task ids: short enough for a person to read aloud or type into `check_background`, random enough that
+// ids never collide across windows that share a log folder. No look-alike characters (0/o, 1/l/i).
+const ID_ALPHABET = '23456789abcdefghjkmnpqrstuvwxyz';
+/** 8 characters of 31: about 8.5e11 ids, so a collision needs ~1M ids in one folder. */
+export const newTaskId = customAlphabet(ID_ALPHABET, 8);
+/** Identifies one manager instance in the marker env var, so a window never kills another window's tasks. */
+export const newInstanceId = customAlphabet(ID_ALPHABET, 6);
+
+/** How much of a task's output memory holds (first and last bytes), read from its log on demand. */
+export interface OutputMemory {
+  readonly headBytes: number;
+  readonly tailBytes: number;
+}
+
+export type KillReason = 'cancelled' | 'timed_out';
+
+export class Task {
+  readonly id: string;
+  readonly command: string;
+  readonly description?: string;
+  readonly cwd: string;
+  readonly origin: TaskOrigin;
+  readonly timeoutMs?: number;
+  readonly startedAt: number;
+  /** `<instance>.<id>` in the task's environment: finds descendants that escaped the tree. '' = not ours. */
+  readonly marker: string;
+  readonly log: TaskLog;
+  private state: TaskStatus;
+  private pidValue: number | undefined;
+  /** When its shell started (ticks since boot): with the pid, how a later window finds it again. */
+  private startTicks: number | undefined;
+  private inForeground: boolean | undefined;
+  private exit: { code: number | null; signal: string | null } = { code: null, signal: null };
+  private endedAtValue: number | undefined;
+  private errorText: string | undefined;
+  private processValue: TaskProcess | undefined;
+  /** Held until the process has entered its folder (StartTaskOptions.cwdEntry); released then. */
+  private cwdEntry: CwdEntry | undefined;
+  private reason: KillReason | undefined;
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  /** Called once the task has ended, its log is complete and `ended` was emitted. */
+  private endWaiters: Array<() => void> = [];
+  private isSettled = false;
+
+  private constructor(fields: Omit<TaskSnapshot, 'outputBytes' | 'droppedOutput' | 'logPath' | 'reattach'>, marker: string, log: TaskLog) {
+    this.id = fields.id;
+    this.command = fields.command;
+    this.description = fields.description;
+    this.cwd = fields.cwd;
+    this.origin = fields.origin;
+    this.timeoutMs = fields.timeoutMs;
+    this.startedAt = fields.startedAt;
+    this.marker = marker;
+    this.log = log;
+    this.state = fields.status;
+    this.pidValue = fields.pid;
+    this.inForeground = fields.foreground;
+    this.exit = { code: fields.exitCode, signal: fields.signal };
+    this.endedAtValue = fields.endedAt;
+    this.errorText = fields.error;
+  }
+
+  /** A task about to be spawned: running, no pid yet, no output. */
+  static starting(options: StartTaskOptions, parts: { id: string; logPath: string; marker: string }, memory: OutputMemory): Task {
+    const fields = {
+      id: parts.id,
+      command: options.command,
+      description: options.description,
+      cwd: options.cwd,
+      origin: options.origin,
+      timeoutMs: options.timeoutMs,
+      foreground: options.foreground,
+      startedAt: Date.now(),
+      status: 'running' as const,
+      exitCode: null,
+      signal: null,
+    };
+    const task = new Task(fields, parts.marker, new TaskLog(parts.logPath, memory));
+    task.cwdEntry = options.cwdEntry;
+    return task;
+  }
+
+  /**
+   * A task of an earlier window. It is settled already (nothing of it runs under us), has no marker (its
+   * processes are not ours to kill), and its output is read from its log on first use. One that was still
+   * running (and is not taken over) is `interrupted`, for the reason given.
+   */
+  static restored(snapshot: TaskSnapshot, memory: OutputMemory, interruptedBecause = 'The window closed or reloaded while this task ran.'): Task {
+    const wasRunning = snapshot.status === 'running';
+    const fields = {
+      ...snapshot,
+      foreground: undefined,
+      status: wasRunning ? ('interrupted' as const) : snapshot.status,
+      error: wasRunning ? interruptedBecause : snapshot.error,
+    };
+    const task = new Task(fields, '', new TaskLog(snapshot.logPath, memory, { bytes: snapshot.outputBytes, dropped: snapshot.droppedOutput }));
+    task.isSettled = true;
+    return task;
+  }
+
+  /**
+   * A running task of an earlier window, taken over (takeOver.ts): ours to follow and kill from now on.
+   * `process` (an AttachedProcess) reports its end, also one that happened meanwhile.
+   */
+  static takenOver(snapshot: TaskSnapshot & { reattach: ReattachInfo }, memory: OutputMemory, process: (task: Task) => TaskProcess): Task {
+    const log = new TaskLog(snapshot.logPath, memory, { bytes: snapshot.outputBytes, dropped: snapshot.droppedOutput });
+    const task = new Task({ ...snapshot, foreground: undefined }, snapshot.reattach.marker, log);
+    task.startTicks = snapshot.reattach.startTicks;
+    task.processValue = process(task);
+    return task;
+  }
+
+  get status(): TaskStatus {
+    return this.state;
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  get pid(): number | undefined {
+    return this.pidValue;
+  }
+
+  get process(): TaskProcess | undefined {
+    return this.processValue;
+  }
+
+  get killReason(): KillReason | undefined {
+    return this.reason;
+  }
+
+  /** True once the task has ended and everyone was told: waiting returns at once. */
+  get settled(): boolean {
+    return this.isSettled;
+  }
+
+  snapshot(): TaskSnapshot {
+    return {
+      id: this.id,
+      command: this.command,
+      ...(this.description !== undefined && { description: this.description }),
+      cwd: this.cwd,
+      ...(this.pidValue !== undefined && { pid: this.pidValue }),
+      ...(this.inForeground !== undefined && { foreground: this.inForeground }),
+      status: this.state,
+      exitCode: this.exit.code,
+      signal: this.exit.signal,
+      startedAt: this.startedAt,
+      ...(this.endedAtValue !== undefined && { endedAt: this.endedAtValue }),
+      outputBytes: this.log.outputBytes,
+      logPath: this.log.path,
+      ...(this.log.dropped !== undefined && { droppedOutput: this.log.dropped }),
+      origin: this.origin,
+      ...(this.timeoutMs !== undefined && { timeoutMs: this.timeoutMs }),
+      ...(this.errorText !== undefined && { error: this.errorText }),
+      ...(this.running && this.marker !== '' && this.startTicks !== undefined && { reattach: { marker: this.marker, startTicks: this.startTicks } }),
+    };
+  }
+
+  /** The process was started (its pid may come later: pidKnown). */
+  spawned(process: TaskProcess, startTicks?: (pid: number) => number | undefined): void {
+    this.processValue = process;
+    // Node's spawn returns once the child has entered its folder and run the command.
+    if (process.pid !== undefined) this.pidKnown(process.pid, startTicks?.(process.pid));
+  }
+
+  /** `startTicks`: when it started (ProcessId), where that can be read. */
+  pidKnown(pid: number, startTicks?: number): void {
+    this.pidValue ??= pid;
+    if (this.pidValue === pid) this.startTicks ??= startTicks;
+    this.releaseCwdEntry();
+  }
+
+  /** The folder the process starts through (StartTaskOptions.cwdEntry), while it is still held. */
+  get entryPath(): string | undefined {
+    return this.cwdEntry?.path;
+  }
+
+  /** Kills it (through `onTimeout`) once its wall-clock limit has passed. */
+  armTimeout(onTimeout: () => void): void {
+    if (this.timeoutMs === undefined || this.timeoutMs <= 0) return;
+    this.timeoutTimer = setTimeout(() => {
+      this.killFor('timed_out');
+      onTimeout();
+    }, this.timeoutMs);
+  }
+
+  /** Why it is being killed; decides the final status over the exit code. The first reason stays. */
+  killFor(reason: KillReason): void {
+    this.reason ??= reason;
+  }
+
+  /** A tool stopped waiting for it: from now on its end is notified. False if nothing changed. */
+  moveToBackground(): boolean {
+    if (!this.running || !this.inForeground) return false;
+    this.inForeground = false;
+    return true;
+  }
+
+  /** Its process ended (or never started: `result.error`); the log is complete. Decides the status. */
+  finish(result: ProcessResult): void {
+    this.stopHolding();
+    this.exit = { code: result.exitCode, signal: result.signal };
+    if (result.error !== undefined) {
+      this.errorText = result.error;
+      // With a pid the command did run: what failed was following it to its end.
+      this.log.appendLine(`${this.pidValue === undefined ? 'Could not start the command' : 'Lost track of the command'}: ${result.error}`);
+    }
+    this.endedAtValue = Date.now();
+    this.state = this.reason ?? (result.error === undefined && result.exitCode === 0 ? 'completed' : 'failed');
+  }
+
+  /** Its owner shuts down while it runs: it ends as `interrupted`, whatever its process does next. */
+  interrupt(why: string): void {
+    this.stopHolding();
+    if (!this.running) return;
+    this.state = 'interrupted';
+    this.endedAtValue = Date.now();
+    this.errorText = why;
+    this.processValue?.detach();
+  }
+
+  /** Its owner shuts down but lets it run on (a reload): it stays `running`, nobody follows it here any more. */
+  release(): void {
+    this.stopHolding();
+    this.processValue?.detach();
+  }
+
+  /** Releases what it holds (the folder, the timer) without ending it. */
+  stopHolding(): void {
+    this.releaseCwdEntry();
+    clearTimeout(this.timeoutTimer);
+  }
+
+  /**
+   * What the model is told of its end, or undefined when nobody should hear of it: no conversation to
+   * tell, or a foreground task (its result goes back through the tool that waited for it).
+   */
+  notification(tailBytes: number): TaskNotification | undefined {
+    const conversationId = this.origin.conversationId;
+    if (conversationId === undefined || this.inForeground) return undefined;
+    const buffer = this.log.edges();
+    return {
+      taskId: this.id,
+      conversationId,
+      status: this.state,
+      exitCode: this.exit.code,
+      durationMs: (this.endedAtValue ?? Date.now()) - this.startedAt,
+      command: this.command,
+      ...(this.description !== undefined && { description: this.description }),
+      outputTail: notificationTail(buffer, this.id, tailBytes),
+      outputBytes: buffer.totalBytes,
+      queuedAt: Date.now(),
+    };
+  }
+
+  /** Marks it settled and runs (then forgets) everyone waiting for it. */
+  settle(): void {
+    this.isSettled = true;
+    const waiters = this.endWaiters;
+    this.endWaiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  /** Resolves once it has ended and everyone was told (log complete, `ended` emitted). */
+  whenSettled(): Promise<void> {
+    if (this.isSettled) return Promise.resolve();
+    return new Promise((resolve) => this.endWaiters.push(resolve));
+  }
+
+  /**
+   * The final snapshot once settled; rejects when `signal` aborts first. The aborted waiter is taken off,
+   * so a long-running task does not collect dead waiters from tools that gave up.
+   */
+  waitForEnd(signal?: AbortSignal): Promise<TaskSnapshot> {
+    if (this.isSettled) return Promise.resolve(this.snapshot());
+    return new Promise<TaskSnapshot>((resolve, reject) => {
+      if (signal?.aborted) return reject(abortError(signal));
+      const onAbort = (): void => {
+        this.endWaiters = this.endWaiters.filter((w) => w !== waiter);
+        reject(abortError(signal as AbortSignal));
+      };
+      const waiter = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(this.snapshot());
+      };
+      this.endWaiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private releaseCwdEntry(): void {
+    this.cwdEntry?.release();
+    this.cwdEntry = undefined;
+  }
+}
+
+/** The problem with `cwd` as a working directory, if any (a bad start ends as a `failed` task, never a throw). */
+export function cwdProblem(cwd: string): string | undefined {
+  try {
+    if (!statSync(cwd).isDirectory()) return `The working directory is not a folder: ${cwd}`;
+  } catch {
+    return `The working directory does not exist: ${cwd}`;
+  }
+  return undefined;
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('The wait was aborted.', 'AbortError');
+}

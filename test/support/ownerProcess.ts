@@ -1,0 +1,95 @@
+// Drives test/support/taskOwner.ts from a test or a benchmark: a real owner process of background tasks
+// that can be killed any way an owner dies and followed by the next one on the same log folder.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { TaskNotification, TaskSnapshot } from '../../src/core/tasks/types';
+
+type Message = { ready?: TaskSnapshot[]; started?: TaskSnapshot; findable?: TaskSnapshot; cancelled?: TaskSnapshot; ended?: TaskSnapshot; notified?: TaskNotification; disposed?: true };
+
+export class OwnerProcess {
+  private readonly seen: Message[] = [];
+  private readonly waiting = new Set<() => void>();
+  private readonly exited: Promise<void>;
+
+  private constructor(readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      this.seen.push(JSON.parse(line) as Message);
+      for (const wake of [...this.waiting]) wake();
+    });
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  /** Starts an owner; resolves with it and the tasks it restored once it is ready. */
+  static async start(logDir: string, graceMs: number, stateFile = path.join(logDir, 'state.json')): Promise<{ owner: OwnerProcess; restored: TaskSnapshot[] }> {
+    const script = path.join(__dirname, '..', 'support', 'taskOwner.js');
+    const child = spawn(process.execPath, [script, logDir, String(graceMs), stateFile], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const owner = new OwnerProcess(child);
+    const restored = (await owner.next((m) => m.ready)) as TaskSnapshot[];
+    return { owner, restored };
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  /** Starts a task and waits until a later owner could take it over (its pid and start time are saved). */
+  async start(command: string, conversationId?: string): Promise<TaskSnapshot> {
+    this.send({ start: { command, conversationId } });
+    const started = await this.next((m) => (m.started?.command === command ? m.started : undefined));
+    this.send({ findable: started.id });
+    return this.next((m) => (m.findable?.id === started.id ? m.findable : undefined));
+  }
+
+  async cancel(id: string): Promise<TaskSnapshot> {
+    this.send({ cancel: id });
+    return this.next((m) => (m.cancelled?.id === id ? m.cancelled : undefined));
+  }
+
+  ended(id: string, timeoutMs = 20_000): Promise<TaskSnapshot> {
+    return this.next((m) => (m.ended?.id === id ? m.ended : undefined), timeoutMs);
+  }
+
+  notified(id: string, timeoutMs = 20_000): Promise<TaskNotification> {
+    return this.next((m) => (m.notified?.taskId === id ? m.notified : undefined), timeoutMs);
+  }
+
+  async dispose(): Promise<void> {
+    this.send({ dispose: true });
+    await this.exited;
+  }
+
+  /** Kills the owner process itself (not its tasks) and waits until it is gone. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    this.child.kill(signal);
+    await this.exited;
+  }
+
+  private send(command: unknown): void {
+    this.child.stdin?.write(`${JSON.stringify(command)}\n`);
+  }
+
+  /** The first message (seen already or to come) for which `pick` returns a value. */
+  private next<T>(pick: (m: Message) => T | undefined, timeoutMs = 20_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const look = (): boolean => {
+        for (const m of this.seen) {
+          const value = pick(m);
+          if (value !== undefined) {
+            clearTimeout(timer);
+            this.waiting.delete(wake);
+            resolve(value);
+            return true;
+          }
+        }
+        return false;
+      };
+      const wake = (): void => void look();
+      const timer = setTimeout(() => {
+        this.waiting.delete(wake);
+        reject(new Error(`The task owner (pid ${this.child.pid}) did not send what was awaited in ${timeoutMs} ms`));
+      }, timeoutMs);
+      if (!look()) this.waiting.add(wake);
+    });
+  }
+}

@@ -1,0 +1,181 @@
+// Tasks outlive a window reload, never their owner (ownerGuard.ts, takeOver.ts). Each test runs real owner processes
+// (test/support/taskOwner.ts) over one log folder and kills them the ways owners die: SIGKILL, SIGTERM,
+// SIGHUP. The next owner on the same folder plays the window after a reload.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { OwnerProcess } from '../support/ownerProcess';
+import { isAlive, readPid, until } from '../support/toolEnv';
+
+const dirs: string[] = [];
+const owners: OwnerProcess[] = [];
+const pids: number[] = [];
+
+afterEach(async () => {
+  for (const owner of owners.splice(0)) await owner.kill().catch(() => undefined);
+  for (const pid of pids.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone, as it should be.
+    }
+  }
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function folder(): Promise<string> {
+  const dir = await realpath(await mkdtemp(path.join(tmpdir(), 'ba-lifetime-')));
+  dirs.push(dir);
+  return dir;
+}
+
+async function owner(logDir: string, graceMs: number): Promise<{ owner: OwnerProcess; restored: import('../../src/core/tasks/types').TaskSnapshot[] }> {
+  const started = await OwnerProcess.start(logDir, graceMs);
+  owners.push(started.owner);
+  return started;
+}
+
+/** A task that runs a plain child and a setsid one (the repro of the issue), with every pid known. */
+async function treeTask(o: OwnerProcess, dir: string, name: string): Promise<{ id: string; pids: number[] }> {
+  const a = path.join(dir, `${name}-a.pid`);
+  const b = path.join(dir, `${name}-b.pid`);
+  const task = await o.start(`setsid sleep 312 & echo $! > ${a}; sleep 311 & echo $! > ${b}; wait`);
+  const tree = [task.pid as number, await readPid(a), await readPid(b)];
+  pids.push(...tree);
+  return { id: task.id, pids: tree };
+}
+
+const allGone = (tree: number[]) => tree.every((pid) => !isAlive(pid));
+
+describe('an owner that dies without a grace (the CLI)', () => {
+  for (const signal of ['SIGKILL', 'SIGTERM', 'SIGHUP'] as const) {
+    it(`killed with ${signal}: its tasks, setsid children included, die with it`, async () => {
+      const dir = await folder();
+      const { owner: o } = await owner(dir, 0);
+      const tree = await treeTask(o, dir, 'tree');
+      await o.kill(signal);
+      await until(() => allGone(tree.pids), 'every process of the task to be gone', 4000);
+    });
+  }
+});
+
+describe('an owner with a grace (an extension host) that dies', () => {
+  it('leaves its tasks running through the grace, then they die: nobody took them over', async () => {
+    const dir = await folder();
+    const { owner: o } = await owner(dir, 2000);
+    const tree = await treeTask(o, dir, 'tree');
+    await o.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.ok(tree.pids.every(isAlive), 'still running within the grace');
+    await until(() => allGone(tree.pids), 'every process of the task to be gone after the grace', 6000);
+  });
+
+  it('is taken over by the next owner within the grace: same pids, output, real exit code, notification, cancel', async () => {
+    const dir = await folder();
+    const { owner: first } = await owner(dir, 1500);
+    const ends = await first.start(`echo before; sleep 1.5; echo after; exit 7`, 'conv-1');
+    const tree = await treeTask(first, dir, 'tree');
+    await first.kill('SIGKILL');
+
+    const { owner: second, restored } = await owner(dir, 1500);
+    const taken = restored.find((t) => t.id === tree.id);
+    assert.equal(taken?.status, 'running');
+    assert.equal(taken?.pid, tree.pids[0], 'the same process');
+    const ended = await second.ended(ends.id);
+    assert.equal(ended.status, 'failed');
+    assert.equal(ended.exitCode, 7, 'its real exit code');
+    const notification = await second.notified(ends.id);
+    assert.equal(notification.conversationId, 'conv-1');
+    assert.match(notification.outputTail, /before\nafter\n/);
+
+    // Past the first owner's grace: its guard stood down, so nothing of the tree was killed.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.ok(tree.pids.every(isAlive), 'the taken-over tree still runs after the first grace');
+    const cancelled = await second.cancel(tree.id);
+    assert.equal(cancelled.status, 'cancelled');
+    await until(() => allGone(tree.pids), 'the cancelled tree to be gone', 4000);
+  });
+
+  it('a task that ends between the two owners reports its real exit code, whichever comes first', async () => {
+    const dir = await folder();
+    const { owner: first } = await owner(dir, 5000);
+    // Ends spread around the moment the next owner restores, so some end before and some after it looks.
+    const tasks = [];
+    for (let i = 0; i < 8; i++) tasks.push(await first.start(`sleep ${(0.3 + i * 0.1).toFixed(1)}; exit ${10 + i}`, 'conv-race'));
+    await first.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { owner: second } = await owner(dir, 5000);
+    for (const [i, task] of tasks.entries()) {
+      const ended = await second.notified(task.id);
+      assert.equal(ended.exitCode, 10 + i, `task ${i}`);
+      assert.equal(ended.status, 'failed');
+    }
+  });
+
+  it('a later owner after the grace finds the tasks stopped, not ended on their own', async () => {
+    const dir = await folder();
+    const { owner: first } = await owner(dir, 500);
+    const tree = await treeTask(first, dir, 'tree');
+    await first.kill('SIGKILL');
+    await until(() => allGone(tree.pids), 'the guard to stop the tree', 5000);
+    const { restored } = await owner(dir, 500);
+    const task = restored.find((t) => t.id === tree.id);
+    assert.equal(task?.status, 'interrupted');
+    assert.match(task?.error ?? '', /no window of this folder took it over/);
+  });
+
+  it('leftovers of an owner whose guard is gone too are found and killed by the next owner', async () => {
+    const dir = await folder();
+    const { owner: first } = await owner(dir, 60_000);
+    const tree = await treeTask(first, dir, 'tree');
+    await first.kill('SIGKILL');
+    // The guard dies as well (killed by someone): the tasks are orphans nobody guards.
+    const record = JSON.parse(readFileSync(path.join(dir, 'hosts', hostFile(dir)), 'utf8')) as { guard: { pid: number } };
+    process.kill(record.guard.pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(tree.pids.every(isAlive), 'orphaned, still running');
+    const { restored } = await owner(dir, 0);
+    assert.equal(restored.find((t) => t.id === tree.id)?.status, 'interrupted');
+    await until(() => allGone(tree.pids), 'the leftovers to be killed', 6000);
+  });
+
+  it('two owners of different folders never touch each other’s tasks', async () => {
+    const [dirA, dirB] = [await folder(), await folder()];
+    const { owner: a } = await owner(dirA, 1000);
+    const { owner: b } = await owner(dirB, 1000);
+    const treeA = await treeTask(a, dirA, 'a');
+    const treeB = await treeTask(b, dirB, 'b');
+    await a.kill('SIGKILL');
+    await b.kill('SIGKILL');
+    // Only B's folder gets a next owner: B's tasks are taken over, A's are stopped by A's guard.
+    const { restored } = await owner(dirB, 1000);
+    assert.equal(restored.find((t) => t.id === treeB.id)?.status, 'running');
+    await until(() => allGone(treeA.pids), 'A’s tasks to be stopped by A’s guard', 5000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.ok(treeB.pids.every(isAlive), 'B’s tasks run on under the new owner');
+  });
+
+  it('a disposed owner with a grace (a reload) lets its tasks run, and a clean one of the CLI kills them', async () => {
+    const dir = await folder();
+    const { owner: host } = await owner(dir, 1500);
+    const kept = await treeTask(host, dir, 'kept');
+    await host.dispose();
+    const { restored } = await owner(dir, 1500);
+    assert.equal(restored.find((t) => t.id === kept.id)?.status, 'running');
+
+    const cliDir = await folder();
+    const { owner: cli } = await owner(cliDir, 0);
+    const killed = await treeTask(cli, cliDir, 'killed');
+    await cli.dispose();
+    await until(() => allGone(killed.pids), 'the CLI’s tasks to be gone', 4000);
+  });
+});
+
+function hostFile(dir: string): string {
+  const names = readdirSync(path.join(dir, 'hosts')).filter((name) => name.endsWith('.json'));
+  assert.equal(names.length, 1);
+  return names[0];
+}
