@@ -22,7 +22,7 @@ export interface Services extends vscode.Disposable {
 export function createServices(context: vscode.ExtensionContext): Services {
   const log = vscode.window.createOutputChannel('Background Agent', { log: true });
   const logDir = vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'task-logs').fsPath;
-  const manager = new BackgroundManager({ logDir });
+  const manager = new BackgroundManager({ logDir, reattachGraceMs: reattachGraceSeconds() * 1000 });
   const logSize = applyLogSizeSetting(manager);
   // The shell parser behind it loads on the first command the agent runs, not here.
   const approvalPolicy = new ApprovalPolicy(readApprovalSettings().settings);
@@ -36,10 +36,18 @@ export function createServices(context: vscode.ExtensionContext): Services {
     dispose() {
       logSize.dispose();
       approvalSettings.dispose();
-      // Kills every task this window owns: no orphans after deactivation.
+      // Running tasks outlive a reload for the grace (the window after it takes them over), never longer.
       manager.dispose();
       log.dispose();
     },
   };
 }
 
+/**
+ * `backgroundAgent.reattachGraceSeconds`, read once per window (a reload applies a change). Application
+ * scope, so only user settings count: a folder cannot make its tasks outlive their window.
+ */
+function reattachGraceSeconds(): number {
+  const seconds = vscode.workspace.getConfiguration('backgroundAgent').get<number>('reattachGraceSeconds', 20);
+  return Number.isFinite(seconds) ? Math.min(3600, Math.max(0, seconds)) : 20;
+}

@@ -9,10 +9,7 @@ import { filesEndingWith, INTEGRATION_START_MARKER as START_MARKER, runMocha } f
 export const EXTENSION_ID = 'background-agent.background-agent';
 
 export async function run(): Promise<void> {
-  // Recorded before any test file loads, so the activation test can prove activation is lazy
-  // whichever test file happens to activate the extension first.
-  process.env.BG_AGENT_ACTIVE_AT_START = String(vscode.extensions.getExtension(EXTENSION_ID)?.isActive ?? 'missing');
-  // Likewise whether activation loads the shell parser of command approval (it must not: it loads on the
+  // Whether activation loads the shell parser of command approval (it must not: it loads on the
   // first command), recorded right after activating, before any test can judge a command.
   const extension = vscode.extensions.getExtension(EXTENSION_ID);
   await extension?.activate();

@@ -1,5 +1,5 @@
-// Tasks of the last window come back: their snapshots live in workspaceState; running ones return as `interrupted`
-// (manager.restore does that), finished ones with their logs still readable.
+// Tasks of the last window come back: their snapshots live in workspaceState; running ones are taken over
+// where their processes still run (manager.restore does that), finished ones return with their logs.
 import * as vscode from 'vscode';
 import type { TaskManager, TaskSnapshot, TaskStatus } from '../../core/tasks/types';
 
@@ -18,14 +18,16 @@ export function loadPersistedTasks(state: vscode.Memento): TaskSnapshot[] {
 
 export function restorePersistedTasks(manager: TaskManager, state: vscode.Memento): number {
   const previous = loadPersistedTasks(state);
-  if (previous.length > 0) manager.restore(previous);
+  // Also with nothing saved: restore() finds what earlier windows of this folder left running.
+  manager.restore(previous);
   return previous.length;
 }
 
 /**
- * Saves the task list whenever a task starts, ends, is removed or has its log trimmed (debounced), and once
- * more on dispose. A trim must be saved at once: a task restored without its dropped range would show the
- * trimmed part of its log as zeros.
+ * Saves the task list whenever a task starts, gets its pid, ends, is removed or has its log trimmed
+ * (debounced), and once more on dispose. It must be current *before* a reload: what deactivate writes to
+ * workspaceState is lost (code-server cancels it). A trim must be saved at once: a task restored without
+ * its dropped range would show the trimmed part of its log as zeros.
  */
 export function persistTasks(manager: TaskManager, state: vscode.Memento, log: vscode.LogOutputChannel): vscode.Disposable {
   let timer: NodeJS.Timeout | undefined;
@@ -42,10 +44,18 @@ export function persistTasks(manager: TaskManager, state: vscode.Memento, log: v
     trimmedTo.set(task.id, to);
     return true;
   };
+  /** Running tasks saved with what a later window needs to take them over (their pid comes a moment after `started`). */
+  const findable = new Set<string>();
+  const becameFindable = (task: TaskSnapshot): boolean => {
+    if (task.reattach === undefined || findable.has(task.id)) return false;
+    findable.add(task.id);
+    return true;
+  };
   const subscription = manager.onEvent((event) => {
     if (event.type === 'removed') trimmedTo.delete(event.taskId);
+    else if (event.type === 'ended') findable.delete(event.task.id);
     // Byte counts are refreshed by the next start/end: a flood must not write storage on every output event.
-    else if (event.type === 'output' && !trimmed(event.task)) return;
+    else if (event.type === 'output' && !trimmed(event.task) && !becameFindable(event.task)) return;
     if (!timer) timer = setTimeout(save, SAVE_DELAY_MS);
   });
   return new vscode.Disposable(() => {
@@ -72,9 +82,15 @@ function isSnapshot(value: unknown): value is TaskSnapshot {
     typeof v.logPath === 'string' &&
     (v.exitCode === null || typeof v.exitCode === 'number') &&
     (v.droppedOutput === undefined || isRange(v.droppedOutput)) &&
+    (v.reattach === undefined || isReattachInfo(v.reattach)) &&
     !!origin &&
     (origin.kind === 'agent' || origin.kind === 'user')
   );
+}
+
+function isReattachInfo(value: unknown): boolean {
+  const r = value as Record<string, unknown> | null;
+  return !!r && typeof r.marker === 'string' && Number.isSafeInteger(r.startTicks);
 }
 
 function isRange(value: unknown): boolean {
