@@ -4,36 +4,12 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { openChat, useScriptedServer } from '../support/chatPage';
-import { useWorkbench, type WorkbenchFixture } from '../support/codeServer';
+import { useWorkbench } from '../support/codeServer';
+import { contextMenu, openTasksView, sidebar } from '../support/tasksPage';
 import { textReply, toolCall } from '../support/scriptedServer';
 import { isAlive } from '../support/toolEnv';
-
-function sidebar(page: Page): Locator {
-  return page.locator('#workbench\\.parts\\.sidebar');
-}
-
-/** Shows the Explorer and expands its Background Tasks section (it starts collapsed). */
-async function openTasksView(wb: WorkbenchFixture): Promise<Locator> {
-  const explorer = wb.page.getByRole('tab', { name: /^Explorer/ });
-  const header = sidebar(wb.page).getByRole('button', { name: 'Background Tasks Section' });
-  // Clicking the tab of the container already shown would hide the side bar: click only when it is not shown.
-  const title = sidebar(wb.page).getByRole('heading', { name: 'Explorer', exact: true });
-  await title.waitFor({ timeout: 3_000 }).catch(() => undefined);
-  if (!(await title.isVisible())) await explorer.click();
-  await header.waitFor();
-  if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
-  return header;
-}
-
-async function contextMenu(page: Page, item: Locator, entry: string): Promise<void> {
-  await item.click({ button: 'right' });
-  const menuItem = page.locator('.context-view').getByRole('menuitem', { name: entry });
-  await menuItem.waitFor();
-  await menuItem.hover();
-  await menuItem.click();
-}
 
 describe('Background Tasks view', function () {
   const scripted = useScriptedServer();
