@@ -238,6 +238,32 @@ describe('Chat controller', function () {
     assert.match(JSON.stringify(h.server.accepted.at(-1)?.body?.messages), /First chat answer/);
   });
 
+  it('after a reload, a chat that is not the one shown still resumes when its task ends', async () => {
+    h = await startChatHarness();
+    h.server.enqueue(toolCall('background_run', { command: 'sleep 1.5; echo first-chat-task' }), textReply('Started in the first chat.'));
+    await h.controller.handle({ type: 'send', text: 'first chat starts a task' });
+    await until(() => h.view.of('assistant').some((a) => a.text === 'Started in the first chat.' && !a.streaming), 'the first answer');
+    const firstId = h.controller.activeChatId;
+    await h.controller.handle({ type: 'newChat' });
+    await h.store.flush();
+    // The window reloads: its controller goes, the task runs on (taken over), and the chat shown is the new one.
+    h.controller.dispose();
+    const before = h.server.requests.length;
+    h.server.enqueue(textReply('The first chat saw its task end.'));
+    const reloaded = await h.reopen();
+    assert.notEqual(reloaded.controller.activeChatId, firstId);
+    const requests = await h.server.waitForRequests(before + 1, 15_000);
+    assert.match(JSON.stringify(requests[before]?.body?.messages), /first chat starts a task[^]*first-chat-task/);
+    // The resumed answer is the first chat's, kept with it.
+    let stored = '';
+    for (let i = 0; i < 100 && !stored.includes('The first chat saw its task end.'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await h.store.flush();
+      stored = JSON.stringify(await h.store.load(firstId as string));
+    }
+    assert.match(stored, /The first chat saw its task end\./);
+  });
+
   it('a chat saved mid-answer (window closed) reopens with nothing left running', async () => {
     h = await startChatHarness();
     h.server.enqueue(toolCall('bash', { command: 'sleep 30' }));

@@ -227,10 +227,25 @@ export class ChatController implements ActiveChat, Disposable {
     const lastId = this.deps.store.activeId();
     const last = lastId ? await this.deps.store.load(lastId) : undefined;
     await this.open(last ?? newStoredChat());
+    // Other chats whose tasks still run after a reload (taken over from the last window) wake on their ends too.
+    const others = new Set(this.deps.manager.list().flatMap((t) => (t.status === 'running' && t.origin.conversationId ? [t.origin.conversationId] : [])));
+    for (const id of others) {
+      const chat = this.runtimes.has(id) ? undefined : await this.deps.store.load(id);
+      if (chat && !this.disposed) await this.wakeable(this.runtimeOf(chat));
+    }
   }
 
   private async open(chat: StoredChat): Promise<void> {
     if (this.disposed) return;
+    const runtime = this.runtimeOf(chat);
+    this.active = runtime;
+    this.deps.store.setActive(chat.id);
+    await this.wakeable(runtime);
+    this.pruneIdleRuntimes();
+    await this.replay();
+  }
+
+  private runtimeOf(chat: StoredChat): ChatRuntime {
     let runtime = this.runtimes.get(chat.id);
     if (!runtime) {
       runtime = new ChatRuntime(chat, {
@@ -246,15 +261,16 @@ export class ChatController implements ActiveChat, Disposable {
       });
       this.runtimes.set(chat.id, runtime);
     }
-    this.active = runtime;
-    this.deps.store.setActive(chat.id);
-    // Tasks of this chat still running (or results waiting) after a reload: a session must be there to wake on them.
-    const waiting = this.deps.manager.list().some((t) => t.origin.conversationId === chat.id && t.status === 'running');
-    if (!runtime.hasSession && (waiting || this.deps.manager.notifications.pendingCount(chat.id) > 0)) {
+    return runtime;
+  }
+
+  /** Tasks of this chat still running (or results waiting) after a reload: a session must be there to wake on them. */
+  private async wakeable(runtime: ChatRuntime): Promise<void> {
+    const id = runtime.chat.id;
+    const waiting = this.deps.manager.list().some((t) => t.origin.conversationId === id && t.status === 'running');
+    if (!runtime.hasSession && (waiting || this.deps.manager.notifications.pendingCount(id) > 0)) {
       runtime.attachSession(await this.sessionConfig());
     }
-    this.pruneIdleRuntimes();
-    await this.replay();
   }
 
   /** Chats no longer shown keep their runtime only while they can still wake up. */
