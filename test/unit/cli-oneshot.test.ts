@@ -1,15 +1,15 @@
 // The headless CLI end to end: `node dist/cli.js -p …` as a child process against the scripted server.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { killLeftoverClis, runCli } from '../support/cliProcess';
+import { CLI_PATH, killLeftoverClis, runCli } from '../support/cliProcess';
 import { blocksOf, messagesOf } from '../support/agentHarness';
 import { errorReply, fnStep, startScriptedServer, textReply, toolCall, toolCalls, type ScriptedServer } from '../support/scriptedServer';
-import { isAlive, readPid } from '../support/toolEnv';
+import { isAlive, readPid, until } from '../support/toolEnv';
 
 let server: ScriptedServer;
 let workspace: string;
@@ -121,6 +121,41 @@ describe('cli -p', () => {
     const { code } = await run.exited;
     assert.equal(code, 143, run.stderr());
     assert.equal(isAlive(pid), false, 'even a task descendant in its own session is gone');
+  });
+
+  // The issue's repro: the model starts a setsid child and a plain one, then the CLI dies without a word.
+  const escapingTask = (a: string, b: string) => `setsid sleep 312 & echo $! > ${a}; sleep 311 & echo $! > ${b}; wait`;
+
+  for (const signal of ['SIGKILL', 'SIGHUP'] as const) {
+    it(`killed with ${signal}, it leaves no task behind, setsid ones included`, async () => {
+      const [a, b] = [path.join(workspace, 'a.pid'), path.join(workspace, 'b.pid')];
+      server.enqueue(toolCall('background_run', { command: escapingTask(a, b) }), textReply('Waiting.'));
+      const run = cli(['-p', 'start and wait', '--yes']);
+      const pids = [await readPid(a), await readPid(b)];
+      await run.waitForStderr(/\[bg \S+\] started/);
+      run.child.kill(signal);
+      await run.exited;
+      await until(() => pids.every((pid) => !isAlive(pid)), 'both sleeps to be gone', 4000);
+    });
+  }
+
+  it('run in a terminal that is closed, it leaves no task behind', async () => {
+    const [a, b] = [path.join(workspace, 'a.pid'), path.join(workspace, 'b.pid')];
+    server.enqueue(toolCall('background_run', { command: escapingTask(a, b) }), textReply('Waiting.'));
+    // `script` gives the CLI a real terminal; killing it closes that terminal (the kernel hangs it up).
+    const command = [process.execPath, CLI_PATH, '-p', 'start and wait', '--yes'].map((word) => `'${word}'`).join(' ');
+    const terminal = spawn('script', ['-qfec', command, '/dev/null'], {
+      cwd: workspace,
+      env: { ...process.env, SHELL: '/bin/sh', ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: 'test-key' },
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    try {
+      const pids = [await readPid(a), await readPid(b)];
+      terminal.kill('SIGKILL');
+      await until(() => pids.every((pid) => !isAlive(pid)), 'both sleeps to be gone', 4000);
+    } finally {
+      terminal.kill('SIGKILL');
+    }
   });
 
   it('removes its task log folder at exit', async () => {
