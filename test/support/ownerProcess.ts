@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TaskNotification, TaskSnapshot } from '../../src/core/tasks/types';
 
-type Message = { ready?: TaskSnapshot[]; started?: TaskSnapshot; findable?: TaskSnapshot; cancelled?: TaskSnapshot; ended?: TaskSnapshot; notified?: TaskNotification; disposed?: true };
+type Message = { ready?: TaskSnapshot[]; restoreMs?: number; started?: TaskSnapshot; findable?: TaskSnapshot; cancelled?: TaskSnapshot; ended?: TaskSnapshot; notified?: TaskNotification; disposed?: true };
 
 export class OwnerProcess {
   private readonly seen: Message[] = [];
@@ -21,12 +21,19 @@ export class OwnerProcess {
   }
 
   /** Starts an owner; resolves with it and the tasks it restored once it is ready. */
-  static async start(logDir: string, graceMs: number, stateFile = path.join(logDir, 'state.json')): Promise<{ owner: OwnerProcess; restored: TaskSnapshot[] }> {
-    const script = path.join(__dirname, '..', 'support', 'taskOwner.js');
-    const child = spawn(process.execPath, [script, logDir, String(graceMs), stateFile], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /**
+   * Starts an owner; resolves with it, the tasks it restored and how long restore() took, once it is
+   * ready. `script`: the bundle of taskOwner.ts (the tests' by default; benchmarks bundle their own).
+   */
+  static async start(
+    logDir: string,
+    graceMs: number,
+    script = path.join(__dirname, '..', 'support', 'taskOwner.js'),
+  ): Promise<{ owner: OwnerProcess; restored: TaskSnapshot[]; restoreMs: number }> {
+    const child = spawn(process.execPath, [script, logDir, String(graceMs), path.join(logDir, 'state.json')], { stdio: ['pipe', 'pipe', 'inherit'] });
     const owner = new OwnerProcess(child);
-    const restored = (await owner.next((m) => m.ready)) as TaskSnapshot[];
-    return { owner, restored };
+    const ready = await owner.next((m) => (m.ready ? m : undefined));
+    return { owner, restored: ready.ready ?? [], restoreMs: ready.restoreMs ?? 0 };
   }
 
   get pid(): number {

@@ -8,7 +8,7 @@
 //   {"findable": id}                            -> {"findable": snapshot} once a later owner could take it over
 //   {"cancel": id}                              -> {"cancelled": snapshot} once its tree is gone
 //   {"dispose": true}                           -> {"disposed": true}, then it exits
-// and on its own: {"ready": [snapshots]}, {"ended": snapshot}, {"notified": notification}.
+// and on its own: {"ready": [snapshots], "restoreMs"}, {"ended": snapshot}, {"notified": notification}.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
@@ -20,14 +20,16 @@ const say = (value: unknown): void => void process.stdout.write(`${JSON.stringif
 const save = (): void => writeFileSync(stateFile, JSON.stringify(manager.list()));
 
 const previous = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as TaskSnapshot[]) : [];
+const restoreStarted = performance.now();
 manager.restore(previous);
+const restoreMs = performance.now() - restoreStarted;
 manager.onEvent((event) => {
   save();
   if (event.type === 'ended') say({ ended: event.task });
 });
 manager.notifications.onQueued((notification) => say({ notified: notification }));
 save();
-say({ ready: manager.list() });
+say({ ready: manager.list(), restoreMs });
 
 async function findable(id: string): Promise<TaskSnapshot | undefined> {
   for (;;) {
