@@ -88,3 +88,42 @@ describe('Reloading the window while background tasks run', function () {
     assert.equal(server().rejected.length, 0);
   });
 });
+
+describe('Killing the extension host while a background task runs', function () {
+  const scripted = useScriptedServer();
+  const wb = useWorkbench({
+    name: 'host-killed',
+    env: () => ({ ANTHROPIC_BASE_URL: scripted.server.url, ANTHROPIC_API_KEY: 'test-key' }),
+    settings: { 'backgroundAgent.approval': 'auto' },
+  });
+  const row = (state: string): Locator => wb.page.getByRole('treeitem', { name: new RegExp(`^Background task Watcher, ${state}`) });
+  const hostPids = (): number[] => [...wb.server.extensionHostLog().matchAll(/Extension host with pid (\d+) started/g)].map((m) => Number(m[1]));
+
+  it('the next host takes the same process over (its guard waited through the grace) and can cancel it', async () => {
+    scripted.server.enqueue(
+      toolCall('background_run', { command: 'echo $$ > watcher.pid; echo watching; sleep 600', description: 'Watcher' }),
+      textReply('The watcher runs.'),
+    );
+    const chat = await openChat(wb);
+    const box = chat.getByRole('textbox', { name: 'Message' });
+    await box.fill('Start the watcher');
+    await box.press('Enter');
+    await chat.getByText('The watcher runs.', { exact: true }).waitFor({ timeout: 30_000 });
+    const pid = Number(readFileSync(join(wb.server.workspace, 'watcher.pid'), 'utf8'));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const [host] = hostPids().slice(-1);
+    // A crash: the extension host dies without a word (no deactivate). code-server cannot reconnect to a
+    // killed remote host and asks for a reload, which is what a person does.
+    process.kill(host, 'SIGKILL');
+    await until(() => !isAlive(host), 'the extension host to be gone');
+    await reloadWindow(wb.page);
+    await until(() => hostPids().some((p) => p !== host), 'a new extension host', 60_000);
+    await openTasksView(wb);
+    await row('running').waitFor({ timeout: 30_000 });
+    assert.ok(isAlive(pid), 'the same process runs on');
+    await wb.screenshot('taken-over-after-crash');
+    await contextMenu(wb.page, row('running'), 'Cancel Task');
+    await row('cancelled').waitFor({ timeout: 10_000 });
+    assert.equal(isAlive(pid), false);
+  });
+});
