@@ -99,6 +99,22 @@ describe('an owner with a grace (an extension host) that dies', () => {
     await until(() => allGone(tree.pids), 'the cancelled tree to be gone', 4000);
   });
 
+  it('survives two reloads in a row, and the last owner’s guard stops it when nobody comes after', async () => {
+    const dir = await folder();
+    const { owner: first } = await owner(dir, 1500);
+    const tree = await treeTask(first, dir, 'tree');
+    await first.kill('SIGKILL');
+    const { owner: second } = await owner(dir, 1500);
+    await second.kill('SIGKILL');
+    // Past the first grace: the task now lives under the second owner's guard only.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const { owner: third, restored } = await owner(dir, 1500);
+    assert.equal(restored.find((t) => t.id === tree.id)?.status, 'running', 'taken over a second time');
+    assert.ok(tree.pids.every(isAlive));
+    await third.kill('SIGKILL');
+    await until(() => allGone(tree.pids), 'the last owner’s guard to stop the tree after its grace', 6000);
+  });
+
   it('a task that ends between the two owners reports its real exit code, whichever comes first', async () => {
     const dir = await folder();
     const { owner: first } = await owner(dir, 5000);

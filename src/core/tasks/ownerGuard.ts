@@ -10,7 +10,7 @@
 // and guard; nothing is ever identified by pid alone. Linux only (it needs /proc); elsewhere tasks are
 // killed when their manager is disposed, as before.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasProcFs, isDead, readProcess, TASK_MARKER_ENV } from './processTree';
 
@@ -74,6 +74,16 @@ export interface HostRecord {
   readonly bootId: string;
   readonly owner: ProcessId;
   readonly guard: ProcessId;
+  /**
+   * Whose tasks the guard kills: its own instance, and those of earlier windows taken over after a reload.
+   * `since`: when that instance's owner started (no process of it started before).
+   */
+  readonly guards: readonly GuardedInstance[];
+}
+
+export interface GuardedInstance {
+  readonly instance: string;
+  readonly since: number;
 }
 
 /** A live (not zombie) process's id, read now. */
@@ -99,15 +109,11 @@ export function bootId(): string {
 
 /** The guard of one manager instance. */
 export class OwnerGuard {
-  private readonly guarded = new Set<string>();
-
   private constructor(
     private readonly child: ChildProcess,
     private readonly recordFile: string,
-    instance: string,
-  ) {
-    this.guarded.add(instance);
-  }
+    private record: HostRecord,
+  ) {}
 
   /** Starts the guard and writes the host record; undefined where it cannot run (no /proc, no /bin/sh). */
   static start(logDir: string, instance: string, graceMs: number): OwnerGuard | undefined {
@@ -135,20 +141,28 @@ export class OwnerGuard {
         child.kill('SIGKILL');
         return undefined;
       }
-      const record: HostRecord = { instance, bootId: bootId(), owner, guard };
+      const record: HostRecord = { instance, bootId: bootId(), owner, guard, guards: [{ instance, since: owner.startTicks }] };
       const recordFile = join(folder, `${instance}.json`);
-      writeFileSync(recordFile, JSON.stringify(record));
-      return new OwnerGuard(child, recordFile, instance);
+      writeRecord(recordFile, record);
+      return new OwnerGuard(child, recordFile, record);
     } catch {
       return undefined;
     }
   }
 
-  /** Guards the tasks of an earlier instance too (taken over after a reload). */
-  watch(instance: string): void {
-    if (this.guarded.has(instance) || !INSTANCE_PATTERN.test(instance)) return;
-    this.guarded.add(instance);
-    this.child.stdin?.write(`w ${instance}\n`);
+  /**
+   * Guards the tasks of an earlier instance too (taken over after a reload); the record says so, so the
+   * window after the next reload finds them under this guard.
+   */
+  watch(taken: GuardedInstance): void {
+    if (this.record.guards.some((g) => g.instance === taken.instance) || !INSTANCE_PATTERN.test(taken.instance)) return;
+    this.child.stdin?.write(`w ${taken.instance}\n`);
+    this.record = { ...this.record, guards: [...this.record.guards, taken] };
+    try {
+      writeRecord(this.recordFile, this.record);
+    } catch {
+      // The guard watches them all the same; only a later window would not know it.
+    }
   }
 
   /** The owner lets go of its tasks (a window closing or reloading): the grace starts now. */
@@ -200,9 +214,18 @@ export function readRecord(file: string): HostRecord | undefined {
   try {
     const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<HostRecord>;
     const ok = (id: Partial<ProcessId> | undefined): boolean => Number.isSafeInteger(id?.pid) && Number.isSafeInteger(id?.startTicks);
+    const guarded = (g: Partial<GuardedInstance>): boolean => typeof g.instance === 'string' && INSTANCE_PATTERN.test(g.instance) && Number.isSafeInteger(g.since);
     if (typeof value.instance !== 'string' || !INSTANCE_PATTERN.test(value.instance) || typeof value.bootId !== 'string') return undefined;
+    if (!Array.isArray(value.guards) || !value.guards.every(guarded)) return undefined;
     return ok(value.owner) && ok(value.guard) ? (value as HostRecord) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Written whole and renamed into place: a later window never reads half a record. */
+function writeRecord(file: string, record: HostRecord): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(record));
+  renameSync(temporary, file);
 }

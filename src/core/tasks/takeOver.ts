@@ -20,7 +20,7 @@ export type EarlierHost =
   /** Its guard is gone too (it stopped the tasks at `stoppedAt`, found none, or the machine restarted). */
   | { readonly state: 'gone'; readonly record: HostRecord; readonly stoppedAt?: number };
 
-/** The earlier instances whose records are in `logDir`, by instance. */
+/** The earlier instances' records in `logDir`, judged now, by the record's own instance. */
 export function earlierHosts(logDir: string, ownInstance: string): Map<string, EarlierHost> {
   const hosts = new Map<string, EarlierHost>();
   if (!hasProcFs) return hosts;
@@ -39,6 +39,23 @@ export function earlierHosts(logDir: string, ownInstance: string): Map<string, E
   return hosts;
 }
 
+const PREFERENCE: Record<EarlierHost['state'], number> = { live: 0, guarded: 1, gone: 2 };
+
+/**
+ * Who guards each instance's tasks: the record naming it in `guards`. After a take-over that died
+ * half-way two records may name one; the one still alive wins.
+ */
+function guardsByInstance(hosts: Iterable<EarlierHost>): Map<string, EarlierHost> {
+  const byInstance = new Map<string, EarlierHost>();
+  for (const host of hosts) {
+    for (const { instance } of host.record.guards) {
+      const known = byInstance.get(instance);
+      if (!known || PREFERENCE[host.state] < PREFERENCE[known.state]) byInstance.set(instance, host);
+    }
+  }
+  return byInstance;
+}
+
 function judge(logDir: string, record: HostRecord): EarlierHost {
   const sameBoot = record.bootId === bootId();
   if (sameBoot && stillRuns(record.owner)) return { state: 'live', record };
@@ -49,18 +66,19 @@ function judge(logDir: string, record: HostRecord): EarlierHost {
 }
 
 /**
- * Kills what earlier instances left running that nobody takes over: processes carrying one of their
- * markers (but none of `keep`), started on the same boot after their owner. Resolves once they are gone.
+ * Kills what earlier owners left running that nobody takes over: processes carrying a marker of an
+ * instance their guards guarded (but none of `keep`), started on the same boot since that instance's
+ * owner. Resolves once they are gone.
  */
-async function killLeftovers(hosts: readonly HostRecord[], keep: ReadonlySet<string>, graceMs: number): Promise<number> {
-  const byInstance = new Map(hosts.filter((h) => h.bootId === bootId()).map((h) => [h.instance, h]));
-  if (byInstance.size === 0) return 0;
-  const pids = await findMarkedProcesses((marker) => byInstance.has(instanceOf(marker)) && !keep.has(marker));
+async function killLeftovers(records: readonly HostRecord[], keep: ReadonlySet<string>, graceMs: number): Promise<number> {
+  const since = new Map(records.filter((r) => r.bootId === bootId()).flatMap((r) => r.guards.map((g) => [g.instance, g.since] as const)));
+  if (since.size === 0) return 0;
+  const pids = await findMarkedProcesses((marker) => since.has(instanceOf(marker)) && !keep.has(marker));
   const targets = pids.flatMap((pid) => {
     const marker = readMarker(pid);
-    const host = marker === undefined ? undefined : byInstance.get(instanceOf(marker));
+    const from = marker === undefined ? undefined : since.get(instanceOf(marker));
     const info = readProcess(pid);
-    return marker && host && info && info.startTicks >= host.owner.startTicks ? [{ pid, marker }] : [];
+    return marker && from !== undefined && info && info.startTicks >= from ? [{ pid, marker }] : [];
   });
   await terminateTrees(targets, graceMs);
   return targets.length;
@@ -79,9 +97,12 @@ export type Resumption = { readonly follow: ProcessId } | { readonly interrupted
  * and kills what nobody follows. Disposed with the manager (it may still wait for an owner to be gone).
  */
 export class TakeOver {
+  /** Earlier owners by their own instance, and who guards each instance's tasks. */
   private readonly hosts: Map<string, EarlierHost>;
-  /** Instances with tasks we follow, and those tasks' markers (their processes are ours now). */
+  private readonly guardOf: Map<string, EarlierHost>;
+  /** Owners (by instance) some of whose tasks we follow: their guards' duties become ours. */
   private readonly followed = new Set<string>();
+  /** Markers of the tasks we follow (their processes are ours now, never leftovers). */
   private readonly keep = new Set<string>();
   private liveTimer: NodeJS.Timeout | undefined;
 
@@ -90,19 +111,19 @@ export class TakeOver {
     ownInstance: string,
   ) {
     this.hosts = earlierHosts(logDir, ownInstance);
+    this.guardOf = guardsByInstance(this.hosts.values());
   }
 
   /** `exitPath`: the task's exit file (TaskLog.exitPath). */
   decide(snapshot: TaskSnapshot, exitPath: string): Resumption {
     const info: ReattachInfo | undefined = snapshot.reattach;
     if (!info || snapshot.pid === undefined || !hasProcFs) return { interrupted: WINDOW_CLOSED };
-    const instance = instanceOf(info.marker);
-    const host = this.hosts.get(instance);
+    const host = this.guardOf.get(instanceOf(info.marker));
     const id = { pid: snapshot.pid, startTicks: info.startTicks };
     const runs = host?.record.bootId === bootId() && stillRuns(id) && readMarker(id.pid) === info.marker;
     if (host && host.state !== 'gone') {
       if (!runs && !existsSync(exitPath)) return { interrupted: 'It ended while no window followed it, and its exit status was lost.' };
-      this.followed.add(instance);
+      this.followed.add(host.record.instance);
       this.keep.add(info.marker);
       return { follow: id };
     }
@@ -114,30 +135,40 @@ export class TakeOver {
     return { interrupted: host?.stoppedAt === undefined ? WINDOW_CLOSED : 'Stopped: its window closed and no window of this folder took it over in time.' };
   }
 
-  /** After every decision: guards what we follow from now on (`guard` is called only then), and ends what nobody will. */
+  /**
+   * After every decision: our guard takes over the duties of each guard whose tasks we follow (`guard` is
+   * called only then), those guards stand down, and what nobody follows is killed. A guard none of whose
+   * tasks we follow ends them itself within its grace.
+   */
   complete(guard: () => OwnerGuard | undefined, killGraceMs: number): void {
-    const leftovers: HostRecord[] = [];
-    for (const [instance, host] of this.hosts) {
-      if (host.state === 'live') continue;
-      if (this.followed.has(instance)) {
-        guard()?.watch(instance);
-        if (host.state === 'guarded') standDown(host.record);
-      }
-      // A guarded host none of whose tasks we follow: its guard ends them itself within its grace.
-      if (host.state === 'gone' || this.followed.has(instance)) leftovers.push(host.record);
+    const done: HostRecord[] = [];
+    const live: HostRecord[] = [];
+    for (const host of this.hosts.values()) {
+      const followed = this.followed.has(host.record.instance);
+      if (host.state === 'live' && followed) live.push(host.record);
+      else if (followed) done.push(this.takeDuties(host.record, guard));
+      else if (host.state === 'gone') done.push(host.record);
     }
-    if (leftovers.length > 0) {
-      void killLeftovers(leftovers, this.keep, killGraceMs)
-        .catch(() => 0)
-        .then(() => leftovers.forEach((record) => forgetHost(this.logDir, record.instance)));
-    }
+    this.endLeftovers(done, killGraceMs);
     // An owner still closing (a reload's old extension host) keeps its guard until it is gone.
-    const live = [...this.hosts.values()].filter((h) => h.state === 'live' && this.followed.has(h.record.instance));
-    if (live.length > 0) this.waitForOwners(live.map((h) => h.record), guard, killGraceMs);
+    if (live.length > 0) this.waitForOwners(live, guard, killGraceMs);
   }
 
   dispose(): void {
     clearInterval(this.liveTimer);
+  }
+
+  private takeDuties(record: HostRecord, guard: () => OwnerGuard | undefined): HostRecord {
+    for (const guarded of record.guards) guard()?.watch(guarded);
+    standDown(record);
+    return record;
+  }
+
+  private endLeftovers(records: HostRecord[], killGraceMs: number): void {
+    if (records.length === 0) return;
+    void killLeftovers(records, this.keep, killGraceMs)
+      .catch(() => 0)
+      .then(() => records.forEach((record) => forgetHost(this.logDir, record.instance)));
   }
 
   private waitForOwners(records: HostRecord[], guard: () => OwnerGuard | undefined, killGraceMs: number): void {
@@ -147,13 +178,7 @@ export class TakeOver {
       if (gone.length === 0) return;
       waiting = waiting.filter((record) => !gone.includes(record));
       if (waiting.length === 0) clearInterval(this.liveTimer);
-      for (const record of gone) {
-        guard()?.watch(record.instance);
-        standDown(record);
-      }
-      void killLeftovers(gone, this.keep, killGraceMs)
-        .catch(() => 0)
-        .then(() => gone.forEach((record) => forgetHost(this.logDir, record.instance)));
+      this.endLeftovers(gone.map((record) => this.takeDuties(record, guard)), killGraceMs);
     }, LIVE_OWNER_POLL_MS);
     this.liveTimer.unref();
   }
