@@ -30,6 +30,8 @@ const nodeBase = {
   logLevel: 'warning',
   // The SDK and nanoid ship ESM; bundling them keeps the VSIX free of node_modules.
   mainFields: ['module', 'main'],
+  // Shell scripts stay real files (src/core/tasks/ownerGuard.sh) and are bundled as text.
+  loader: { '.sh': 'text' },
 };
 
 /** @type {esbuild.BuildOptions[]} */

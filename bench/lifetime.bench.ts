@@ -48,7 +48,7 @@ async function goneAfter(pids: number[], since: number): Promise<number> {
 
 async function deathToGone(trees: number, graceMs: number): Promise<number> {
   return withFolder(async (dir) => {
-    const { owner } = await OwnerProcess.start(dir, graceMs, OWNER);
+    const { owner } = await OwnerProcess.start(dir, graceMs, { script: OWNER });
     const pids = await startTrees(owner, dir, trees);
     const killedAt = performance.now();
     await owner.kill('SIGKILL');
@@ -58,14 +58,14 @@ async function deathToGone(trees: number, graceMs: number): Promise<number> {
 
 async function takeOver(count: number): Promise<{ restoreMs: number; readyMs: number; guardKb: number }> {
   return withFolder(async (dir) => {
-    const { owner: first } = await OwnerProcess.start(dir, 30_000, OWNER);
+    const { owner: first } = await OwnerProcess.start(dir, 30_000, { script: OWNER });
     const pids: number[] = [];
     for (let i = 0; i < count; i++) pids.push((await first.start(`sleep 900 # ${i}`)).pid as number);
     const guardKb = guardMemoryKb(dir);
     await first.kill('SIGKILL');
     const started = performance.now();
     // No grace for the second owner: killing it ends every task it took over (the first guard stood down).
-    const { owner: second, restored, restoreMs } = await OwnerProcess.start(dir, 0, OWNER);
+    const { owner: second, restored, restoreMs } = await OwnerProcess.start(dir, 0, { script: OWNER });
     const readyMs = performance.now() - started;
     if (restored.filter((t) => t.status === 'running').length !== count) throw new Error('not every task was taken over');
     await second.kill('SIGKILL');

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TaskNotification, TaskSnapshot } from '../../src/core/tasks/types';
 
-type Message = { ready?: TaskSnapshot[]; restoreMs?: number; started?: TaskSnapshot; findable?: TaskSnapshot; cancelled?: TaskSnapshot; ended?: TaskSnapshot; notified?: TaskNotification; disposed?: true };
+type Message = { ready?: TaskSnapshot[]; restoreMs?: number; started?: TaskSnapshot; findable?: TaskSnapshot; cancelled?: TaskSnapshot; ended?: TaskSnapshot; notified?: TaskNotification; disposed?: true; released?: true };
 
 export class OwnerProcess {
   private readonly seen: Message[] = [];
@@ -23,14 +23,17 @@ export class OwnerProcess {
   /** Starts an owner; resolves with it and the tasks it restored once it is ready. */
   /**
    * Starts an owner; resolves with it, the tasks it restored and how long restore() took, once it is
-   * ready. `script`: the bundle of taskOwner.ts (the tests' by default; benchmarks bundle their own).
+   * ready. `script`: the bundle of taskOwner.ts (the tests' by default; benchmarks bundle their own);
+   * `spawnMode`: how its tasks are started.
    */
   static async start(
     logDir: string,
     graceMs: number,
-    script = path.join(__dirname, '..', 'support', 'taskOwner.js'),
+    options: { script?: string; spawnMode?: 'auto' | 'direct' } = {},
   ): Promise<{ owner: OwnerProcess; restored: TaskSnapshot[]; restoreMs: number }> {
-    const child = spawn(process.execPath, [script, logDir, String(graceMs), path.join(logDir, 'state.json')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const script = options.script ?? path.join(__dirname, '..', 'support', 'taskOwner.js');
+    const args = [script, logDir, String(graceMs), path.join(logDir, 'state.json'), options.spawnMode ?? 'auto'];
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     const owner = new OwnerProcess(child);
     const ready = await owner.next((m) => (m.ready ? m : undefined));
     return { owner, restored: ready.ready ?? [], restoreMs: ready.restoreMs ?? 0 };
@@ -41,8 +44,8 @@ export class OwnerProcess {
   }
 
   /** Starts a task and waits until a later owner could take it over (its pid and start time are saved). */
-  async start(command: string, conversationId?: string): Promise<TaskSnapshot> {
-    this.send({ start: { command, conversationId } });
+  async start(command: string, conversationId?: string, timeoutMs?: number): Promise<TaskSnapshot> {
+    this.send({ start: { command, conversationId, timeoutMs } });
     const started = await this.next((m) => (m.started?.command === command ? m.started : undefined));
     this.send({ findable: started.id });
     return this.next((m) => (m.findable?.id === started.id ? m.findable : undefined));
@@ -61,6 +64,12 @@ export class OwnerProcess {
     return this.next((m) => (m.notified?.taskId === id ? m.notified : undefined), timeoutMs);
   }
 
+  /** Disposes the manager the way a closing window does, while the process lives on. */
+  async release(): Promise<void> {
+    this.send({ release: true });
+    await this.next((m) => m.released);
+  }
+
   async dispose(): Promise<void> {
     this.send({ dispose: true });
     await this.exited;
@@ -72,7 +81,8 @@ export class OwnerProcess {
     await this.exited;
   }
 
-  private send(command: unknown): void {
+  /** A raw command line for taskOwner.ts (tests that must not wait for its answer). */
+  send(command: unknown): void {
     this.child.stdin?.write(`${JSON.stringify(command)}\n`);
   }
 

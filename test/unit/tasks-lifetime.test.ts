@@ -2,11 +2,13 @@
 // (test/support/taskOwner.ts) over one log folder and kills them the ways owners die: SIGKILL, SIGTERM,
 // SIGHUP. The next owner on the same folder plays the window after a reload.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, it } from 'node:test';
+import type { TaskSnapshot } from '../../src/core/tasks/types';
 import { OwnerProcess } from '../support/ownerProcess';
 import { isAlive, readPid, until } from '../support/toolEnv';
 
@@ -32,8 +34,8 @@ async function folder(): Promise<string> {
   return dir;
 }
 
-async function owner(logDir: string, graceMs: number): Promise<{ owner: OwnerProcess; restored: import('../../src/core/tasks/types').TaskSnapshot[] }> {
-  const started = await OwnerProcess.start(logDir, graceMs);
+async function owner(logDir: string, graceMs: number, spawnMode: 'auto' | 'direct' = 'auto'): Promise<{ owner: OwnerProcess; restored: TaskSnapshot[] }> {
+  const started = await OwnerProcess.start(logDir, graceMs, { spawnMode });
   owners.push(started.owner);
   return started;
 }
@@ -187,6 +189,95 @@ describe('an owner with a grace (an extension host) that dies', () => {
     const killed = await treeTask(cli, cliDir, 'killed');
     await cli.dispose();
     await until(() => allGone(killed.pids), 'the CLI’s tasks to be gone', 4000);
+  });
+});
+
+describe('what the guard finds besides the marker', () => {
+  it('tasks that overwrite or clear their environment die with their owner too', async () => {
+    const dir = await folder();
+    const { owner: o } = await owner(dir, 0);
+    const child = path.join(dir, 'child.pid');
+    // A process title written over the environment (Perl, PostgreSQL, nginx, setproctitle), and `env -i`.
+    const titled = await o.start(`exec perl -e '$0 = "my-dev-server"; sleep 300'`);
+    const cleared = await o.start(`setsid env -i sleep 301 & echo $! > ${child}; exec env -i sleep 302`);
+    const tree = [titled.pid as number, cleared.pid as number, await readPid(child)];
+    pids.push(...tree);
+    assert.doesNotMatch(readFileSync(`/proc/${tree[0]}/environ`, 'latin1'), /BACKGROUND_AGENT_TASK_ID/, 'the marker is gone from its environment');
+    await o.kill('SIGKILL');
+    await until(() => allGone(tree), 'every process to be gone', 4000);
+  });
+
+  it('such a task is taken over after a reload by its pid and start time', async () => {
+    const dir = await folder();
+    const { owner: first } = await owner(dir, 1500);
+    const titled = await first.start(`exec perl -e '$0 = "my-dev-server"; sleep 300'`);
+    pids.push(titled.pid as number);
+    await first.kill('SIGKILL');
+    const { owner: second, restored } = await owner(dir, 1500);
+    assert.equal(restored.find((t) => t.id === titled.id)?.status, 'running');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.ok(isAlive(titled.pid as number), 'past the first grace, still running');
+    assert.equal((await second.cancel(titled.id)).status, 'cancelled');
+    assert.equal(isAlive(titled.pid as number), false);
+  });
+
+  it('a task the launcher is starting when its owner dies never runs, or dies at once', async () => {
+    const dir = await folder();
+    const { owner: o } = await owner(dir, 0);
+    const first = await o.start('sleep 300');
+    pids.push(first.pid as number);
+    // Hold the launcher (as a slow fork or a hung network folder would), ask for a task, kill the owner.
+    const launcher = Number(execFileSync('pgrep', ['-P', String(o.pid), '-x', 'sh']).toString().trim().split('\n')[0]);
+    process.kill(launcher, 'SIGSTOP');
+    const late = path.join(dir, 'late.pid');
+    o.send({ start: { command: `echo $$ > ${late}; sleep 303` } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await o.kill('SIGKILL');
+    process.kill(launcher, 'SIGCONT');
+    await until(() => allGone([first.pid as number, launcher]), 'the first task and the launcher to be gone', 4000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    if (existsSync(late)) {
+      const pid = Number(readFileSync(late, 'utf8'));
+      pids.push(pid);
+      assert.equal(isAlive(pid), false, 'the late task is not running');
+    }
+  });
+});
+
+describe('taking over', () => {
+  it('an owner that let its tasks go but lingers past its grace does not kill what the next one took over', async () => {
+    const dir = await folder();
+    const { owner: first } = await owner(dir, 1000);
+    const tree = await treeTask(first, dir, 'tree');
+    await first.release();
+    const { owner: second, restored } = await owner(dir, 1000);
+    assert.equal(restored.find((t) => t.id === tree.id)?.status, 'running');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.ok(tree.pids.every(isAlive), 'still running after the first owner’s grace');
+    await second.kill('SIGKILL');
+    await until(() => allGone(tree.pids), 'the second owner’s guard to stop it', 5000);
+  });
+
+  it('keeps a task’s time limit, counted from its start', async () => {
+    const dir = await folder();
+    const { owner: first } = await owner(dir, 5000);
+    const limited = await first.start('sleep 300', undefined, 2000);
+    pids.push(limited.pid as number);
+    await first.kill('SIGKILL');
+    const { owner: second } = await owner(dir, 5000);
+    const ended = await second.ended(limited.id, 6000);
+    assert.equal(ended.status, 'timed_out');
+    assert.ok((ended.endedAt as number) - ended.startedAt < 4000, 'not a fresh limit after the reload');
+  });
+
+  it('tasks Node spawned (no launcher) report their real exit code after a reload too', async () => {
+    const dir = await folder();
+    const { owner: first } = await owner(dir, 5000, 'direct');
+    const task = await first.start('sleep 1; exit 5', 'conv-direct');
+    await first.kill('SIGKILL');
+    const { owner: second } = await owner(dir, 5000, 'direct');
+    const ended = await second.notified(task.id);
+    assert.equal(ended.exitCode, 5);
   });
 });
 

@@ -94,7 +94,11 @@ export class BackgroundManager implements TaskManager {
     this.tailBytes = options.notificationTailBytes ?? NOTIFICATION_TAIL_BYTES;
     this.logFolder = new LogFolder(options.logDir);
     this.memory = { headBytes: options.headBytes ?? DEFAULT_HEAD_BYTES, tailBytes: options.tailBytes ?? DEFAULT_TAIL_BYTES };
-    this.runner = new ProcessRunner(options.spawnMode);
+    // The guard is told of every launcher: a subshell in its group may be about to start a task.
+    this.runner = new ProcessRunner(options.spawnMode, (pid) => {
+      const launcher = processId(pid);
+      if (launcher) this.guard?.launcherGroup(launcher);
+    });
     this.logTrimmer = new LogTrimmer(options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
     this.leftovers = new LeftoverSweeper(this.killContext);
     this.graceMs = Math.max(0, options.reattachGraceMs ?? 0);
@@ -136,12 +140,20 @@ export class BackgroundManager implements TaskManager {
       // Only read by a later window, which only a manager that lets its tasks outlive it can have.
       ...(this.graceMs > 0 && { exitPath: record.log.exitPath }),
       onLatePid: (pid) => {
-        record.pidKnown(pid, processId(pid)?.startTicks);
+        this.pidKnown(record, pid);
         // News for whoever shows it (the `started` event had none).
         if (record.running) this.emit({ type: 'output', task: record.snapshot() });
       },
       onEnd: (result) => this.onEnd(record, result),
-    }), (pid) => processId(pid)?.startTicks);
+    }));
+    if (record.process?.pid !== undefined) this.pidKnown(record, record.process.pid);
+  }
+
+  /** Its start time names it for good; the guard stops it and its descendants even if they lose the marker. */
+  private pidKnown(record: Task, pid: number): void {
+    const id = processId(pid);
+    record.pidKnown(pid, id?.startTicks);
+    if (id && record.running) this.guard?.track(id);
   }
 
   get(taskId: string): TaskSnapshot | undefined {
@@ -227,6 +239,7 @@ export class BackgroundManager implements TaskManager {
         const task = Task.takenOver({ ...snapshot, reattach: snapshot.reattach }, this.memory, (t) => new AttachedProcess(id, t.log.exitPath, (result) => this.onEnd(t, result)));
         this.tasks.set(snapshot.id, task);
         this.outputWatcher.watch(task);
+        task.armTimeout(() => void this.kill([task]));
       } else {
         this.tasks.set(snapshot.id, Task.restored(snapshot, this.memory, decision && 'interrupted' in decision ? decision.interrupted : undefined));
       }
@@ -274,6 +287,7 @@ export class BackgroundManager implements TaskManager {
   }
 
   private onEnd(record: Task, result: ProcessResult): void {
+    if (record.pid !== undefined && !this.disposed) this.guard?.untrack(record.pid);
     record.stopHolding();
     this.outputWatcher.unwatch(record);
     // The process wrote its log itself and has exited: the file is complete now.

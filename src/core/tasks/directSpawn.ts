@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { exitOfStatus } from './shellLauncher';
 import type { ProcessResult, StartProcessOptions, TaskProcess } from './types';
 
 const isWindows = process.platform === 'win32';
@@ -39,13 +40,21 @@ function shellArgs(command: string): { file: string; args: string[] } {
   return { file: taskShell(), args: isWindows ? ['/d', '/s', '/c', `"${command}"`] : ['-c', command] };
 }
 
+/**
+ * The shell wrapped in /bin/sh that writes the exit status to `exitPath` once it ends, as the launcher's
+ * subshell does: a later window (after a reload) learns the real exit code from it. The wrapper exits
+ * with that status, so 128+n means killed by signal n here too (exitOfStatus).
+ */
+const EXIT_FILE_WRAPPER = '"$0" -c "$1"; s=$?; echo $s >"$2" 2>/dev/null; exit $s';
+
 export class DirectProcess implements TaskProcess {
   readonly started: Promise<number | undefined>;
   private readonly child: ChildProcess | undefined;
   private ended = false;
 
   constructor(private readonly options: StartProcessOptions) {
-    const { file, args } = shellArgs(options.command);
+    const wrapped = options.exitPath !== undefined && !isWindows;
+    const { file, args } = wrapped ? { file: '/bin/sh', args: ['-c', EXIT_FILE_WRAPPER, taskShell(), options.command, options.exitPath as string] } : shellArgs(options.command);
     let child: ChildProcess | undefined;
     let fd: number | undefined;
     try {
@@ -72,7 +81,7 @@ export class DirectProcess implements TaskProcess {
       // Without a pid the process never started; otherwise it is a failed kill, which the killer handles.
       if (child.pid === undefined) this.finish({ exitCode: null, signal: null, error: describeError(error) });
     });
-    child.once('exit', (exitCode, signal) => this.finish({ exitCode, signal }));
+    child.once('exit', (exitCode, signal) => this.finish(wrapped && exitCode !== null ? exitOfStatus(exitCode) : { exitCode, signal }));
   }
 
   get pid(): number | undefined {

@@ -1,17 +1,19 @@
 // Tasks outlive a window reload, never their owner. Each manager instance that starts a task also
-// starts a guard: a tiny /bin/sh (about 1 MB) in its own session that reads a pipe only this process
-// holds. Whenever the owner goes away (exits, crashes, is SIGKILLed, its terminal closes) the kernel
-// closes that pipe and the guard wakes: after `graceSeconds` (0 for the CLI; 20 by default for the
-// extension host) it kills every process that carries one of its instances' markers, setsid ones
-// included, then exits; it exits early once none is left. A later manager of the same log folder (the
-// window after a reload) takes the tasks over within the grace (takeOver.ts): its own guard watches them
-// from then on and the earlier guard is told to stand down (SIGUSR1), after checking by start time that
-// it is still that guard. Each instance leaves a small record in <logDir>/hosts/ so a later one can find its owner
-// and guard; nothing is ever identified by pid alone. Linux only (it needs /proc); elsewhere tasks are
-// killed when their manager is disposed, as before.
+// starts a guard: a tiny /bin/sh (ownerGuard.sh, about 1.6 MB) in its own session that reads a pipe
+// only this process holds. The owner tells it each task's shell (pid and start time) and its launcher's
+// process group. Whenever the owner goes away (exits, crashes, is SIGKILLed, its terminal closes) the
+// kernel closes that pipe and the guard wakes: after the grace (0 for the CLI; 20 s by default for the
+// extension host) it stops the tasks, their groups and every descendant, and whatever carries one of its
+// instances' markers, then exits; it exits early once none is left. A later manager of the same log
+// folder (the window after a reload) takes the tasks over within the grace (takeOver.ts): it claims
+// them, its own guard assumes the duties, and the earlier guard is told to stand down (SIGUSR1), after
+// checking by start time that it is still that guard. Each instance leaves a small record in
+// <logDir>/hosts/ so a later one can find its owner and guard; nothing is ever identified by pid alone.
+// Linux only (it needs /proc); elsewhere tasks are killed when their manager is disposed, as before.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import GUARD_SCRIPT from './ownerGuard.sh';
 import { hasProcFs, isDead, readProcess, TASK_MARKER_ENV } from './processTree';
 
 /** `$0` of every guard: with its instance right after it, what tells a guard apart from any other shell. */
@@ -19,48 +21,6 @@ const GUARD_NAME = 'background-agent-guard';
 export const HOSTS_FOLDER = 'hosts';
 /** Instance ids (task.ts newInstanceId) are this alphabet only, so they can go into the guard's pattern as they are. */
 const INSTANCE_PATTERN = /^[2-9a-z]{6}$/;
-
-/**
- * $1 = instances ('|'-separated), $2 = grace in seconds, $3 = the file it writes the time into when it
- * starts killing. Reads `w <instance>` lines (more instances to guard) until the owner's pipe closes.
- * Killing: SIGTERM to every marked process (and its group, when it leads one), up to 1 s to go, then
- * SIGKILL until none is left (zombies have no environment, so they no longer match).
- */
-const GUARD_SCRIPT = `trap 'exit 0' USR1
-instances=$1
-while IFS= read -r line; do
-  case $line in "w "*) instances="$instances|\${line#w }" ;; esac
-done
-marked() {
-  grep -lzE "^${TASK_MARKER_ENV}=($instances)\\\\." /proc/[0-9]*/environ 2>/dev/null | sed -n 's#^/proc/\\([0-9][0-9]*\\)/environ$#\\1#p'
-}
-signal() {
-  for pid in $2; do
-    [ "$pid" = "$$" ] && continue
-    kill -s "$1" -- "-$pid" 2>/dev/null
-    kill -s "$1" "$pid" 2>/dev/null
-  done
-}
-left=$2
-while [ "$left" -gt 0 ]; do
-  [ -n "$(marked)" ] || exit 0
-  sleep 1 & wait $!
-  left=$((left - 1))
-done
-trap '' USR1
-pids=$(marked)
-[ -n "$pids" ] || exit 0
-date +%s > "$3" 2>/dev/null
-signal TERM "$pids"
-round=0
-while [ $round -lt 60 ]; do
-  sleep 0.1
-  pids=$(marked)
-  [ -n "$pids" ] || exit 0
-  [ $round -ge 9 ] && signal KILL "$pids"
-  round=$((round + 1))
-done
-`;
 
 /** A process named for good: its pid and when it started (ticks since boot), on this boot. */
 export interface ProcessId {
@@ -79,6 +39,8 @@ export interface HostRecord {
    * `since`: when that instance's owner started (no process of it started before).
    */
   readonly guards: readonly GuardedInstance[];
+  /** The owner let its tasks go (OwnerGuard.release): they can be taken over even while it still runs. */
+  readonly released?: boolean;
 }
 
 export interface GuardedInstance {
@@ -125,11 +87,8 @@ export class OwnerGuard {
     delete env[TASK_MARKER_ENV];
     try {
       mkdirSync(folder, { recursive: true });
-      const child = spawn('/bin/sh', ['-c', GUARD_SCRIPT, GUARD_NAME, instance, seconds, stoppedFile(logDir, instance)], {
-        stdio: ['pipe', 'ignore', 'ignore'],
-        detached: true,
-        env,
-      });
+      const args = ['-c', GUARD_SCRIPT, GUARD_NAME, instance, seconds, claimDir(logDir, instance), TASK_MARKER_ENV];
+      const child = spawn('/bin/sh', args, { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env });
       child.on('error', () => undefined);
       child.stdin?.on('error', () => undefined);
       // Neither the guard nor its pipe keeps this process alive.
@@ -156,24 +115,64 @@ export class OwnerGuard {
    */
   watch(taken: GuardedInstance): void {
     if (this.record.guards.some((g) => g.instance === taken.instance) || !INSTANCE_PATTERN.test(taken.instance)) return;
-    this.child.stdin?.write(`w ${taken.instance}\n`);
-    this.record = { ...this.record, guards: [...this.record.guards, taken] };
+    this.send(`w ${taken.instance}`);
+    this.update({ guards: [...this.record.guards, taken] });
+  }
+
+  /** A task's shell: the guard stops it, its group and its descendants even if they lost the marker. */
+  track(task: ProcessId): void {
+    this.send(`t ${task.pid} ${task.startTicks}`);
+  }
+
+  untrack(pid: number): void {
+    this.send(`x ${pid}`);
+  }
+
+  /** The task launcher's process group: a subshell in it may be about to start a task. */
+  launcherGroup(launcher: ProcessId): void {
+    this.send(`l ${launcher.pid} ${launcher.startTicks}`);
+  }
+
+  /**
+   * The owner lets go of its tasks (a window closing or reloading) but may live on a while: the grace
+   * starts now, and the record says a later window may take the tasks over although the owner still runs.
+   */
+  release(): void {
+    this.update({ released: true });
+    this.child.stdin?.end();
+  }
+
+  /** The owner has stopped its tasks itself: the guard exits at once and its record goes. */
+  dispose(): void {
+    this.send('q');
+    this.child.stdin?.end();
+    rmSync(this.recordFile, { force: true });
+  }
+
+  private send(line: string): void {
+    if (this.child.stdin?.writable) this.child.stdin.write(`${line}\n`);
+  }
+
+  private update(change: Partial<HostRecord>): void {
+    this.record = { ...this.record, ...change };
     try {
       writeRecord(this.recordFile, this.record);
     } catch {
-      // The guard watches them all the same; only a later window would not know it.
+      // The guard does its work all the same; only a later window would not know.
     }
   }
+}
 
-  /** The owner lets go of its tasks (a window closing or reloading): the grace starts now. */
-  release(): void {
-    this.child.stdin?.end();
-  }
-
-  /** The owner has killed its tasks itself: the guard ends (nothing is left to guard) and its record goes. */
-  dispose(): void {
-    this.child.stdin?.end();
-    rmSync(this.recordFile, { force: true });
+/**
+ * Makes this window the one that decides about an earlier owner's tasks: the first to create the claim
+ * folder wins, this window or that owner's guard about to stop them. False: the guard got there first.
+ */
+export function claim(logDir: string, instance: string): boolean {
+  try {
+    mkdirSync(claimDir(logDir, instance));
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -203,11 +202,12 @@ export function standDown(record: HostRecord): boolean {
 /** Deletes an earlier instance's record once nothing of it is left to find. */
 export function forgetHost(logDir: string, instance: string): void {
   rmSync(join(logDir, HOSTS_FOLDER, `${instance}.json`), { force: true });
-  rmSync(stoppedFile(logDir, instance), { force: true });
+  rmSync(claimDir(logDir, instance), { recursive: true, force: true });
 }
 
-export function stoppedFile(logDir: string, instance: string): string {
-  return join(logDir, HOSTS_FOLDER, `${instance}.stopped`);
+/** Created by whoever decides about an instance's tasks once its owner is gone (see claim). */
+export function claimDir(logDir: string, instance: string): string {
+  return join(logDir, HOSTS_FOLDER, `${instance}.claimed`);
 }
 
 export function readRecord(file: string): HostRecord | undefined {

@@ -19,7 +19,11 @@ export class ProcessRunner {
   private launcher: ShellLauncher | undefined;
   private readonly launchers = new Set<ShellLauncher>();
 
-  constructor(mode: SpawnMode = 'auto') {
+  /** `onLauncher`: a launcher was started (its pid is its process group), before any task is sent to it. */
+  constructor(
+    mode: SpawnMode = 'auto',
+    private readonly onLauncher: (pid: number) => void = () => undefined,
+  ) {
     this.setsid = mode === 'auto' && process.platform === 'linux' ? findExecutable('setsid') : undefined;
   }
 
@@ -51,6 +55,7 @@ export class ProcessRunner {
       if (!Object.keys(process.env).every(isShellName)) return undefined;
       this.launcher = new ShellLauncher(setsid);
       this.launchers.add(this.launcher);
+      if (this.launcher.pid !== undefined) this.onLauncher(this.launcher.pid);
     }
     return this.launcher;
   }

@@ -55,6 +55,11 @@ export class ShellLauncher {
     this.updateRef();
   }
 
+  /** The launcher shell's pid: its process group holds the subshells that start and wait for tasks. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** False once the shell exited: start a new launcher (tasks this one started still report through it). */
   get usable(): boolean {
     return !this.exited;
@@ -101,7 +106,8 @@ export class ShellLauncher {
     this.pending.clear();
     this.subshells.clear();
     if (this.reapQueued) clearImmediate(this.reapQueued);
-    this.send();
+    // Starts not sent yet never happen: a task that starts after its owner let go could not be followed.
+    this.unsent = '';
     this.child.stdin?.end();
     this.child.stdout?.destroy();
     this.protection?.dispose();

@@ -1,68 +1,196 @@
 // Taking over the running tasks an earlier window of this log folder left (ownerGuard.ts says how they
-// stay alive meanwhile). At restore, each earlier instance's record is judged: its owner still runs
-// (another window, or one still closing), its guard waits out the grace (its tasks can be taken over), or
-// both are gone (the guard stopped the tasks, or the machine restarted). Each running task is then
-// followed (it runs, or its exit file tells how it ended) or shown `interrupted`, our guard watches what
-// we follow, the earlier guards stand down, and what nobody follows is killed: found by marker, started
-// after its owner on this boot, never by pid alone.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// stay alive meanwhile). At restore, each earlier owner's record is judged: it still owns its tasks
+// (another window), its guard waits out the grace (its tasks can be taken over), or its guard is gone
+// (it stopped the tasks, found none left, or the machine restarted). Each running task is then followed
+// (it runs, or its exit file tells how it ended) or shown `interrupted`. A take-over is claimed first
+// (the guard claims too before it stops anything: whoever is first decides); then our guard assumes the
+// earlier guard's duties, that guard stands down, and what nobody follows is killed: found by marker,
+// started after its owner on this boot, never by pid alone.
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootId, forgetHost, HOSTS_FOLDER, instanceOf, isGuard, readRecord, standDown, stillRuns, stoppedFile, type HostRecord, type OwnerGuard, type ProcessId } from './ownerGuard';
+import {
+  bootId,
+  claim,
+  claimDir,
+  forgetHost,
+  HOSTS_FOLDER,
+  instanceOf,
+  isGuard,
+  readRecord,
+  standDown,
+  stillRuns,
+  type HostRecord,
+  type OwnerGuard,
+  type ProcessId,
+} from './ownerGuard';
 import { findMarkedProcesses, hasProcFs, readMarker, readProcess, terminateTrees } from './processTree';
-import type { ReattachInfo, TaskSnapshot } from './types';
+import type { TaskSnapshot } from './types';
 
-/** What became of an earlier instance of this log folder. */
+/** What became of an earlier owner of this log folder. */
 export type EarlierHost =
-  /** Its owner still runs: another window of this folder, or one still closing. Not ours to touch. */
+  /** It still owns its tasks: another window of this folder. Not ours to take (yet). */
   | { readonly state: 'live'; readonly record: HostRecord }
-  /** Its owner is gone and its guard waits out the grace: its tasks can be taken over. */
+  /** It is gone (or let its tasks go) and its guard waits out the grace: its tasks can be taken over. */
   | { readonly state: 'guarded'; readonly record: HostRecord }
-  /** Its guard is gone too (it stopped the tasks at `stoppedAt`, found none, or the machine restarted). */
+  /** Its guard is gone or decided (it stopped the tasks at `stoppedAt`, found none left, or the machine restarted). */
   | { readonly state: 'gone'; readonly record: HostRecord; readonly stoppedAt?: number };
 
-/** The earlier instances' records in `logDir`, judged now, by the record's own instance. */
-export function earlierHosts(logDir: string, ownInstance: string): Map<string, EarlierHost> {
-  const hosts = new Map<string, EarlierHost>();
-  if (!hasProcFs) return hosts;
-  const folder = join(logDir, HOSTS_FOLDER);
-  let names: string[];
-  try {
-    names = readdirSync(folder).filter((name) => name.endsWith('.json'));
-  } catch {
-    return hosts;
-  }
-  for (const name of names) {
-    const record = readRecord(join(folder, name));
-    if (!record || record.instance === ownInstance) continue;
-    hosts.set(record.instance, judge(logDir, record));
-  }
-  return hosts;
-}
+/** What to do with one running task of an earlier window. */
+export type Resumption = { readonly follow: ProcessId } | { readonly interrupted: string };
 
+const WINDOW_CLOSED = 'The window closed or reloaded while this task ran.';
+const STOPPED = 'Stopped: its window closed and no window of this folder took it over in time.';
+/** While an earlier window still owns tasks we follow, how often to look whether it let them go. */
+const LIVE_OWNER_POLL_MS = 500;
 const PREFERENCE: Record<EarlierHost['state'], number> = { live: 0, guarded: 1, gone: 2 };
 
 /**
- * Who guards each instance's tasks: the record naming it in `guards`. After a take-over that died
- * half-way two records may name one; the one still alive wins.
+ * One restore's take-over of the running tasks earlier windows of this log folder left: decides per task,
+ * then completes (guards, stands down, kills leftovers). Disposed with the manager (it may still wait for
+ * an owner to let its tasks go).
  */
-function guardsByInstance(hosts: Iterable<EarlierHost>): Map<string, EarlierHost> {
-  const byInstance = new Map<string, EarlierHost>();
-  for (const host of hosts) {
-    for (const { instance } of host.record.guards) {
-      const known = byInstance.get(instance);
-      if (!known || PREFERENCE[host.state] < PREFERENCE[known.state]) byInstance.set(instance, host);
+export class TakeOver {
+  /** Earlier owners by their own instance, and who guards each instance's tasks. */
+  private readonly hosts = new Map<string, EarlierHost>();
+  private readonly guardOf = new Map<string, EarlierHost>();
+  /** The tasks we follow, by the instance of the owner whose guard guarded them. */
+  private readonly followed = new Map<string, ProcessId[]>();
+  /** Markers of the tasks we follow (their processes are ours now, never leftovers). */
+  private readonly keep = new Set<string>();
+  private liveTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly logDir: string,
+    ownInstance: string,
+  ) {
+    for (const record of readRecords(logDir)) if (record.instance !== ownInstance) this.hosts.set(record.instance, judge(logDir, record));
+    this.indexGuards();
+  }
+
+  /** `exitPath`: the task's exit file (TaskLog.exitPath). */
+  decide(snapshot: TaskSnapshot, exitPath: string): Resumption {
+    const info = snapshot.reattach;
+    if (!info || snapshot.pid === undefined || !hasProcFs) return { interrupted: WINDOW_CLOSED };
+    const id = { pid: snapshot.pid, startTicks: info.startTicks };
+    let host = this.guardOf.get(instanceOf(info.marker));
+    // A guard about to stop the tasks may claim them first; then they are going.
+    if (host?.state === 'guarded' && !this.followed.has(host.record.instance) && !claim(this.logDir, host.record.instance)) {
+      host = this.markGone(host.record);
+    }
+    if (host && host.state !== 'gone') {
+      // Followed even if it seems gone: its exit file may be a moment behind (AttachedProcess waits for it).
+      const roots = this.followed.get(host.record.instance) ?? [];
+      if (host.record.bootId === bootId() && stillRuns(id)) roots.push(id);
+      this.followed.set(host.record.instance, roots);
+      this.keep.add(info.marker);
+      return { follow: id };
+    }
+    // Its window's guard is gone: the task ended before the tasks were stopped (a real exit status),
+    // or was stopped, or the machine restarted. (File times are as coarse as the kernel's clock tick:
+    // an exit in the same tick as the claim counts as stopped.)
+    const ended = statSync(exitPath, { throwIfNoEntry: false });
+    if (ended && (host?.stoppedAt === undefined || ended.mtimeMs < host.stoppedAt)) return { follow: id };
+    return { interrupted: host?.stoppedAt === undefined ? WINDOW_CLOSED : STOPPED };
+  }
+
+  /**
+   * After every decision: our guard assumes the duties of each guard whose tasks we follow (`guard` is
+   * called only then), those guards stand down, and what nobody follows is killed. A guard none of whose
+   * tasks we follow ends them itself within its grace.
+   */
+  complete(guard: () => OwnerGuard | undefined, killGraceMs: number): void {
+    const done: HostRecord[] = [];
+    const live: HostRecord[] = [];
+    for (const host of this.hosts.values()) {
+      const followed = this.followed.has(host.record.instance);
+      if (host.state === 'live' && followed) live.push(host.record);
+      else if (followed) done.push(this.takeDuties(host.record, guard));
+      else if (host.state === 'gone') done.push(host.record);
+    }
+    this.endLeftovers(done, killGraceMs);
+    if (live.length > 0) this.waitForOwners(live, guard, killGraceMs);
+  }
+
+  dispose(): void {
+    clearInterval(this.liveTimer);
+  }
+
+  private indexGuards(): void {
+    this.guardOf.clear();
+    for (const host of this.hosts.values()) {
+      for (const { instance } of host.record.guards) {
+        const known = this.guardOf.get(instance);
+        // After a take-over that died half-way two records may name one instance: the one alive wins.
+        if (!known || PREFERENCE[host.state] < PREFERENCE[known.state]) this.guardOf.set(instance, host);
+      }
     }
   }
-  return byInstance;
+
+  private markGone(record: HostRecord): EarlierHost {
+    const host = judge(this.logDir, record);
+    this.hosts.set(record.instance, host);
+    this.indexGuards();
+    return host;
+  }
+
+  /**
+   * Our guard watches the earlier guard's instances and the tasks we follow, then that guard stands down.
+   * Without a guard of our own it is left to do its work: the tasks are stopped after its grace, never orphaned.
+   */
+  private takeDuties(record: HostRecord, guard: () => OwnerGuard | undefined): HostRecord {
+    const ours = guard();
+    if (!ours) return record;
+    for (const guarded of record.guards) ours.watch(guarded);
+    for (const root of this.followed.get(record.instance) ?? []) ours.track(root);
+    standDown(record);
+    return record;
+  }
+
+  private endLeftovers(records: HostRecord[], killGraceMs: number): void {
+    if (records.length === 0) return;
+    void killLeftovers(records, this.keep, killGraceMs)
+      .catch(() => 0)
+      .then(() => records.forEach((record) => forgetHost(this.logDir, record.instance)));
+  }
+
+  /** Another window still owns tasks we show: once it lets them go (or dies), they are ours. */
+  private waitForOwners(records: HostRecord[], guard: () => OwnerGuard | undefined, killGraceMs: number): void {
+    let waiting = records;
+    this.liveTimer = setInterval(() => {
+      const freed = waiting.flatMap((record) => {
+        const now = readRecords(this.logDir).find((r) => r.instance === record.instance) ?? record;
+        return judge(this.logDir, now).state === 'live' ? [] : [now];
+      });
+      if (freed.length === 0) return;
+      waiting = waiting.filter((record) => !freed.some((r) => r.instance === record.instance));
+      if (waiting.length === 0) clearInterval(this.liveTimer);
+      const claimed = freed.filter((record) => claim(this.logDir, record.instance));
+      this.endLeftovers(claimed.map((record) => this.takeDuties(record, guard)), killGraceMs);
+    }, LIVE_OWNER_POLL_MS);
+    this.liveTimer.unref();
+  }
+}
+
+function readRecords(logDir: string): HostRecord[] {
+  if (!hasProcFs) return [];
+  const folder = join(logDir, HOSTS_FOLDER);
+  try {
+    return readdirSync(folder)
+      .filter((name) => name.endsWith('.json'))
+      .flatMap((name) => readRecord(join(folder, name)) ?? []);
+  } catch {
+    return [];
+  }
 }
 
 function judge(logDir: string, record: HostRecord): EarlierHost {
   const sameBoot = record.bootId === bootId();
-  if (sameBoot && stillRuns(record.owner)) return { state: 'live', record };
-  // Written when the guard begins to kill: from then on its tasks are going, whether it still runs or not.
-  const stopped = statSync(stoppedFile(logDir, record.instance), { throwIfNoEntry: false });
-  if (sameBoot && !stopped && isGuard(record)) return { state: 'guarded', record };
-  return { state: 'gone', record, ...(stopped && { stoppedAt: stopped.mtimeMs }) };
+  // Created by the guard before it stops anything (or by a window that took the tasks over).
+  const claimed = statSync(claimDir(logDir, record.instance), { throwIfNoEntry: false });
+  if (claimed) return { state: 'gone', record, stoppedAt: claimed.mtimeMs };
+  if (sameBoot && stillRuns(record.owner) && !record.released) return { state: 'live', record };
+  if (sameBoot && isGuard(record)) return { state: 'guarded', record };
+  return { state: 'gone', record };
 }
 
 /**
@@ -82,104 +210,4 @@ async function killLeftovers(records: readonly HostRecord[], keep: ReadonlySet<s
   });
   await terminateTrees(targets, graceMs);
   return targets.length;
-}
-
-const WINDOW_CLOSED = 'The window closed or reloaded while this task ran.';
-/** While an earlier window's owner still runs (still closing), how often to look whether it is gone. */
-const LIVE_OWNER_POLL_MS = 500;
-
-/** What to do with one running task of an earlier window. */
-export type Resumption = { readonly follow: ProcessId } | { readonly interrupted: string };
-
-/**
- * One restore's take-over of the running tasks earlier windows of this log folder left (see the top of
- * this file): decides per task, then makes our guard watch what we follow, stands the earlier guards down
- * and kills what nobody follows. Disposed with the manager (it may still wait for an owner to be gone).
- */
-export class TakeOver {
-  /** Earlier owners by their own instance, and who guards each instance's tasks. */
-  private readonly hosts: Map<string, EarlierHost>;
-  private readonly guardOf: Map<string, EarlierHost>;
-  /** Owners (by instance) some of whose tasks we follow: their guards' duties become ours. */
-  private readonly followed = new Set<string>();
-  /** Markers of the tasks we follow (their processes are ours now, never leftovers). */
-  private readonly keep = new Set<string>();
-  private liveTimer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly logDir: string,
-    ownInstance: string,
-  ) {
-    this.hosts = earlierHosts(logDir, ownInstance);
-    this.guardOf = guardsByInstance(this.hosts.values());
-  }
-
-  /** `exitPath`: the task's exit file (TaskLog.exitPath). */
-  decide(snapshot: TaskSnapshot, exitPath: string): Resumption {
-    const info: ReattachInfo | undefined = snapshot.reattach;
-    if (!info || snapshot.pid === undefined || !hasProcFs) return { interrupted: WINDOW_CLOSED };
-    const host = this.guardOf.get(instanceOf(info.marker));
-    const id = { pid: snapshot.pid, startTicks: info.startTicks };
-    const runs = host?.record.bootId === bootId() && stillRuns(id) && readMarker(id.pid) === info.marker;
-    if (host && host.state !== 'gone') {
-      if (!runs && !existsSync(exitPath)) return { interrupted: 'It ended while no window followed it, and its exit status was lost.' };
-      this.followed.add(host.record.instance);
-      this.keep.add(info.marker);
-      return { follow: id };
-    }
-    // Its window's guard is gone: it ended before the guard stopped the tasks (a real exit status), or
-    // the guard stopped it, or the machine restarted.
-    // (File times are as coarse as the kernel's clock tick: an exit in the same tick counts as stopped.)
-    const ended = statSync(exitPath, { throwIfNoEntry: false });
-    if (ended && (host?.stoppedAt === undefined || ended.mtimeMs < host.stoppedAt)) return { follow: id };
-    return { interrupted: host?.stoppedAt === undefined ? WINDOW_CLOSED : 'Stopped: its window closed and no window of this folder took it over in time.' };
-  }
-
-  /**
-   * After every decision: our guard takes over the duties of each guard whose tasks we follow (`guard` is
-   * called only then), those guards stand down, and what nobody follows is killed. A guard none of whose
-   * tasks we follow ends them itself within its grace.
-   */
-  complete(guard: () => OwnerGuard | undefined, killGraceMs: number): void {
-    const done: HostRecord[] = [];
-    const live: HostRecord[] = [];
-    for (const host of this.hosts.values()) {
-      const followed = this.followed.has(host.record.instance);
-      if (host.state === 'live' && followed) live.push(host.record);
-      else if (followed) done.push(this.takeDuties(host.record, guard));
-      else if (host.state === 'gone') done.push(host.record);
-    }
-    this.endLeftovers(done, killGraceMs);
-    // An owner still closing (a reload's old extension host) keeps its guard until it is gone.
-    if (live.length > 0) this.waitForOwners(live, guard, killGraceMs);
-  }
-
-  dispose(): void {
-    clearInterval(this.liveTimer);
-  }
-
-  private takeDuties(record: HostRecord, guard: () => OwnerGuard | undefined): HostRecord {
-    for (const guarded of record.guards) guard()?.watch(guarded);
-    standDown(record);
-    return record;
-  }
-
-  private endLeftovers(records: HostRecord[], killGraceMs: number): void {
-    if (records.length === 0) return;
-    void killLeftovers(records, this.keep, killGraceMs)
-      .catch(() => 0)
-      .then(() => records.forEach((record) => forgetHost(this.logDir, record.instance)));
-  }
-
-  private waitForOwners(records: HostRecord[], guard: () => OwnerGuard | undefined, killGraceMs: number): void {
-    let waiting = records;
-    this.liveTimer = setInterval(() => {
-      const gone = waiting.filter((record) => !stillRuns(record.owner));
-      if (gone.length === 0) return;
-      waiting = waiting.filter((record) => !gone.includes(record));
-      if (waiting.length === 0) clearInterval(this.liveTimer);
-      this.endLeftovers(gone.map((record) => this.takeDuties(record, guard)), killGraceMs);
-    }, LIVE_OWNER_POLL_MS);
-    this.liveTimer.unref();
-  }
 }

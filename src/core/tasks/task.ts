@@ -167,10 +167,9 @@ export class Task {
   }
 
   /** The process was started (its pid may come later: pidKnown). */
-  spawned(process: TaskProcess, startTicks?: (pid: number) => number | undefined): void {
+  /** Its process was started; the pid, when known at once, is reported by pidKnown. */
+  spawned(process: TaskProcess): void {
     this.processValue = process;
-    // Node's spawn returns once the child has entered its folder and run the command.
-    if (process.pid !== undefined) this.pidKnown(process.pid, startTicks?.(process.pid));
   }
 
   /** `startTicks`: when it started (ProcessId), where that can be read. */
@@ -185,13 +184,15 @@ export class Task {
     return this.cwdEntry?.path;
   }
 
-  /** Kills it (through `onTimeout`) once its wall-clock limit has passed. */
+  /** Kills it (through `onTimeout`) once its wall-clock limit, counted from its start, has passed. */
   armTimeout(onTimeout: () => void): void {
     if (this.timeoutMs === undefined || this.timeoutMs <= 0) return;
+    // A task taken over after a reload has already used part of it.
+    const left = Math.max(0, this.timeoutMs - (Date.now() - this.startedAt));
     this.timeoutTimer = setTimeout(() => {
       this.killFor('timed_out');
       onTimeout();
-    }, this.timeoutMs);
+    }, left);
   }
 
   /** Why it is being killed; decides the final status over the exit code. The first reason stays. */

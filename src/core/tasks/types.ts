@@ -257,7 +257,7 @@ export interface StartProcessOptions {
   readonly unsetEnv?: readonly string[];
   /** Created (empty) by the runner; receives stdout and stderr in the order they are written. */
   readonly logPath: string;
-  /** Receives the exit status when the command ends (where the way of starting it allows: the launcher). */
+  /** Receives the exit status when the command ends (the launcher's subshell or directSpawn's wrapper; not on Windows). */
   readonly exitPath?: string;
   /** The pid became known after start() returned (the launcher reports it a moment later). */
   readonly onLatePid: (pid: number) => void;

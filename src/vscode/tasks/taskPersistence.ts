@@ -31,10 +31,13 @@ export function restorePersistedTasks(manager: TaskManager, state: vscode.Mement
  */
 export function persistTasks(manager: TaskManager, state: vscode.Memento, log: vscode.LogOutputChannel): vscode.Disposable {
   let timer: NodeJS.Timeout | undefined;
+  /** The pending save is the quick one (a task just became findable). */
+  let soon = false;
   /** Where each task's dropped range ended when last seen: a trim moves it. */
   const trimmedTo = new Map<string, number>();
   const save = (): void => {
     timer = undefined;
+    soon = false;
     const tasks = manager.list().slice(0, MAX_PERSISTED_TASKS);
     state.update(STATE_KEY, tasks).then(undefined, (error: unknown) => log.warn(`Could not save background tasks: ${String(error)}`));
   };
@@ -54,8 +57,17 @@ export function persistTasks(manager: TaskManager, state: vscode.Memento, log: v
   const subscription = manager.onEvent((event) => {
     if (event.type === 'removed') trimmedTo.delete(event.taskId);
     else if (event.type === 'ended') findable.delete(event.task.id);
+    else if (event.type === 'output' && becameFindable(event.task)) {
+      // A reload right now would lose a task not yet saved (and the next window would stop it as a
+      // leftover): saved at the end of this turn, with every other task that got its pid in it.
+      if (soon) return;
+      soon = true;
+      clearTimeout(timer);
+      timer = setTimeout(save, 0);
+      return;
+    }
     // Byte counts are refreshed by the next start/end: a flood must not write storage on every output event.
-    else if (event.type === 'output' && !trimmed(event.task) && !becameFindable(event.task)) return;
+    else if (event.type === 'output' && !trimmed(event.task)) return;
     if (!timer) timer = setTimeout(save, SAVE_DELAY_MS);
   });
   return new vscode.Disposable(() => {
