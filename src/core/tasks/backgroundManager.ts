@@ -14,30 +14,13 @@ import { killAllNow, killTasks, LeftoverSweeper, type KillContext } from './task
 import { exitPathOf, LogFolder, OutputWatcher } from './taskLog';
 import { OwnerGuard, processId } from './ownerGuard';
 import { TakeOver } from './takeOver';
-import {
-  HIDDEN_FROM_AGENT_TASKS,
-  UnknownTaskError,
-  type BackgroundManagerOptions,
-  type Disposable,
-  type OutputSlice,
-  type ProcessResult,
-  type StartTaskOptions,
-  type TaskEvent,
-  type TaskManager,
-  type TaskSnapshot,
-} from './types';
+import { HIDDEN_FROM_AGENT_TASKS, UnknownTaskError, type BackgroundManagerOptions, type Disposable, type OutputSlice } from './types';
+import type { ProcessResult, StartTaskOptions, TaskEvent, TaskManager, TaskSnapshot } from './types';
 
 export { UnknownTaskError, type BackgroundManagerOptions } from './types';
 
 /** How often running tasks' logs are checked for growth: at most this many `output` events per task per second. */
 const OUTPUT_EVENT_INTERVAL_MS = 250;
-/**
- * Spawning time allowed per event-loop turn before further starts wait for the next turns (see SpawnPacer).
- * Matters when Node spawns (directSpawn): a turn lasts up to the budget plus one spawn; with a spawn at
- * 2.5 ms quiet and 10-16 ms on a loaded machine, 4 ms keeps a turn near 20 ms even then. A start through
- * the shell launcher costs microseconds, so a burst is never spread then.
- */
-const SPAWN_BUDGET_MS = 4;
 
 interface QueuedSpawn {
   readonly record: Task;
@@ -57,7 +40,7 @@ export class BackgroundManager implements TaskManager {
   /** How kills reach back into the manager (see taskKiller). */
   private readonly killContext: KillContext;
   /** A burst of starts is spawned over several event-loop turns; the later ones get their pid then. */
-  private readonly pacer = new SpawnPacer<QueuedSpawn>(SPAWN_BUDGET_MS, (queued) => {
+  private readonly pacer = new SpawnPacer<QueuedSpawn>((queued) => {
     const { record } = queued;
     if (!record.running) return;
     this.spawn(queued);
