@@ -20,8 +20,9 @@ describe('Background Agent views', function () {
     await wb.screenshot('chat-view');
   });
 
-  it('activated the extension lazily, when the Chat view opened', async () => {
-    await waitForLog(() => wb.server.extensionHostLog(), /background-agent\.background-agent.*activationEvent: 'onView:backgroundAgent\.chat'/);
+  it('activated the extension after startup (or earlier, when the Chat view opened), never during it', async () => {
+    // onStartupFinished: the window after a reload must take over its tasks even with no view of ours shown.
+    await waitForLog(() => wb.server.extensionHostLog(), /background-agent\.background-agent, startup: false, activationEvent: '(onView:backgroundAgent\.chat|onStartupFinished)'/);
   });
 
   it('shows the Background Tasks view in the Explorer', async () => {
