@@ -221,6 +221,21 @@ describe('what the guard finds besides the marker', () => {
     assert.equal(isAlive(titled.pid as number), false);
   });
 
+  it('a descendant whose name holds a newline is stopped with its task, and the guard reads nothing else into it', async () => {
+    const dir = await folder();
+    const { owner: o } = await owner(dir, 0);
+    const child = path.join(dir, 'child.pid');
+    // A name that reads like the start of another /proc/<pid>/stat line ("0 (y) S 1 1": pid 0, parent 1).
+    const named = `x\n0 (y) S 1 1`;
+    const task = await o.start(`cp "$(command -v sleep)" '${named}'; env -i './${named}' 300 & echo $! > ${child}; wait`);
+    const pid = await readPid(child);
+    pids.push(task.pid as number, pid);
+    await until(() => readFileSync(`/proc/${pid}/stat`, 'latin1').includes('\n0 (y)'), 'the odd name to be in place');
+    await o.kill('SIGKILL');
+    await until(() => allGone([task.pid as number, pid]), 'the task and its oddly named child to be gone', 4000);
+    assert.ok(isAlive(process.pid) && isAlive(1));
+  });
+
   it('a task the launcher is starting when its owner dies never runs, or dies at once', async () => {
     const dir = await folder();
     const { owner: o } = await owner(dir, 0);
@@ -273,11 +288,12 @@ describe('taking over', () => {
   it('tasks Node spawned (no launcher) report their real exit code after a reload too', async () => {
     const dir = await folder();
     const { owner: first } = await owner(dir, 5000, 'direct');
-    const task = await first.start('sleep 1; exit 5', 'conv-direct');
+    const task = await first.start('echo to-out; echo to-err >&2; sleep 1; exit 5', 'conv-direct');
     await first.kill('SIGKILL');
     const { owner: second } = await owner(dir, 5000, 'direct');
     const ended = await second.notified(task.id);
     assert.equal(ended.exitCode, 5);
+    assert.equal(ended.outputTail, 'to-out\nto-err\n', 'both streams in the log, nothing of the wrapper');
   });
 });
 

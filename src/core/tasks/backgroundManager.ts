@@ -78,9 +78,12 @@ export class BackgroundManager implements TaskManager {
     this.logFolder = new LogFolder(options.logDir);
     this.memory = { headBytes: options.headBytes ?? DEFAULT_HEAD_BYTES, tailBytes: options.tailBytes ?? DEFAULT_TAIL_BYTES };
     // The guard is told of every launcher: a subshell in its group may be about to start a task.
-    this.runner = new ProcessRunner(options.spawnMode, (pid) => {
-      const launcher = processId(pid);
-      if (launcher) this.guard?.launcherGroup(launcher);
+    this.runner = new ProcessRunner(options.spawnMode, {
+      started: (pid) => {
+        const launcher = processId(pid);
+        if (launcher) this.guard?.launcherGroup(launcher);
+      },
+      gone: (pid) => this.guard?.launcherGone(pid),
     });
     this.logTrimmer = new LogTrimmer(options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
     this.leftovers = new LeftoverSweeper(this.killContext);
@@ -213,7 +216,7 @@ export class BackgroundManager implements TaskManager {
   }
 
   restore(previous: readonly TaskSnapshot[]): void {
-    const takeOver = new TakeOver(this.options.logDir, this.instanceId);
+    const takeOver = new TakeOver(this.options.logDir, this.instanceId, () => this.startGuard());
     for (const snapshot of previous) {
       if (this.tasks.has(snapshot.id)) continue;
       const decision = snapshot.status === 'running' ? takeOver.decide(snapshot, exitPathOf(snapshot.logPath)) : undefined;
@@ -229,7 +232,7 @@ export class BackgroundManager implements TaskManager {
     }
     this.takeOver?.dispose();
     this.takeOver = takeOver;
-    takeOver.complete(() => this.startGuard(), this.killContext.killGraceMs);
+    takeOver.complete(this.killContext.killGraceMs);
   }
 
   /**
@@ -270,7 +273,8 @@ export class BackgroundManager implements TaskManager {
   }
 
   private onEnd(record: Task, result: ProcessResult): void {
-    if (record.pid !== undefined && !this.disposed) this.guard?.untrack(record.pid);
+    const { pid, pidStartTicks } = record;
+    if (pid !== undefined && pidStartTicks !== undefined && !this.disposed) this.guard?.untrack({ pid, startTicks: pidStartTicks });
     record.stopHolding();
     this.outputWatcher.unwatch(record);
     // The process wrote its log itself and has exited: the file is complete now.

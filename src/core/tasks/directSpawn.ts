@@ -43,9 +43,10 @@ function shellArgs(command: string): { file: string; args: string[] } {
 /**
  * The shell wrapped in /bin/sh that writes the exit status to `exitPath` once it ends, as the launcher's
  * subshell does: a later window (after a reload) learns the real exit code from it. The wrapper exits
- * with that status, so 128+n means killed by signal n here too (exitOfStatus).
+ * with that status, so 128+n means killed by signal n here too (exitOfStatus). The command's stderr is
+ * the log (fd 3); the wrapper's own is /dev/null, so what /bin/sh says about a killed child stays out.
  */
-const EXIT_FILE_WRAPPER = '"$0" -c "$1"; s=$?; echo $s >"$2" 2>/dev/null; exit $s';
+const EXIT_FILE_WRAPPER = '"$0" -c "$1" 2>&3 3>&-; s=$?; { echo $s >"$2"; } 2>/dev/null; exit $s';
 
 export class DirectProcess implements TaskProcess {
   readonly started: Promise<number | undefined>;
@@ -62,7 +63,8 @@ export class DirectProcess implements TaskProcess {
       child = spawn(file, args, {
         cwd: options.cwd,
         env: taskEnvironment(options),
-        stdio: ['ignore', fd, fd],
+        // Wrapped: stderr to /dev/null, the log again as fd 3 for the command's stderr (EXIT_FILE_WRAPPER).
+        stdio: wrapped ? ['ignore', fd, 'ignore', fd] : ['ignore', fd, fd],
         detached: !isWindows,
         windowsHide: true,
         windowsVerbatimArguments: isWindows,

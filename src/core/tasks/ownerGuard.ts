@@ -124,13 +124,18 @@ export class OwnerGuard {
     this.send(`t ${task.pid} ${task.startTicks}`);
   }
 
-  untrack(pid: number): void {
-    this.send(`x ${pid}`);
+  untrack(task: ProcessId): void {
+    this.send(`x ${task.pid} ${task.startTicks}`);
   }
 
   /** The task launcher's process group: a subshell in it may be about to start a task. */
   launcherGroup(launcher: ProcessId): void {
     this.send(`l ${launcher.pid} ${launcher.startTicks}`);
+  }
+
+  /** That launcher and every subshell of it are gone: its group id may name someone else's group later. */
+  launcherGone(pid: number): void {
+    this.send(`y ${pid}`);
   }
 
   /**

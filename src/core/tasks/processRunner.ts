@@ -19,10 +19,13 @@ export class ProcessRunner {
   private launcher: ShellLauncher | undefined;
   private readonly launchers = new Set<ShellLauncher>();
 
-  /** `onLauncher`: a launcher was started (its pid is its process group), before any task is sent to it. */
+  /**
+   * `launchers`: one was started (its pid is its process group), before any task is sent to it; one is
+   * gone with every subshell it started.
+   */
   constructor(
     mode: SpawnMode = 'auto',
-    private readonly onLauncher: (pid: number) => void = () => undefined,
+    private readonly launcherEvents: { started(pid: number): void; gone(pid: number): void } = { started: () => undefined, gone: () => undefined },
   ) {
     this.setsid = mode === 'auto' && process.platform === 'linux' ? findExecutable('setsid') : undefined;
   }
@@ -53,9 +56,9 @@ export class ProcessRunner {
   private currentLauncher(setsid: string): ShellLauncher | undefined {
     if (!this.launcher?.usable) {
       if (!Object.keys(process.env).every(isShellName)) return undefined;
-      this.launcher = new ShellLauncher(setsid);
+      this.launcher = new ShellLauncher(setsid, (pid) => this.launcherEvents.gone(pid));
       this.launchers.add(this.launcher);
-      if (this.launcher.pid !== undefined) this.onLauncher(this.launcher.pid);
+      if (this.launcher.pid !== undefined) this.launcherEvents.started(this.launcher.pid);
     }
     return this.launcher;
   }

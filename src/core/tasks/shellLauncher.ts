@@ -30,12 +30,18 @@ export class ShellLauncher {
   private nextSeq = 1;
   private partialLine = '';
   private exited = false;
+  /** loseAll ran: the launcher and its subshells are gone. */
+  private lost = false;
   private reapQueued: NodeJS.Immediate | undefined;
   /** Lines for tasks started in this turn, written together at its end. */
   private unsent = '';
   private readonly protection: { dispose(): void } | undefined;
 
-  constructor(private readonly setsid: string) {
+  /** `onGone`: the launcher and every subshell it started are gone (called once, with its pid). */
+  constructor(
+    private readonly setsid: string,
+    private readonly onGone: (pid: number) => void = () => undefined,
+  ) {
     // Its own session: a terminal's Ctrl-C (sent to our process group) must not kill the launcher and
     // the subshells waiting for the tasks.
     this.child = spawn('/bin/sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
@@ -181,6 +187,8 @@ export class ShellLauncher {
     // Launcher and waiting subshells are all gone: the group no longer exists. Unusable from now on, even
     // if Node reports the shell's exit only later: a task started from a lost task's end event (called
     // below) would otherwise be written to the dead shell and never end.
+    if (!this.lost && this.child.pid !== undefined) this.onGone(this.child.pid);
+    this.lost = true;
     this.exited = true;
     this.protection?.dispose();
     const lost = [...this.pending.values()];

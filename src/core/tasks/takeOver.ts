@@ -59,9 +59,11 @@ export class TakeOver {
   private readonly keep = new Set<string>();
   private liveTimer: NodeJS.Timeout | undefined;
 
+  /** `guard`: this window's guard, started on first need (undefined where none can run). */
   constructor(
     private readonly logDir: string,
     ownInstance: string,
+    private readonly guard: () => OwnerGuard | undefined,
   ) {
     for (const record of readRecords(logDir)) if (record.instance !== ownInstance) this.hosts.set(record.instance, judge(logDir, record));
     this.indexGuards();
@@ -73,8 +75,9 @@ export class TakeOver {
     if (!info || snapshot.pid === undefined || !hasProcFs) return { interrupted: WINDOW_CLOSED };
     const id = { pid: snapshot.pid, startTicks: info.startTicks };
     let host = this.guardOf.get(instanceOf(info.marker));
-    // A guard about to stop the tasks may claim them first; then they are going.
-    if (host?.state === 'guarded' && !this.followed.has(host.record.instance) && !claim(this.logDir, host.record.instance)) {
+    // Claimed only with a guard of our own to take the duties over (else the earlier guard keeps them and
+    // stops the tasks after its grace: shown, never orphaned). The guard about to stop them may claim first.
+    if (host?.state === 'guarded' && !this.followed.has(host.record.instance) && this.guard() && !claim(this.logDir, host.record.instance)) {
       host = this.markGone(host.record);
     }
     if (host && host.state !== 'gone') {
@@ -98,17 +101,17 @@ export class TakeOver {
    * called only then), those guards stand down, and what nobody follows is killed. A guard none of whose
    * tasks we follow ends them itself within its grace.
    */
-  complete(guard: () => OwnerGuard | undefined, killGraceMs: number): void {
+  complete(killGraceMs: number): void {
     const done: HostRecord[] = [];
     const live: HostRecord[] = [];
     for (const host of this.hosts.values()) {
       const followed = this.followed.has(host.record.instance);
       if (host.state === 'live' && followed) live.push(host.record);
-      else if (followed) done.push(this.takeDuties(host.record, guard));
+      else if (followed) done.push(this.takeDuties(host.record));
       else if (host.state === 'gone') done.push(host.record);
     }
     this.endLeftovers(done, killGraceMs);
-    if (live.length > 0) this.waitForOwners(live, guard, killGraceMs);
+    if (live.length > 0) this.waitForOwners(live, killGraceMs);
   }
 
   dispose(): void {
@@ -137,8 +140,8 @@ export class TakeOver {
    * Our guard watches the earlier guard's instances and the tasks we follow, then that guard stands down.
    * Without a guard of our own it is left to do its work: the tasks are stopped after its grace, never orphaned.
    */
-  private takeDuties(record: HostRecord, guard: () => OwnerGuard | undefined): HostRecord {
-    const ours = guard();
+  private takeDuties(record: HostRecord): HostRecord {
+    const ours = this.guard();
     if (!ours) return record;
     for (const guarded of record.guards) ours.watch(guarded);
     for (const root of this.followed.get(record.instance) ?? []) ours.track(root);
@@ -154,7 +157,7 @@ export class TakeOver {
   }
 
   /** Another window still owns tasks we show: once it lets them go (or dies), they are ours. */
-  private waitForOwners(records: HostRecord[], guard: () => OwnerGuard | undefined, killGraceMs: number): void {
+  private waitForOwners(records: HostRecord[], killGraceMs: number): void {
     let waiting = records;
     this.liveTimer = setInterval(() => {
       const freed = waiting.flatMap((record) => {
@@ -164,8 +167,8 @@ export class TakeOver {
       if (freed.length === 0) return;
       waiting = waiting.filter((record) => !freed.some((r) => r.instance === record.instance));
       if (waiting.length === 0) clearInterval(this.liveTimer);
-      const claimed = freed.filter((record) => claim(this.logDir, record.instance));
-      this.endLeftovers(claimed.map((record) => this.takeDuties(record, guard)), killGraceMs);
+      const claimed = freed.filter((record) => this.guard() !== undefined && claim(this.logDir, record.instance));
+      this.endLeftovers(claimed.map((record) => this.takeDuties(record)), killGraceMs);
     }, LIVE_OWNER_POLL_MS);
     this.liveTimer.unref();
   }
@@ -185,9 +188,13 @@ function readRecords(logDir: string): HostRecord[] {
 
 function judge(logDir: string, record: HostRecord): EarlierHost {
   const sameBoot = record.bootId === bootId();
-  // Created by the guard before it stops anything (or by a window that took the tasks over).
-  const claimed = statSync(claimDir(logDir, record.instance), { throwIfNoEntry: false });
-  if (claimed) return { state: 'gone', record, stoppedAt: claimed.mtimeMs };
+  // Claimed by a window that took the tasks over (whose own record guards them now), or by the guard,
+  // which leaves `stopped` in it before it stops anything.
+  const claimed = claimDir(logDir, record.instance);
+  if (statSync(claimed, { throwIfNoEntry: false })) {
+    const stopped = statSync(join(claimed, 'stopped'), { throwIfNoEntry: false });
+    return { state: 'gone', record, ...(stopped && { stoppedAt: stopped.mtimeMs }) };
+  }
   if (sameBoot && stillRuns(record.owner) && !record.released) return { state: 'live', record };
   if (sameBoot && isGuard(record)) return { state: 'guarded', record };
   return { state: 'gone', record };

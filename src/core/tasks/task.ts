@@ -130,6 +130,11 @@ export class Task {
     return this.pidValue;
   }
 
+  /** When its shell started (ticks since boot), where known: with the pid, it names that process for good. */
+  get pidStartTicks(): number | undefined {
+    return this.startTicks;
+  }
+
   get process(): TaskProcess | undefined {
     return this.processValue;
   }

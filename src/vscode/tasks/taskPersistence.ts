@@ -57,7 +57,8 @@ export function persistTasks(manager: TaskManager, state: vscode.Memento, log: v
   const subscription = manager.onEvent((event) => {
     if (event.type === 'removed') trimmedTo.delete(event.taskId);
     else if (event.type === 'ended') findable.delete(event.task.id);
-    else if (event.type === 'output' && becameFindable(event.task)) {
+    // (A task Node spawns has its pid in its `started` event already; the launcher's come with `output`.)
+    else if ((event.type === 'output' || event.type === 'started') && becameFindable(event.task)) {
       // A reload right now would lose a task not yet saved (and the next window would stop it as a
       // leftover): saved at the end of this turn, with every other task that got its pid in it.
       if (soon) return;
