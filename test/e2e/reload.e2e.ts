@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
-import { openChat, showChatFromPalette, useScriptedServer } from '../support/chatPage';
+import { openChat, sendMessage, showChatFromPalette, useScriptedServer } from '../support/chatPage';
 import { useWorkbench } from '../support/codeServer';
 import { contextMenu, openTasksView, reloadWindow } from '../support/tasksPage';
 import { textReply, toolCall } from '../support/scriptedServer';
@@ -34,9 +34,7 @@ describe('Reloading the window while background tasks run', function () {
       textReply('Both run in the background.'),
     );
     const chat = await openChat(wb);
-    const box = chat.getByRole('textbox', { name: 'Message' });
-    await box.fill('Start the dev server and the build');
-    await box.press('Enter');
+    await sendMessage(chat, 'Start the dev server and the build');
     await chat.getByText('Both run in the background.', { exact: true }).waitFor({ timeout: 30_000 });
     await openTasksView(wb);
     await row('Dev server', 'running').waitFor({ timeout: 20_000 });
@@ -105,9 +103,7 @@ describe('Killing the extension host while a background task runs', function () 
       textReply('The watcher runs.'),
     );
     const chat = await openChat(wb);
-    const box = chat.getByRole('textbox', { name: 'Message' });
-    await box.fill('Start the watcher');
-    await box.press('Enter');
+    await sendMessage(chat, 'Start the watcher');
     await chat.getByText('The watcher runs.', { exact: true }).waitFor({ timeout: 30_000 });
     const pid = Number(readFileSync(join(wb.server.workspace, 'watcher.pid'), 'utf8'));
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterEach, describe, it } from 'node:test';
 import type { TaskSnapshot } from '../../src/core/tasks/types';
 import { OwnerProcess } from '../support/ownerProcess';
@@ -231,9 +231,16 @@ describe('what the guard finds besides the marker', () => {
     const pid = await readPid(child);
     pids.push(task.pid as number, pid);
     await until(() => readFileSync(`/proc/${pid}/stat`, 'latin1').includes('\n0 (y)'), 'the odd name to be in place');
-    await o.kill('SIGKILL');
-    await until(() => allGone([task.pid as number, pid]), 'the task and its oddly named child to be gone', 4000);
-    assert.ok(isAlive(process.pid) && isAlive(1));
+    // Read as pid 0 with parent 1, that name would have made every process a member: this one must live.
+    const bystander = spawn('sleep', ['30']);
+    try {
+      await o.kill('SIGKILL');
+      await until(() => allGone([task.pid as number, pid]), 'the task and its oddly named child to be gone', 4000);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.ok(isAlive(bystander.pid as number), 'a process that is not the task’s lives on');
+    } finally {
+      bystander.kill('SIGKILL');
+    }
   });
 
   it('a task the launcher is starting when its owner dies never runs, or dies at once', async () => {

@@ -222,7 +222,7 @@ export class BackgroundManager implements TaskManager {
       const decision = snapshot.status === 'running' ? takeOver.decide(snapshot, exitPathOf(snapshot.logPath)) : undefined;
       if (decision && 'follow' in decision && snapshot.reattach) {
         const id = decision.follow;
-        const task = Task.takenOver({ ...snapshot, reattach: snapshot.reattach }, this.memory, (t) => new AttachedProcess(id, t.log.exitPath, (result) => this.onEnd(t, result)));
+        const task = Task.takenOver(snapshot, snapshot.reattach, this.memory, (t) => new AttachedProcess(id, t.log.exitPath, (result) => this.onEnd(t, result)));
         this.tasks.set(snapshot.id, task);
         this.outputWatcher.watch(task);
         task.armTimeout(() => void this.kill([task]));

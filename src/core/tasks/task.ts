@@ -110,10 +110,10 @@ export class Task {
    * A running task of an earlier window, taken over (takeOver.ts): ours to follow and kill from now on.
    * `process` (an AttachedProcess) reports its end, also one that happened meanwhile.
    */
-  static takenOver(snapshot: TaskSnapshot & { reattach: ReattachInfo }, memory: OutputMemory, process: (task: Task) => TaskProcess): Task {
+  static takenOver(snapshot: TaskSnapshot, reattach: ReattachInfo, memory: OutputMemory, process: (task: Task) => TaskProcess): Task {
     const log = new TaskLog(snapshot.logPath, memory, { bytes: snapshot.outputBytes, dropped: snapshot.droppedOutput });
-    const task = new Task({ ...snapshot, foreground: undefined }, snapshot.reattach.marker, log);
-    task.startTicks = snapshot.reattach.startTicks;
+    const task = new Task({ ...snapshot, foreground: undefined }, reattach.marker, log);
+    task.startTicks = reattach.startTicks;
     task.processValue = process(task);
     return task;
   }
