@@ -172,7 +172,7 @@ export async function startChatHarness(
       await manager.cancelAll();
       manager.dispose();
       await server.close();
-      rmSync(root, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 

@@ -90,7 +90,7 @@ export async function startAgentHarness(
       await manager.cancelAll();
       manager.dispose();
       await server.close();
-      rmSync(root, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }

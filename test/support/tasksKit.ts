@@ -62,7 +62,7 @@ export async function createTasksEnv(options: Partial<BackgroundManagerOptions> 
     start: (command, extra = {}) => manager.start({ command, cwd: dir, origin: { kind: 'agent', conversationId }, ...extra }),
     async dispose() {
       manager.dispose();
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }

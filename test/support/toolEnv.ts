@@ -39,7 +39,7 @@ export async function createToolEnv(options: { spawnMode?: SpawnMode } = {}): Pr
     async dispose() {
       await manager.cancelAll();
       manager.dispose();
-      await rm(root, { recursive: true, force: true });
+      await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }

@@ -21,7 +21,7 @@ beforeEach(async () => {
 afterEach(async () => {
   killLeftoverClis();
   await server.close();
-  await rm(workspace, { recursive: true, force: true });
+  await rm(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 const cli = (args: string[]) => runCli(args, { baseURL: server.url, cwd: workspace });

@@ -20,7 +20,7 @@ beforeEach(async () => {
 afterEach(async () => {
   killLeftoverClis();
   await server.close();
-  await rm(workspace, { recursive: true, force: true });
+  await rm(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 const cli = (args: string[], extra: { apiKey?: string | null } = {}) => runCli(args, { baseURL: server.url, cwd: workspace, ...extra });
@@ -168,7 +168,7 @@ describe('cli -p', () => {
       assert.match(run.stderr(), /⏺ bash: echo logged\n {2}⎿ Exit code 0 .* \(\+1 lines\)\n/);
       assert.deepEqual(await readdir(privateTmp), []);
     } finally {
-      await rm(privateTmp, { recursive: true, force: true });
+      await rm(privateTmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   });
 });

@@ -17,7 +17,7 @@ beforeEach(async () => {
 afterEach(async () => {
   killLeftoverClis();
   await server.close();
-  await rm(workspace, { recursive: true, force: true });
+  await rm(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe('cli REPL', () => {

@@ -25,7 +25,9 @@ afterEach(async () => {
       // Gone, as it should be.
     }
   }
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  // A guard or a killed task's launcher subshell may still write a host record or an exit file a moment later
+  // (ENOTEMPTY in one CI run): rm retries.
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 async function folder(): Promise<string> {
