@@ -2,6 +2,7 @@
 // scripted model server a describe block talks to. Shared by every test/e2e file that uses the chat.
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import type { WorkbenchFixture } from './codeServer';
+import { runFromPalette } from './palette';
 import { startScriptedServer, type ScriptedServer } from './scriptedServer';
 
 /** The Chat webview is two iframes deep inside the workbench. */
@@ -22,10 +23,7 @@ export async function openChat(wb: WorkbenchFixture): Promise<FrameLocator> {
  * layout: unlike the activity bar tab, which closes a container that is already open, this only opens.
  */
 export async function showChatFromPalette(wb: WorkbenchFixture): Promise<FrameLocator> {
-  await wb.page.keyboard.press('Control+Shift+P');
-  const palette = wb.page.locator('.quick-input-widget');
-  await palette.getByRole('textbox', { name: 'input' }).fill('>Background Agent: Focus on Chat View');
-  await palette.getByRole('option', { name: /Background Agent: Focus on Chat View/ }).click();
+  await runFromPalette(wb.page, 'Background Agent: Focus on Chat View');
   const chat = chatFrame(wb.page);
   await chat.getByRole('textbox', { name: 'Message' }).waitFor({ timeout: 30_000 });
   return chat;

@@ -2,6 +2,7 @@
 // right-click a task, reload the window.
 import type { Locator, Page } from 'playwright-core';
 import type { WorkbenchFixture } from './codeServer';
+import { runFromPalette } from './palette';
 
 export function sidebar(page: Page): Locator {
   return page.locator('#workbench\\.parts\\.sidebar');
@@ -30,11 +31,8 @@ export async function contextMenu(page: Page, item: Locator, entry: string): Pro
 
 /** Developer: Reload Window from the command palette; resolves once the new workbench is on screen. */
 export async function reloadWindow(page: Page): Promise<void> {
-  const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout: 30_000 });
-  await page.keyboard.press('Control+Shift+P');
-  const palette = page.locator('.quick-input-widget');
-  await palette.getByRole('textbox', { name: 'input' }).fill('>Developer: Reload Window');
-  await palette.getByRole('option', { name: /^Developer: Reload Window/ }).first().click();
+  const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout: 60_000 });
+  await runFromPalette(page, 'Developer: Reload Window');
   await navigated;
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
 }
