@@ -54,6 +54,21 @@ export function readProcessTable(): Map<number, ProcessInfo> {
   return table;
 }
 
+/** Like readProcessTable, without blocking the event loop (for pollers): a few reads in flight at a time. */
+export async function readProcessTableAsync(): Promise<Map<number, ProcessInfo>> {
+  const table = new Map<number, ProcessInfo>();
+  const pids = (await readdir('/proc').catch(() => [])).filter((name) => /^\d+$/.test(name));
+  for (let i = 0; i < pids.length; i += MARKER_READS_IN_FLIGHT) {
+    await Promise.all(
+      pids.slice(i, i + MARKER_READS_IN_FLIGHT).map(async (pid) => {
+        const info = parseStat(await readFile(`/proc/${pid}/stat`, 'latin1').catch(() => ''));
+        if (info) table.set(info.pid, info);
+      }),
+    );
+  }
+  return table;
+}
+
 export function isDead(info: ProcessInfo | undefined): boolean {
   return info === undefined || info.state === 'Z' || info.state === 'X';
 }
