@@ -22,13 +22,13 @@ export interface ToolEnv {
   dispose(): Promise<void>;
 }
 
-export async function createToolEnv(options: { spawnMode?: SpawnMode } = {}): Promise<ToolEnv> {
+export async function createToolEnv(options: { spawnMode?: SpawnMode; matchBatchMs?: number } = {}): Promise<ToolEnv> {
   const root = await realpath(await mkdtemp(path.join(tmpdir(), 'ba-tools-')));
   const cwd = path.join(root, 'workspace');
   const outside = path.join(root, 'outside');
   await mkdir(cwd);
   await mkdir(outside);
-  const manager = new BackgroundManager({ logDir: path.join(root, 'logs'), spawnMode: options.spawnMode });
+  const manager = new BackgroundManager({ logDir: path.join(root, 'logs'), spawnMode: options.spawnMode, matchBatchMs: options.matchBatchMs });
   const conversationId = 'conv-test';
   return {
     cwd,

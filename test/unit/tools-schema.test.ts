@@ -9,7 +9,7 @@ const expected: Record<string, { required: string[]; optional: string[] }> = {
   read_file: { required: ['path'], optional: ['offset', 'limit'] },
   write_file: { required: ['path', 'content'], optional: [] },
   edit_file: { required: ['path', 'old_text', 'new_text'], optional: [] },
-  background_run: { required: ['command'], optional: ['description', 'cwd', 'timeout_s'] },
+  background_run: { required: ['command'], optional: ['description', 'cwd', 'timeout_s', 'wait_for', 'wait_for_port', 'wait_timeout_s', 'notify_on'] },
   check_background: { required: [], optional: ['task_id', 'offset'] },
   cancel_background: { required: ['task_id'], optional: [] },
 };
@@ -34,6 +34,15 @@ describe('tool definitions', () => {
     const props = bash?.input_schema.properties as Record<string, { maximum?: number; type?: string }>;
     assert.equal(props.timeout_s.maximum, 600);
     assert.equal(props.timeout_s.type, 'number');
+  });
+
+  it('background_run bounds its waits: a port is an integer 1-65535, the wait at most 600 s', () => {
+    const run = toolDefinitions.find((t) => t.name === 'background_run');
+    const props = run?.input_schema.properties as Record<string, { maximum?: number; minimum?: number; type?: string }>;
+    assert.deepEqual([props.wait_for_port.type, props.wait_for_port.minimum, props.wait_for_port.maximum], ['integer', 1, 65535]);
+    assert.deepEqual([props.wait_timeout_s.type, props.wait_timeout_s.maximum], ['number', 600]);
+    assert.equal(props.wait_for.type, 'string');
+    assert.equal(props.notify_on.type, 'string');
   });
 });
 

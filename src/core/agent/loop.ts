@@ -10,16 +10,21 @@ import { INTERRUPTED_RESULT, type Conversation } from './conversation';
 import type { AgentEvent, TokenUsage } from './events';
 import type { ModelClient } from './modelClient';
 
+type Result = { content: string; isError: boolean };
+
 /** What the loop needs from the tools layer (src/core/tools/index.ts supplies the real one). */
 export interface ToolRunner {
   readonly definitions: readonly Tool[];
+  /** A result, or `pending` once the call's start is done and its result comes later (a wait until ready). */
   execute(
     name: string,
     input: unknown,
     ctx: { cwd: string; manager: TaskManager; conversationId: string; signal: AbortSignal; approval: ApprovalGate },
-  ): Promise<{ content: string; isError: boolean }>;
+  ): Promise<Result | { pending: Promise<Result> }>;
   /** A shorter input for the history once the call has run (a large written file); undefined keeps it. */
   inputForHistory?(name: string, input: unknown): Record<string, unknown> | undefined;
+  /** May this tool start while an earlier call of the message still waits? (Default: no, it waits for them.) */
+  startsBesideWaits?(name: string): boolean;
 }
 
 export type TurnEndReason = 'end_turn' | 'aborted' | 'error' | 'max_turns';
@@ -102,11 +107,18 @@ function deliverNotifications(ctx: TurnContext): void {
   ctx.emit({ type: 'notifications_delivered', taskIds: notifications.map((n) => n.taskId) });
 }
 
-/** Runs the calls in order. On Stop, the running tool is abandoned at once and the rest are answered as interrupted. */
+/**
+ * Runs the calls in order. A call may come back pending (its start done, a wait under way): the calls
+ * after it that may start beside a wait go ahead, any other first waits for every pending one, so the
+ * model's order still holds. Results go back in call order. On Stop, the running tool is abandoned at
+ * once, pending waits answer at once (each says what keeps running), the rest are answered as interrupted.
+ */
 async function runTools(ctx: TurnContext, toolUses: readonly ToolUseBlockParam[]): Promise<boolean> {
-  const results: ToolResultBlockParam[] = [];
+  const results: Array<ToolResultBlockParam | Promise<ToolResultBlockParam>> = [];
+  const pending: Promise<ToolResultBlockParam>[] = [];
   let aborted = false;
   for (const use of toolUses) {
+    if (pending.length > 0 && !ctx.tools.startsBesideWaits?.(use.name)) await Promise.all(pending.splice(0));
     if (aborted || ctx.signal.aborted) {
       aborted = true;
       results.push({ type: 'tool_result', tool_use_id: use.id, content: INTERRUPTED_RESULT, is_error: true });
@@ -116,24 +128,55 @@ async function runTools(ctx: TurnContext, toolUses: readonly ToolUseBlockParam[]
     const outcome = await executeUntilAbort(ctx, use);
     if (outcome === 'aborted') {
       aborted = true;
-      results.push({ type: 'tool_result', tool_use_id: use.id, content: INTERRUPTED_RESULT, is_error: true });
-      ctx.emit({ type: 'tool_end', toolUseId: use.id, name: use.name, result: INTERRUPTED_RESULT, isError: true });
+      results.push(answer(ctx, use, { content: INTERRUPTED_RESULT, isError: true }));
       continue;
     }
-    // The API refuses an empty tool_result text block; say so instead.
-    const content = outcome.content === '' ? '(no output)' : ctx.redact(outcome.content);
-    results.push({ type: 'tool_result', tool_use_id: use.id, content, ...(outcome.isError ? { is_error: true } : {}) });
-    ctx.emit({ type: 'tool_end', toolUseId: use.id, name: use.name, result: content, isError: outcome.isError });
+    if ('pending' in outcome) {
+      const later = settleWithin(ctx.signal, outcome.pending).then((result) => answer(ctx, use, result));
+      pending.push(later);
+      results.push(later);
+      continue;
+    }
+    results.push(answer(ctx, use, outcome));
   }
+  const answered = await Promise.all(results);
+  aborted ||= ctx.signal.aborted;
   for (const use of toolUses) {
     const kept = ctx.tools.inputForHistory?.(use.name, use.input);
     if (kept) ctx.conversation.replaceToolInput(use.id, kept);
   }
-  ctx.conversation.addToolResults(results);
+  ctx.conversation.addToolResults(answered);
   return aborted;
 }
 
-function executeUntilAbort(ctx: TurnContext, use: ToolUseBlockParam): Promise<{ content: string; isError: boolean } | 'aborted'> {
+/** The tool_result block for a finished call, told to whoever shows the turn. */
+function answer(ctx: TurnContext, use: ToolUseBlockParam, outcome: Result): ToolResultBlockParam {
+  // The API refuses an empty tool_result text block; say so instead.
+  const content = outcome.content === '' ? '(no output)' : ctx.redact(outcome.content);
+  ctx.emit({ type: 'tool_end', toolUseId: use.id, name: use.name, result: content, isError: outcome.isError });
+  return { type: 'tool_result', tool_use_id: use.id, content, ...(outcome.isError ? { is_error: true } : {}) };
+}
+
+/** How long a pending result may take to answer a Stop before it counts as interrupted. */
+const PENDING_STOP_GRACE_MS = 1000;
+
+/** A pending result; after Stop, the tool's own answer if it comes within the grace (it should at once). */
+function settleWithin(signal: AbortSignal, result: Promise<Result>): Promise<Result> {
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      timer = setTimeout(() => resolve({ content: INTERRUPTED_RESULT, isError: true }), PENDING_STOP_GRACE_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    void result.then(resolve, (err: unknown) => resolve({ content: `The tool failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`, isError: true })).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}
+
+function executeUntilAbort(ctx: TurnContext, use: ToolUseBlockParam): Promise<Result | { pending: Promise<Result> } | 'aborted'> {
   return new Promise((resolve) => {
     const onAbort = (): void => resolve('aborted');
     ctx.signal.addEventListener('abort', onAbort, { once: true });

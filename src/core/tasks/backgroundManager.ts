@@ -4,7 +4,9 @@
 // ended, its TaskLog the output, taskKiller.ts how trees are killed.
 import { join } from 'node:path';
 import { Emitter } from '../events';
+import { PortWatcher } from './portWatcher';
 import { DEFAULT_MAX_LOG_BYTES, LogTrimmer } from './logTrimmer';
+import { MatchNotifier } from './matchNotifier';
 import { NOTIFICATION_TAIL_BYTES, NotificationQueue } from './notifications';
 import { DEFAULT_HEAD_BYTES, DEFAULT_TAIL_BYTES } from './outputBuffer';
 import { AttachedProcess, ProcessRunner, SpawnPacer } from './processRunner';
@@ -13,6 +15,7 @@ import { cwdProblem, newInstanceId, newTaskId, Task, type OutputMemory } from '.
 import { killAllNow, killTasks, LeftoverSweeper, type KillContext } from './taskKiller';
 import { exitPathOf, LogFolder, OutputWatcher } from './taskLog';
 import { OwnerGuard, processId } from './ownerGuard';
+import { waitUntilReady, type ReadyConditions, type ReadyOutcome } from './readiness';
 import { TakeOver } from './takeOver';
 import { HIDDEN_FROM_AGENT_TASKS, UnknownTaskError, type BackgroundManagerOptions, type Disposable, type OutputSlice } from './types';
 import type { ProcessResult, StartTaskOptions, TaskEvent, TaskManager, TaskSnapshot } from './types';
@@ -52,6 +55,20 @@ export class BackgroundManager implements TaskManager {
   private readonly outputWatcher = new OutputWatcher<Task>(OUTPUT_EVENT_INTERVAL_MS, (record) => {
     record.log.trimIfOver(this.logTrimmer);
     if (this.events.hasListeners) this.emit({ type: 'output', task: record.snapshot() });
+  });
+  /** `notify_on` of the running tasks that have one. */
+  private readonly matchNotifiers = new Map<Task, MatchNotifier>();
+  /** The TCP ports running tasks listen on: once a second, faster while a tool waits for a port. */
+  private readonly ports = new PortWatcher({
+    roots: () => {
+      const roots = new Map<string, number>();
+      for (const task of this.tasks.values()) if (task.running && task.pid !== undefined) roots.set(task.id, task.pid);
+      return roots;
+    },
+    onChange: (taskId, ports) => {
+      const record = this.tasks.get(taskId);
+      if (record?.running && record.setPorts(ports)) this.emit({ type: 'output', task: record.snapshot() });
+    },
   });
   private readonly leftovers: LeftoverSweeper;
   private readonly tailBytes: number;
@@ -109,6 +126,7 @@ export class BackgroundManager implements TaskManager {
     const queued: QueuedSpawn = { record, env: definedValues(options.env), unset: options.origin.kind === 'agent' ? HIDDEN_FROM_AGENT_TASKS : [] };
     this.pacer.submit(queued, () => this.spawn(queued));
     record.armTimeout(() => void this.kill([record]));
+    this.followMatches(record, 0);
     this.emit({ type: 'started', task: record.snapshot() });
     return record.snapshot();
   }
@@ -140,6 +158,20 @@ export class BackgroundManager implements TaskManager {
     const id = processId(pid);
     record.pidKnown(pid, id?.startTicks);
     if (id && record.running) this.guard?.track(id);
+    this.ports.refresh();
+  }
+
+  /** Starts telling the conversation of output lines that match the task's `notify_on`, from byte `from`. */
+  private followMatches(record: Task, from: number): void {
+    if (record.notifyOn === undefined || record.origin.conversationId === undefined) return;
+    let pattern: RegExp;
+    try {
+      pattern = new RegExp(record.notifyOn);
+    } catch {
+      return; // Checked by the tool; a persisted one from an older build is simply not followed.
+    }
+    const base = { id: record.id, log: record.log, notificationBase: () => record.matchNotificationBase() };
+    this.matchNotifiers.set(record, new MatchNotifier(base, pattern, (n) => this.notifications.push(n), from, this.options.matchBatchMs));
   }
 
   get(taskId: string): TaskSnapshot | undefined {
@@ -202,6 +234,21 @@ export class BackgroundManager implements TaskManager {
     return this.require(taskId).waitForEnd(signal);
   }
 
+  async waitUntilReady(taskId: string, conditions: ReadyConditions, signal?: AbortSignal): Promise<ReadyOutcome> {
+    const record = this.require(taskId);
+    if (!record.running) return { kind: 'ended' };
+    const hurry = conditions.port === undefined ? undefined : this.ports.hurry();
+    record.readyWait(1);
+    this.emit({ type: 'output', task: record.snapshot() });
+    try {
+      return await waitUntilReady(record, conditions, (id) => this.ports.portsOf(id), signal);
+    } finally {
+      hurry?.dispose();
+      record.readyWait(-1);
+      if (!this.disposed) this.emit({ type: 'output', task: record.snapshot() });
+    }
+  }
+
   remove(taskId: string): void {
     const record = this.tasks.get(taskId);
     if (!record) return;
@@ -226,6 +273,8 @@ export class BackgroundManager implements TaskManager {
         this.tasks.set(snapshot.id, task);
         this.outputWatcher.watch(task);
         task.armTimeout(() => void this.kill([task]));
+        // What was matched before the reload was told then; from here on, what is new.
+        this.followMatches(task, snapshot.outputBytes);
       } else {
         this.tasks.set(snapshot.id, Task.restored(snapshot, this.memory, decision && 'interrupted' in decision ? decision.interrupted : undefined));
       }
@@ -233,6 +282,7 @@ export class BackgroundManager implements TaskManager {
     this.takeOver?.dispose();
     this.takeOver = takeOver;
     takeOver.complete(this.killContext.killGraceMs);
+    this.ports.refresh();
   }
 
   /**
@@ -255,6 +305,9 @@ export class BackgroundManager implements TaskManager {
     this.lifetime.abort();
     this.pacer.dispose();
     this.outputWatcher.dispose();
+    this.ports.dispose();
+    for (const notifier of this.matchNotifiers.values()) notifier.dispose();
+    this.matchNotifiers.clear();
     this.logTrimmer.dispose();
     this.leftovers.dispose();
     for (const record of this.tasks.values()) {
@@ -287,7 +340,15 @@ export class BackgroundManager implements TaskManager {
       void record.log.trimDone.then(() => this.onEnd(record, result));
       return;
     }
+    // Lines that matched `notify_on` near the end are told before the end is.
+    const matches = this.matchNotifiers.get(record);
+    if (matches) {
+      this.matchNotifiers.delete(record);
+      void matches.finish().then(() => this.onEnd(record, result));
+      return;
+    }
     record.finish(result);
+    this.ports.refresh();
     const notification = record.notification(this.tailBytes);
     if (notification) this.notifications.push(notification);
     this.emit({ type: 'ended', task: record.snapshot() });

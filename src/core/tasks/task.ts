@@ -2,6 +2,7 @@
 // state and its end; the manager decides *when* things happen to it (start, kill, end) and calls it.
 import { statSync } from 'node:fs';
 import { customAlphabet } from 'nanoid';
+import type { ListeningPort } from './listeningPorts';
 import { notificationTail } from './notifications';
 import { TaskLog } from './taskLog';
 import type { CwdEntry, ProcessResult, ReattachInfo, StartTaskOptions, TaskNotification, TaskOrigin, TaskProcess, TaskSnapshot, TaskStatus } from './types';
@@ -33,6 +34,8 @@ export class Task {
   /** `<instance>.<id>` in the task's environment: finds descendants that escaped the tree. '' = not ours. */
   readonly marker: string;
   readonly log: TaskLog;
+  /** `notify_on`: lines of output that matter to the conversation (matchNotifier.ts). */
+  readonly notifyOn?: string;
   private state: TaskStatus;
   private pidValue: number | undefined;
   /** When its shell started (ticks since boot): with the pid, how a later window finds it again. */
@@ -49,9 +52,14 @@ export class Task {
   /** Called once the task has ended, its log is complete and `ended` was emitted. */
   private endWaiters: Array<() => void> = [];
   private isSettled = false;
+  /** TCP ports its tree listens on, as last seen (PortWatcher). */
+  private portsValue: readonly ListeningPort[] = [];
+  /** Tools waiting until it is ready (readiness.ts). */
+  private readyWaits = 0;
 
-  private constructor(fields: Omit<TaskSnapshot, 'outputBytes' | 'droppedOutput' | 'logPath' | 'reattach'>, marker: string, log: TaskLog) {
+  private constructor(fields: Omit<TaskSnapshot, 'outputBytes' | 'droppedOutput' | 'logPath' | 'reattach' | 'ports' | 'waitingUntilReady'>, marker: string, log: TaskLog) {
     this.id = fields.id;
+    this.notifyOn = fields.notifyOn;
     this.command = fields.command;
     this.description = fields.description;
     this.cwd = fields.cwd;
@@ -78,6 +86,7 @@ export class Task {
       origin: options.origin,
       timeoutMs: options.timeoutMs,
       foreground: options.foreground,
+      notifyOn: options.notifyOn,
       startedAt: Date.now(),
       status: 'running' as const,
       exitCode: null,
@@ -96,7 +105,7 @@ export class Task {
   static restored(snapshot: TaskSnapshot, memory: OutputMemory, interruptedBecause = 'The window closed or reloaded while this task ran.'): Task {
     const wasRunning = snapshot.status === 'running';
     const fields = {
-      ...snapshot,
+      ...withoutLiveFields(snapshot),
       foreground: undefined,
       status: wasRunning ? ('interrupted' as const) : snapshot.status,
       error: wasRunning ? interruptedBecause : snapshot.error,
@@ -112,7 +121,7 @@ export class Task {
    */
   static takenOver(snapshot: TaskSnapshot, reattach: ReattachInfo, memory: OutputMemory, process: (task: Task) => TaskProcess): Task {
     const log = new TaskLog(snapshot.logPath, memory, { bytes: snapshot.outputBytes, dropped: snapshot.droppedOutput });
-    const task = new Task({ ...snapshot, foreground: undefined }, reattach.marker, log);
+    const task = new Task({ ...withoutLiveFields(snapshot), foreground: undefined }, reattach.marker, log);
     task.startTicks = reattach.startTicks;
     task.processValue = process(task);
     return task;
@@ -168,7 +177,27 @@ export class Task {
       ...(this.timeoutMs !== undefined && { timeoutMs: this.timeoutMs }),
       ...(this.errorText !== undefined && { error: this.errorText }),
       ...(this.running && this.marker !== '' && this.startTicks !== undefined && { reattach: { marker: this.marker, startTicks: this.startTicks } }),
+      ...(this.notifyOn !== undefined && { notifyOn: this.notifyOn }),
+      ...(this.running && this.portsValue.length > 0 && { ports: this.portsValue }),
+      ...(this.running && this.readyWaits > 0 && { waitingUntilReady: true }),
     };
+  }
+
+  get ports(): readonly ListeningPort[] {
+    return this.portsValue;
+  }
+
+  /** The ports its tree listens on now; false if they are the ones it had. */
+  setPorts(ports: readonly ListeningPort[]): boolean {
+    const same = ports.length === this.portsValue.length && ports.every((p, i) => p.port === this.portsValue[i].port && p.address === this.portsValue[i].address);
+    if (same) return false;
+    this.portsValue = ports;
+    return true;
+  }
+
+  /** A tool starts (+1) or stops (-1) waiting until it is ready: shown as "waiting until ready". */
+  readyWait(change: 1 | -1): void {
+    this.readyWaits = Math.max(0, this.readyWaits + change);
   }
 
   /** The process was started (its pid may come later: pidKnown). */
@@ -269,6 +298,24 @@ export class Task {
     };
   }
 
+  /** What a `notify_on` entry says of the task (matchNotifier.ts), or undefined with no conversation to tell. */
+  matchNotificationBase(): Omit<TaskNotification, 'match'> | undefined {
+    const conversationId = this.origin.conversationId;
+    if (conversationId === undefined) return undefined;
+    return {
+      taskId: this.id,
+      conversationId,
+      status: this.state,
+      exitCode: this.exit.code,
+      durationMs: Date.now() - this.startedAt,
+      command: this.command,
+      ...(this.description !== undefined && { description: this.description }),
+      outputTail: '',
+      outputBytes: this.log.outputBytes,
+      queuedAt: Date.now(),
+    };
+  }
+
   /** Marks it settled and runs (then forgets) everyone waiting for it. */
   settle(): void {
     this.isSettled = true;
@@ -308,6 +355,14 @@ export class Task {
     this.cwdEntry?.release();
     this.cwdEntry = undefined;
   }
+}
+
+/** What a snapshot says of a moment that has passed: the ports and waits are looked at again. */
+function withoutLiveFields(snapshot: TaskSnapshot): Omit<TaskSnapshot, 'ports' | 'waitingUntilReady'> {
+  const rest: { -readonly [K in keyof TaskSnapshot]?: TaskSnapshot[K] } = { ...snapshot };
+  delete rest.ports;
+  delete rest.waitingUntilReady;
+  return rest as Omit<TaskSnapshot, 'ports' | 'waitingUntilReady'>;
 }
 
 /** The problem with `cwd` as a working directory, if any (a bad start ends as a `failed` task, never a throw). */

@@ -1,6 +1,13 @@
 // The background-task contract shared by the engine, the tools, the CLI and the VS Code views.
 // Plain data only: snapshots are safe to post to a webview or persist to storage.
 import type { Disposable } from '../events';
+import type { ListeningPort } from './listeningPorts';
+import type { MatchReport } from './matchNotifier';
+import type { ReadyConditions, ReadyOutcome } from './readiness';
+
+export type { ListeningPort } from './listeningPorts';
+export type { MatchReport } from './matchNotifier';
+export type { ReadyConditions, ReadyOutcome } from './readiness';
 
 export type TaskStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'interrupted';
 
@@ -52,6 +59,12 @@ export interface TaskSnapshot {
    * takeOver.ts): the marker its processes carry and when its shell started (ticks since boot).
    */
   readonly reattach?: ReattachInfo;
+  /** `notify_on`: output lines matching it are told to the conversation while it runs (matchNotifier.ts). */
+  readonly notifyOn?: string;
+  /** While it runs: the TCP ports its process tree listens on (listeningPorts.ts), lowest first. */
+  readonly ports?: readonly ListeningPort[];
+  /** While a tool waits until it is ready (`wait_for`, `wait_for_port`). */
+  readonly waitingUntilReady?: boolean;
 }
 
 export interface ReattachInfo {
@@ -80,6 +93,8 @@ export interface StartTaskOptions {
   foreground?: boolean;
   /** A way into `cwd` that was checked and is held open (see CwdEntry); the process starts through it. */
   cwdEntry?: CwdEntry;
+  /** A regular expression (checked: outputPattern.ts); matching output lines are told to the conversation. */
+  notifyOn?: string;
 }
 
 /**
@@ -107,6 +122,8 @@ export interface TaskNotification {
   readonly outputBytes: number;
   /** Epoch ms when queued. */
   readonly queuedAt: number;
+  /** Set for a `notify_on` entry (the task still runs): the lines that matched. Unset: the task ended. */
+  readonly match?: MatchReport;
 }
 
 /** A byte range of a task's output that is no longer in its log: `from` inclusive, `to` exclusive. */
@@ -161,6 +178,12 @@ export interface TaskManager extends Disposable {
   cancelAll(): Promise<void>;
   /** Resolves when the task has ended (at once if it already has). */
   waitForEnd(taskId: string, signal?: AbortSignal): Promise<TaskSnapshot>;
+  /**
+   * Waits until a line of its output matches `pattern` and/or its tree listens on `port` (readiness.ts),
+   * it ends, the time runs out or `signal` aborts; the task runs on whatever the outcome. While it waits
+   * the task shows `waitingUntilReady`.
+   */
+  waitUntilReady(taskId: string, conditions: ReadyConditions, signal?: AbortSignal): Promise<ReadyOutcome>;
   /**
    * A foreground task outlived its tool's wait: from now on it is a background task whose end is notified.
    * Emits an `output` event with the updated snapshot. Returns undefined for an unknown id.
@@ -218,6 +241,8 @@ export interface BackgroundManagerOptions {
    * place (LogTrimmer): its first and newest MiB stay. Default 256 MiB. Infinity keeps every byte.
    */
   maxLogBytes?: number;
+  /** `notify_on`: the least time between two entries of one task. Default 5000 ms (MATCH_BATCH_MS). */
+  matchBatchMs?: number;
 }
 
 /** Thrown for a task id the manager does not know; the message is fit to show to the model. */

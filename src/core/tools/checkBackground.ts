@@ -1,6 +1,7 @@
 // check_background: lists tasks, or shows one task's status and a bounded slice of its output.
 import * as z from 'zod/mini';
 import { formatBytes, oneLine, statusWord } from '../../shared/taskWords';
+import { formatListeningPort } from '../tasks/listeningPorts';
 import { binaryNote, readableTerminalText } from '../tasks/outputText';
 import type { OutputSlice, TaskSnapshot } from '../tasks/types';
 import { defineTool } from './defineTool';
@@ -18,7 +19,7 @@ const schema = z.strictObject({
 export const checkBackgroundTool = defineTool({
   name: 'check_background',
   description:
-    'Without task_id: list background tasks, one line each (`<id>: [<status>] <command>`). With task_id: its status, exit code, ' +
+    'Without task_id: list background tasks, one line each (`<id>: [<status>] <command>`, with the TCP ports a running one listens on). With task_id: its status, exit code, ports, ' +
     `duration and output (the last ${formatBytes(MAX_OUTPUT_BYTES)}, or from byte \`offset\` for incremental reads; the result gives the next offset).`,
   schema,
   async run(input, ctx) {
@@ -36,13 +37,18 @@ export const checkBackgroundTool = defineTool({
 
 /** One line per task, newest first; bounded, so hundreds of tasks or a pasted script cannot flood the model. */
 function formatList(tasks: readonly TaskSnapshot[]): string {
-  const lines = tasks.slice(0, MAX_LISTED_TASKS).map((t) => `${t.id}: [${statusWord(t.status)}] ${shorten(oneLine(t.command), MAX_LISTED_COMMAND_CHARS)}`);
+  const lines = tasks.slice(0, MAX_LISTED_TASKS).map((t) => `${t.id}: [${statusWord(t.status)}] ${shorten(oneLine(t.command), MAX_LISTED_COMMAND_CHARS)}${listensOn(t, ' (listening on ', ')')}`);
   const rest = tasks.slice(MAX_LISTED_TASKS);
   if (rest.length > 0) {
     const running = rest.filter((t) => t.status === 'running').length;
     lines.push(`[${rest.length} older tasks not listed (${running} of them running); check_background with a task_id shows any task]`);
   }
   return lines.join('\n');
+}
+
+function listensOn(task: TaskSnapshot, before: string, after: string): string {
+  const ports = task.ports ?? [];
+  return ports.length === 0 ? '' : `${before}${ports.map(formatListeningPort).join(', ')}${after}`;
 }
 
 function shorten(text: string, max: number): string {
@@ -55,6 +61,9 @@ function formatTask(task: TaskSnapshot, slice: OutputSlice, requestedOffset: num
     `command: ${task.command}`,
     ...(task.description ? [`description: ${task.description}`] : []),
     `${task.status === 'running' ? 'running for' : 'duration'}: ${durationOf(task)}`,
+    ...(task.ports?.length ? [`listening on: ${listensOn(task, '', '')}`] : []),
+    ...(task.waitingUntilReady ? ['a background_run call is waiting until it is ready'] : []),
+    ...(task.notifyOn !== undefined ? [`notify_on: /${task.notifyOn}/`] : []),
   ];
   if (slice.totalBytes === 0) return [...header, 'output: (none yet)'].join('\n');
   if (requestedOffset !== undefined && requestedOffset >= slice.totalBytes && slice.text === '') {

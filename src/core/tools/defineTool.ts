@@ -3,7 +3,7 @@
 import * as z from 'zod/mini';
 import type Anthropic from '@anthropic-ai/sdk';
 import { KEPT_INPUT_HEAD_CHARS, MAX_KEPT_INPUT_CHARS } from './limits';
-import { fail, type ToolContext, type ToolResult } from './types';
+import { fail, type ToolContext, type ToolOutcome } from './types';
 import { describeInvalidInput } from './validationMessage';
 
 export interface ToolSpec<S extends z.ZodMiniObject> {
@@ -15,15 +15,19 @@ export interface ToolSpec<S extends z.ZodMiniObject> {
    * only their start and a note, so one large write does not ride along in every later request.
    */
   largeTextFields?: readonly (keyof z.infer<S> & string)[];
-  run(input: z.infer<S>, ctx: ToolContext): Promise<ToolResult>;
+  /** It may start while an earlier call of the same message still waits (PendingToolResult). */
+  startsBesideWaits?: boolean;
+  run(input: z.infer<S>, ctx: ToolContext): Promise<ToolOutcome>;
 }
 
 /** A tool with its input type erased, so that tools of different shapes can sit in one registry. */
 export interface Tool {
   readonly name: string;
   readonly definition: Anthropic.Tool;
+  /** See ToolSpec.startsBesideWaits. */
+  readonly startsBesideWaits: boolean;
   /** Validates, then runs. Bad input becomes an `isError` result naming the field. */
-  execute(input: unknown, ctx: ToolContext): Promise<ToolResult>;
+  execute(input: unknown, ctx: ToolContext): Promise<ToolOutcome>;
   /** The input as the conversation keeps it after the call ran, or undefined to keep it as it is. */
   inputForHistory(input: unknown): Record<string, unknown> | undefined;
 }
@@ -33,6 +37,7 @@ export function defineTool<S extends z.ZodMiniObject>(spec: ToolSpec<S>): Tool {
   return {
     name: spec.name,
     definition: { name: spec.name, description: spec.description, input_schema: toInputSchema(spec.schema) },
+    startsBesideWaits: spec.startsBesideWaits ?? false,
     async execute(input, ctx) {
       const parsed = spec.schema.safeParse(input);
       if (!parsed.success) return fail(describeInvalidInput(spec.name, fieldNames, parsed.error.issues, input));

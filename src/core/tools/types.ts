@@ -20,6 +20,21 @@ export interface ToolResult {
   isError: boolean;
 }
 
+/**
+ * A call whose start is done and whose result comes later (background_run waiting until its task is
+ * ready). The loop lets the next calls that may run beside a wait start meanwhile (Tool.startsBesideWaits),
+ * so several waits run side by side; their results still go back in order.
+ */
+export interface PendingToolResult {
+  readonly pending: Promise<ToolResult>;
+}
+
+export type ToolOutcome = ToolResult | PendingToolResult;
+
+export function isPending(outcome: ToolOutcome): outcome is PendingToolResult {
+  return 'pending' in outcome;
+}
+
 export function ok(content: string): ToolResult {
   return { content, isError: false };
 }
