@@ -15,6 +15,8 @@ export class Printer {
   private midLine = false;
   /** Foreground bash tasks: their start and end are shown as the tool call, not as background tasks. */
   private readonly foreground = new Set<string>();
+  /** Foreground tasks a background_run waits for until ready (not a bash call's). */
+  private readonly waitedUntilReady = new Set<string>();
   /** The last error of the run, for the exit code. */
   lastError: { kind: string; message: string } | undefined;
 
@@ -67,13 +69,22 @@ export class Printer {
       return;
     }
     if (this.foreground.has(task.id)) {
+      if (task.waitingUntilReady) this.waitedUntilReady.add(task.id);
       if (task.foreground) {
-        if (event.type === 'ended') this.foreground.delete(task.id);
+        if (event.type === 'ended') {
+          this.foreground.delete(task.id);
+          this.waitedUntilReady.delete(task.id);
+        }
         return;
       }
-      // The bash tool's timeout passed: from now on it is an ordinary background task.
       this.foreground.delete(task.id);
-      this.info(`[bg ${task.id}] moved to the background: ${oneLine(task.command)}`);
+      // background_run waited until it was ready: its result line said so already.
+      if (this.waitedUntilReady.delete(task.id)) {
+        if (event.type !== 'ended') return;
+      } else {
+        // The bash tool's timeout passed: from now on it is an ordinary background task.
+        this.info(`[bg ${task.id}] moved to the background: ${oneLine(task.command)}`);
+      }
       if (event.type !== 'ended') return;
     }
     if (event.type === 'ended') this.info(`[bg ${task.id}] ${describeEnd(task)}`);

@@ -52,6 +52,10 @@ export interface TaskItem {
   endedAt?: number;
   /** Started by the person (palette / tree) rather than by the agent. */
   byUser: boolean;
+  /** A background_run call waits until it is ready. */
+  waitingUntilReady?: boolean;
+  /** TCP ports it listens on while it runs, short (`:5173`). */
+  ports?: string;
 }
 
 export interface SystemItem {

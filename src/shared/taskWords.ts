@@ -19,6 +19,14 @@ export function statusWord(status: TaskStatus): string {
   return STATUS_WORDS[status];
 }
 
+/** A tool waits until the task is ready (background_run's `wait_for`, `wait_for_port`). */
+export const WAITING_UNTIL_READY = 'waiting until ready';
+
+/** The TCP ports a task listens on, short: `:5173 :24678`. */
+export function portsShort(ports: readonly { readonly port: number }[] | undefined): string {
+  return [...new Set((ports ?? []).map((p) => p.port))].map((port) => `:${port}`).join(' ');
+}
+
 /** Elapsed time while a task runs, its duration once it ended. `now` is passed in so that clocks can tick. */
 export function taskDurationMs(task: { readonly startedAt: number; readonly endedAt?: number }, now: number): number {
   return Math.max(0, (task.endedAt ?? now) - task.startedAt);

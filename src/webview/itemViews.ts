@@ -2,7 +2,7 @@
 // touches one element, never the list.
 import type { AssistantItem, ChatItem, ErrorItem, SystemItem, TaskItem, ToolItem, UserItem } from '../shared/protocol';
 import type { TaskStatus } from '../core/tasks/types';
-import { formatDuration, statusWord, taskDurationMs } from '../shared/taskWords';
+import { formatDuration, statusWord, taskDurationMs, WAITING_UNTIL_READY } from '../shared/taskWords';
 import { ApprovalView } from './approvalView';
 import { el, icon } from './dom';
 import { StreamingMarkdown } from './streamingMarkdown';
@@ -125,8 +125,10 @@ const TASK_ICON: Record<TaskStatus, string> = {
 export function taskStatusText(task: TaskItem, now: number): string {
   const word = statusWord(task.status);
   switch (task.status) {
-    case 'running':
-      return `${word} ${formatDuration(taskDurationMs(task, now))}`;
+    case 'running': {
+      const extra = [task.waitingUntilReady && WAITING_UNTIL_READY, task.ports].filter(Boolean).join(' · ');
+      return `${word} ${formatDuration(taskDurationMs(task, now))}${extra ? ` · ${extra}` : ''}`;
+    }
     case 'completed':
       return `${word} (exit ${task.exitCode ?? 0})`;
     case 'failed':

@@ -9,7 +9,7 @@ import { ApprovalGate, type ApprovalRequest } from '../../core/approval/approval
 import type { ApprovalPolicy } from '../../core/approval/approvalPolicy';
 import type { Disposable, TaskEvent, TaskManager, TaskSnapshot } from '../../core/tasks/types';
 import type { AssistantItem, ChatItem, ErrorItem, ExtensionMessage, TaskItem } from '../../shared/protocol';
-import { formatDuration } from '../../shared/taskWords';
+import { formatDuration, portsShort } from '../../shared/taskWords';
 import { ChatApprovals } from './chatApprovals';
 import type { StoredChat } from './chatStore';
 import { cutForCard, summarizeToolInput } from './toolSummary';
@@ -102,11 +102,13 @@ export class ChatRuntime implements Disposable {
   onTaskEvent(event: TaskEvent): void {
     if (event.type === 'removed') return;
     const task = event.task;
-    if (task.origin.conversationId !== this.chat.id || task.foreground) return;
+    // A bash call's task shows in its tool card; a background_run waiting until ready is a task already.
+    if (task.origin.conversationId !== this.chat.id || (task.foreground && !task.waitingUntilReady)) return;
     const existing = this.findTaskItem(task.id);
     if (existing) {
       const next = taskItemOf(task, existing.id);
-      if (existing.status !== next.status || existing.exitCode !== next.exitCode || existing.endedAt !== next.endedAt) this.replace(next);
+      const changed = (['status', 'exitCode', 'endedAt', 'waitingUntilReady', 'ports'] as const).some((key) => existing[key] !== next[key]);
+      if (changed) this.replace(next);
     } else {
       this.add(taskItemOf(task, nanoid(10)));
     }
@@ -314,5 +316,7 @@ function taskItemOf(task: TaskSnapshot, id: string): TaskItem {
     startedAt: task.startedAt,
     endedAt: task.endedAt,
     byUser: task.origin.kind === 'user',
+    ...(task.waitingUntilReady && { waitingUntilReady: true }),
+    ...(task.status === 'running' && task.ports?.length && { ports: portsShort(task.ports) }),
   };
 }

@@ -2,6 +2,7 @@
 // Per-task commands take a task id (the tree's element); with several rows selected they act on all of them.
 import * as os from 'node:os';
 import * as vscode from 'vscode';
+import { formatListeningPort } from '../../core/tasks/listeningPorts';
 import type { TaskManager, TaskSnapshot } from '../../core/tasks/types';
 import type { ActiveChat } from '../activeChat';
 import { revealEnd, taskOutputUri } from './taskOutputDocument';
@@ -70,8 +71,19 @@ export function registerTaskCommands(deps: TaskCommandDeps): vscode.Disposable {
           description: task.description,
           timeoutMs: task.timeoutMs,
           origin: task.origin,
+          notifyOn: task.notifyOn,
         }),
       );
+    }),
+
+    register('backgroundAgent.task.openInBrowser', async (arg) => {
+      const task = targets(arg, undefined)[0];
+      const port = task && (await choosePort(task));
+      if (port === undefined) return undefined;
+      // Through the remote's port forwarding where there is one (code-server, Remote windows): localhost
+      // there is not the person's localhost.
+      const uri = await vscode.env.asExternalUri(vscode.Uri.parse(`http://localhost:${port}/`));
+      return vscode.env.openExternal(uri);
     }),
 
     register('backgroundAgent.task.copyCommand', async (arg, selected) => {
@@ -158,4 +170,17 @@ function runArgsOf(value: unknown): RunInBackgroundArgs | undefined {
     description: typeof args.description === 'string' ? args.description : undefined,
     cwd: typeof args.cwd === 'string' ? args.cwd : undefined,
   };
+}
+
+/** The one port a task listens on, or the person's pick of several; undefined when none (or the pick was dismissed). */
+async function choosePort(task: TaskSnapshot): Promise<number | undefined> {
+  const byPort = new Map<number, string[]>();
+  for (const p of task.ports ?? []) byPort.set(p.port, [...(byPort.get(p.port) ?? []), formatListeningPort(p)]);
+  if (byPort.size === 0) throw new Error(`Task ${task.id} does not listen on a TCP port now.`);
+  if (byPort.size === 1) return [...byPort.keys()][0];
+  const picked = await vscode.window.showQuickPick(
+    [...byPort].map(([port, addresses]) => ({ label: `:${port}`, description: addresses.join(', '), port })),
+    { title: `Open which port of "${task.description ?? task.command}" in the browser?`, placeHolder: 'Port' },
+  );
+  return picked?.port;
 }

@@ -1,7 +1,7 @@
 // Plain-text wording for a task shown in VS Code (labels, descriptions, accessible names), built from the
 // words and units of src/shared/taskWords.ts. No `vscode` import on purpose: testable in plain Node.
 import type { TaskOrigin, TaskSnapshot } from '../../core/tasks/types';
-import { formatDuration, spokenDuration, statusWord, taskDurationMs } from '../../shared/taskWords';
+import { formatDuration, portsShort, spokenDuration, statusWord, taskDurationMs, WAITING_UNTIL_READY } from '../../shared/taskWords';
 
 /** A chat's title by its id (undefined when unknown): people know their chats by title, not by id. */
 export type ChatTitleLookup = (conversationId: string) => string | undefined;
@@ -26,8 +26,10 @@ export function taskDescription(task: TaskSnapshot, now: number): string {
   if (task.exitCode !== null && task.status !== 'running') parts.push(`exit ${task.exitCode}`);
   else if (task.signal && task.status === 'failed') parts.push(task.signal);
   parts.push(formatDuration(taskDurationMs(task, now)));
+  if (task.status === 'running' && task.waitingUntilReady) parts.push(WAITING_UNTIL_READY);
   // The agent is waiting on it in a bash call; if the wait times out it becomes a background task.
-  if (task.foreground && task.status === 'running') parts.push('agent waiting');
+  else if (task.foreground && task.status === 'running') parts.push('agent waiting');
+  if (task.status === 'running' && task.ports?.length) parts.push(portsShort(task.ports));
   return withOrigin(parts, task.origin);
 }
 
@@ -42,7 +44,9 @@ export function taskAccessibleLabel(task: TaskSnapshot, now: number, titleOf?: C
   const who = origin(task.origin, titleOf);
   const state =
     task.status === 'running'
-      ? `running for ${spokenDuration(taskDurationMs(task, now))}`
+      ? `running for ${spokenDuration(taskDurationMs(task, now))}${task.waitingUntilReady ? `, ${WAITING_UNTIL_READY}` : ''}${
+          task.ports?.length ? `, listening on port${task.ports.length > 1 ? 's' : ''} ${[...new Set(task.ports.map((p) => p.port))].join(', ')}` : ''
+        }`
       : task.status === 'interrupted'
         ? 'interrupted when the window closed'
         : `${statusWord(task.status)}${task.exitCode !== null ? ` with exit code ${task.exitCode}` : ''} after ${spokenDuration(taskDurationMs(task, now))}`;

@@ -1,12 +1,15 @@
 // One task as a tree item: label, state description, icon, menu context and accessible name.
 // The tooltip is built separately (on hover, through resolveTreeItem) because it reads output.
 import * as vscode from 'vscode';
+import { formatListeningPort } from '../../core/tasks/listeningPorts';
 import type { TaskSnapshot, TaskStatus } from '../../core/tasks/types';
 import { formatBytes, formatDuration, statusWord, taskDurationMs } from '../../shared/taskWords';
 import { lastLines, origin, taskAccessibleLabel, taskDescription, taskLabel, type ChatTitleLookup } from './taskText';
 
 /** `viewItem` values the menus in package.json match on. Stable: changing them breaks the menus. */
 export const CONTEXT_RUNNING = 'task.running';
+/** Running and listening on a TCP port: also offers Open in Browser. */
+export const CONTEXT_LISTENING = 'task.running.listening';
 export const CONTEXT_FINISHED = 'task.finished';
 
 const ICONS: Record<TaskStatus, vscode.ThemeIcon> = {
@@ -28,7 +31,7 @@ export function createTaskTreeItem(task: TaskSnapshot, now: number, titleOf?: Ch
   item.id = task.id;
   item.description = taskDescription(task, now);
   item.iconPath = taskIcon(task.status);
-  item.contextValue = task.status === 'running' ? CONTEXT_RUNNING : CONTEXT_FINISHED;
+  item.contextValue = task.status !== 'running' ? CONTEXT_FINISHED : task.ports?.length ? CONTEXT_LISTENING : CONTEXT_RUNNING;
   item.accessibilityInformation = { label: taskAccessibleLabel(task, now, titleOf), role: 'treeitem' };
   // A click opens the live output: the one thing a person wants from a task row.
   item.command = { command: 'backgroundAgent.task.showOutput', title: 'Show Output', arguments: [task.id] };
@@ -55,6 +58,8 @@ export function createTaskTooltip(task: TaskSnapshot, preview: string, now: numb
     ['Output', formatBytes(task.outputBytes)],
     ['Started by', origin(task.origin, titleOf)],
   ];
+  if (task.status === 'running' && task.ports?.length) rows.push(['Listening on', task.ports.map(formatListeningPort).join(', ')]);
+  if (task.status === 'running' && task.waitingUntilReady) rows.push(['Readiness', 'the agent is waiting until it is ready']);
   if (task.timeoutMs !== undefined) rows.push(['Time limit', formatDuration(task.timeoutMs)]);
   if (task.error) rows.push(['Error', task.error]);
   md.appendMarkdown(rows.map(([k, v]) => `${k}: ${escape(v)}`).join('  \n'));
