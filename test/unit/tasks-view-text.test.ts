@@ -37,6 +37,11 @@ describe('tasks view: text', () => {
   it('describes state with elapsed time, exit code and who started it', () => {
     assert.equal(taskDescription(task(), T0 + 65_000), 'running · 1m 05s');
     assert.equal(taskDescription(task({ foreground: true }), T0 + 3_000), 'running · 3s · agent waiting');
+    const ports = [{ address: '127.0.0.1', port: 5173 }, { address: '::1', port: 5173 }, { address: '0.0.0.0', port: 24678 }];
+    assert.equal(taskDescription(task({ foreground: true, waitingUntilReady: true }), T0 + 3_000), 'running · 3s · waiting until ready');
+    assert.equal(taskDescription(task({ ports }), T0 + 3_000), 'running · 3s · :5173 :24678');
+    assert.equal(taskDescription(task({ status: 'completed', exitCode: 0, endedAt: T0 + 1_000, ports }), T0), 'completed · exit 0 · 1s', 'no ports once ended');
+    assert.match(taskAccessibleLabel(task({ ports, waitingUntilReady: true }), T0 + 3_000), /^Background task npm test, running for 3 seconds, waiting until ready, listening on ports 5173, 24678, started by/);
     assert.equal(taskDescription(task({ status: 'completed', exitCode: 0, endedAt: T0 + 12_000 }), T0 + 99_000), 'completed · exit 0 · 12s');
     assert.equal(taskDescription(task({ status: 'failed', exitCode: 2, endedAt: T0 + 3_000, origin: { kind: 'user' } }), T0), 'failed · exit 2 · 3s · you');
     assert.equal(taskDescription(task({ status: 'failed', signal: 'SIGSEGV', endedAt: T0 + 1_000 }), T0), 'failed · SIGSEGV · 1s');
