@@ -18,6 +18,8 @@ const ALL_ADDRESSES = new Set(['0.0.0.0', '::']);
 /** Reads of /proc in flight at once: hundreds of completions in one turn would block the loop just the same. */
 const READS_IN_FLIGHT = 16;
 const LSOF_TIMEOUT_MS = 5000;
+/** `ps` and `lsof` per look: no faster than this, even while a tool waits for a port. */
+const LSOF_MIN_INTERVAL_MS = 250;
 const OWN_UID = process.getuid?.();
 
 /** Formats for people and the model: `127.0.0.1:5173`, `[::1]:5173`, `*:5173` for all addresses. */
@@ -96,23 +98,27 @@ function tidy(ports: readonly ListeningPort[]): ListeningPort[] {
 // ---- Reading.
 
 /**
- * One read of a /proc/net table from offset 0, no read to the end as readFile does: the kernel walks its
- * connection hash (262k buckets here, about 2 ms) until it has filled the read or found no more. LISTEN
- * rows come first, so a full read whose last whole row is no longer LISTEN holds them all (the cut row
- * after it is dropped); otherwise it is read again twice as big. Exported for tests.
+ * The LISTEN rows of a /proc/net table (and the row after them), not the whole table as readFile would
+ * read it: each read makes the kernel walk its connection hash (262k buckets here, about 2 ms). The kernel
+ * hands out a page or so per read, so the file is read forward in `chunk`-byte reads, and LISTEN rows come
+ * first: once the last whole row read is not LISTEN, they are all in (a cut row at the end is dropped).
+ * Also reads small files whole (sockstat). Exported for tests.
  */
-export async function readNetTable(path: string, size: number): Promise<{ text: string; size: number }> {
+export async function readNetTable(path: string, chunk = 16 * 1024): Promise<string> {
   const file = await open(path, 'r').catch(() => undefined);
-  if (!file) return { text: '', size };
+  if (!file) return '';
   try {
-    for (;;) {
-      const buffer = Buffer.allocUnsafe(size);
-      const { bytesRead } = await file.read(buffer, 0, size, 0);
-      const text = buffer.toString('latin1', 0, bytesRead);
-      if (bytesRead < size) return { text, size };
+    let text = '';
+    for (let position = 0; ; ) {
+      const buffer = Buffer.allocUnsafe(chunk);
+      const { bytesRead } = await file.read(buffer, 0, chunk, position);
+      if (bytesRead === 0) return text;
+      position += bytesRead;
+      text += buffer.toString('latin1', 0, bytesRead);
       const whole = text.slice(0, text.lastIndexOf('\n') + 1);
-      if (!whole.slice(whole.lastIndexOf('\n', whole.length - 2) + 1).includes(' 0A ')) return { text: whole, size };
-      size *= 2;
+      const lastRow = whole.slice(whole.lastIndexOf('\n', whole.length - 2) + 1);
+      // The header row has no state field; a data row that is not LISTEN ends the LISTEN part.
+      if (whole.includes('\n') && /^\s*\d+:/.test(lastRow) && !lastRow.includes(' 0A ')) return whole;
     }
   } finally {
     await file.close();
@@ -123,7 +129,7 @@ export async function readNetTable(path: string, size: number): Promise<{ text: 
 async function tcpInUse(): Promise<[number | undefined, number | undefined]> {
   const [v4, v6] = await Promise.all([readNetTable('/proc/net/sockstat', 4096), readNetTable('/proc/net/sockstat6', 4096)]);
   const count = (match: RegExpExecArray | null) => (match ? Number(match[1]) : undefined);
-  return [count(/^TCP: inuse (\d+)/m.exec(v4.text)), count(/^TCP6: inuse (\d+)/m.exec(v6.text))];
+  return [count(/^TCP: inuse (\d+)/m.exec(v4)), count(/^TCP6: inuse (\d+)/m.exec(v6))];
 }
 
 /** Runs `work` over `items`, a few at a time, until `done()`. */
@@ -155,8 +161,6 @@ export class PortScanner {
   /** LISTEN inode -> the task that owns it, or 'not ours'; only inodes still listening are kept. */
   private readonly owners = new Map<number, Owner>();
   private lastRoots: ReadonlyMap<string, number> = new Map();
-  /** Read sizes that held every LISTEN row last time: a small read also keeps the kernel's walk short. */
-  private tableSizes = { tcp: 4096, tcp6: 4096 };
   /** Scans run one after another: the inode cache is shared. */
   private queue: Promise<Map<string, ListeningPort[]>> = Promise.resolve(new Map());
 
@@ -167,6 +171,11 @@ export class PortScanner {
   /** False where nothing can be found (no /proc, no lsof): pollers stop. */
   get available(): boolean {
     return this.method !== 'none';
+  }
+
+  /** The least time between two looks: lsof's look is two processes, /proc's a few reads. */
+  get minIntervalMs(): number {
+    return this.method === 'lsof' ? LSOF_MIN_INTERVAL_MS : 0;
   }
 
   /** The kernel's counts of TCP sockets in use (v4 and v6; opening or closing a port moves them); undefined where unknown. */
@@ -190,11 +199,10 @@ export class PortScanner {
   private async scanProc(roots: ReadonlyMap<string, number>): Promise<Map<string, ListeningPort[]>> {
     // A family without a single TCP socket is not read: each read walks the kernel's whole hash.
     const [v4, v6] = await tcpInUse();
-    const read = (path: string, size: number, inUse: number | undefined) => (inUse === 0 ? { text: '', size } : readNetTable(path, size));
-    const [tcp, tcp6] = await Promise.all([read('/proc/net/tcp', this.tableSizes.tcp, v4), read('/proc/net/tcp6', this.tableSizes.tcp6, v6)]);
-    this.tableSizes = { tcp: tcp.size, tcp6: tcp6.size };
+    const read = async (path: string, inUse: number | undefined) => (inUse === 0 ? '' : readNetTable(path));
+    const [tcp, tcp6] = await Promise.all([read('/proc/net/tcp', v4), read('/proc/net/tcp6', v6)]);
     // Another user's sockets: their fds are closed to us anyway (root may read all).
-    const sockets = [...parseProcNetTcp(tcp.text), ...parseProcNetTcp(tcp6.text)].filter((s) => OWN_UID === undefined || OWN_UID === 0 || s.uid === OWN_UID);
+    const sockets = [...parseProcNetTcp(tcp), ...parseProcNetTcp(tcp6)].filter((s) => OWN_UID === undefined || OWN_UID === 0 || s.uid === OWN_UID);
     const listening = new Set(sockets.map((s) => s.inode));
     // Tasks that are new (or have a new pid) since the last look may own inodes found "not ours" before.
     const added = new Set([...roots].filter(([id, pid]) => this.lastRoots.get(id) !== pid).map(([id]) => id));
