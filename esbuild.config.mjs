@@ -40,6 +40,8 @@ const builds = [
   { ...nodeBase, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   // The log trimmer's worker thread (src/core/tasks/logTrimWorker.ts), loaded from beside the bundles.
   { ...nodeBase, entryPoints: { logTrimWorker: 'src/core/tasks/logTrimWorker.ts' }, outdir: 'dist' },
+  // The worker thread that matches output lines against the model's patterns (src/core/tasks/matchWorker.ts).
+  { ...nodeBase, entryPoints: { matchWorker: 'src/core/tasks/matchWorker.ts' }, outdir: 'dist' },
 ];
 
 if (existsSync('src/webview/main.ts')) {

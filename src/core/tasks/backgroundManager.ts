@@ -7,6 +7,7 @@ import { Emitter } from '../events';
 import { PortWatcher } from './portWatcher';
 import { DEFAULT_MAX_LOG_BYTES, LogTrimmer } from './logTrimmer';
 import { MatchNotifier } from './matchNotifier';
+import { PatternThread } from './patternThread';
 import { NOTIFICATION_TAIL_BYTES, NotificationQueue } from './notifications';
 import { DEFAULT_HEAD_BYTES, DEFAULT_TAIL_BYTES } from './outputBuffer';
 import { AttachedProcess, ProcessRunner, SpawnPacer } from './processRunner';
@@ -15,10 +16,11 @@ import { cwdProblem, newInstanceId, newTaskId, Task, type OutputMemory } from '.
 import { killAllNow, killTasks, LeftoverSweeper, type KillContext } from './taskKiller';
 import { exitPathOf, LogFolder, OutputWatcher } from './taskLog';
 import { OwnerGuard, processId } from './ownerGuard';
+import { checkOutputPattern } from './outputPattern';
 import { waitUntilReady, type ReadyConditions, type ReadyOutcome } from './readiness';
 import { TakeOver } from './takeOver';
 import { HIDDEN_FROM_AGENT_TASKS, UnknownTaskError, type BackgroundManagerOptions, type Disposable, type OutputSlice } from './types';
-import type { ProcessResult, StartTaskOptions, TaskEvent, TaskManager, TaskSnapshot } from './types';
+import type { ProcessResult, StartTaskOptions, TaskEvent, TaskManager, TaskNotification, TaskSnapshot } from './types';
 
 export { UnknownTaskError, type BackgroundManagerOptions } from './types';
 
@@ -58,6 +60,8 @@ export class BackgroundManager implements TaskManager {
   });
   /** `notify_on` of the running tasks that have one. */
   private readonly matchNotifiers = new Map<Task, MatchNotifier>();
+  /** Where output is matched against the model's patterns (wait_for, notify_on): a worker thread. */
+  private readonly patterns = new PatternThread();
   /** The TCP ports running tasks listen on: once a second, faster while a tool waits for a port. */
   private readonly ports = new PortWatcher({
     roots: () => {
@@ -164,14 +168,12 @@ export class BackgroundManager implements TaskManager {
   /** Starts telling the conversation of output lines that match the task's `notify_on`, from byte `from`. */
   private followMatches(record: Task, from: number): void {
     if (record.notifyOn === undefined || record.origin.conversationId === undefined) return;
-    let pattern: RegExp;
-    try {
-      pattern = new RegExp(record.notifyOn);
-    } catch {
-      return; // Checked by the tool; a persisted one from an older build is simply not followed.
-    }
+    // Checked by the tool; checked again for one restored from disk (a reload, a restart from the view).
+    const checked = checkOutputPattern('notify_on', record.notifyOn);
+    if (!checked.ok) return;
     const base = { id: record.id, log: record.log, notificationBase: () => record.matchNotificationBase() };
-    this.matchNotifiers.set(record, new MatchNotifier(base, pattern, (n) => this.notifications.push(n), from, this.options.matchBatchMs));
+    const push = (n: TaskNotification): void => this.notifications.push(n);
+    this.matchNotifiers.set(record, new MatchNotifier(base, checked.regex, this.patterns, push, { from, batchMs: this.options.matchBatchMs }));
   }
 
   get(taskId: string): TaskSnapshot | undefined {
@@ -234,6 +236,10 @@ export class BackgroundManager implements TaskManager {
     return this.require(taskId).waitForEnd(signal);
   }
 
+  get portsSupported(): boolean {
+    return this.ports.supported;
+  }
+
   async waitUntilReady(taskId: string, conditions: ReadyConditions, signal?: AbortSignal): Promise<ReadyOutcome> {
     const record = this.require(taskId);
     if (!record.running) return { kind: 'ended' };
@@ -241,7 +247,7 @@ export class BackgroundManager implements TaskManager {
     record.readyWait(1);
     this.emit({ type: 'output', task: record.snapshot() });
     try {
-      return await waitUntilReady(record, conditions, (id) => this.ports.portsOf(id), signal);
+      return await waitUntilReady(record, conditions, { portsOf: (id) => this.ports.portsOf(id), patterns: this.patterns }, signal);
     } finally {
       hurry?.dispose();
       record.readyWait(-1);
@@ -308,6 +314,7 @@ export class BackgroundManager implements TaskManager {
     this.ports.dispose();
     for (const notifier of this.matchNotifiers.values()) notifier.dispose();
     this.matchNotifiers.clear();
+    this.patterns.dispose();
     this.logTrimmer.dispose();
     this.leftovers.dispose();
     for (const record of this.tasks.values()) {

@@ -12,9 +12,8 @@
 // The price: bytes the process writes between steps 1 and 2 are lost, and read back as zeros right at D;
 // readers skip that run of zeros (`DroppedRange.lostAt`). The steps run back to back in a worker thread
 // (logTrimWorker.ts), so that gap is microseconds.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerBundlePath } from './workerBundle';
 
 export const DEFAULT_MAX_LOG_BYTES = 256 * 1024 * 1024;
 /** So small caps still leave more new output than a trim keeps between two trims (see `lostAt`). */
@@ -118,7 +117,7 @@ class TrimWorker {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerFile());
+    const worker = new Worker(workerBundlePath(WORKER_BUNDLE));
     worker.unref();
     worker.on('message', ({ id, ...result }: TrimResult & { id: number }) => {
       this.waiting.get(id)?.(result);
@@ -141,18 +140,4 @@ class TrimWorker {
     this.worker = worker;
     return worker;
   }
-}
-
-/**
- * The worker's bundle: beside the running bundle (dist/), or, for tests and benchmarks bundled to out/,
- * in the dist/ of the package above them (the build makes dist/ first).
- */
-function workerFile(): string {
-  const beside = join(__dirname, WORKER_BUNDLE);
-  if (existsSync(beside)) return beside;
-  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
-    const candidate = join(dir, 'dist', WORKER_BUNDLE);
-    if (existsSync(candidate)) return candidate;
-  }
-  return beside;
 }

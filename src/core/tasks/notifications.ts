@@ -123,10 +123,8 @@ const MATCH_LINE_CHARS = 400;
 /** `[bg:<id>] matched`: the lines with a line of context either side, groups apart with `--` as grep does. */
 function formatMatchEntry(n: TaskNotification, match: MatchReport): string {
   const count = match.lines.length + match.moreLines;
-  const lines = [
-    `[bg:${n.taskId}] matched notify_on /${match.pattern}/: ${count} line${count === 1 ? '' : 's'} (still running, ${formatDuration(n.durationMs)} in)`,
-    `command: ${oneLine(n.command)}`,
-  ];
+  const when = match.atEnd ? `in its last output, as it ended after ${formatDuration(n.durationMs)}` : `still running, ${formatDuration(n.durationMs)} in`;
+  const lines = [`[bg:${n.taskId}] matched notify_on /${match.pattern}/: ${count} line${count === 1 ? '' : 's'} (${when})`, `command: ${oneLine(n.command)}`];
   if (n.description) lines.push(`description: ${oneLine(n.description)}`);
   const shown: string[] = [];
   for (const m of match.lines) {
@@ -135,10 +133,11 @@ function formatMatchEntry(n: TaskNotification, match: MatchReport): string {
     shown.push(`> ${cutLine(m.line)}`);
     if (m.after !== undefined) shown.push(`  ${cutLine(m.after)}`);
   }
-  lines.push(neutralize(shown.join('\n')));
+  if (shown.length > 0) lines.push(neutralize(shown.join('\n')));
   if (match.moreLines > 0) lines.push(`[... and ${match.moreLines} more matching lines; use check_background with task_id "${n.taskId}" to read them]`);
   if (match.unreadBytes) lines.push(`[${formatBytes(match.unreadBytes)} of output came faster than it could be checked and was not matched]`);
-  if (match.last) lines.push(`[this is the last notify_on entry for this task (${match.entry} sent); further matches are only in its log: use check_background with task_id "${n.taskId}"]`);
+  if (match.stoppedBecause !== undefined) lines.push(`[notify_on was stopped for this task: ${match.stoppedBecause}; further matches are only in its log: use check_background with task_id "${n.taskId}"]`);
+  else if (match.last) lines.push(`[this is the last notify_on entry for this task (${match.entry} sent); further matches are only in its log: use check_background with task_id "${n.taskId}"]`);
   return lines.join('\n');
 }
 

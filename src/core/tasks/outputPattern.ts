@@ -1,9 +1,8 @@
 // The regular expressions a tool gives for a task's output (`wait_for`, `notify_on`): checked once, before
-// anything starts, so a bad one is a clear error and a dangerous one never runs. They run on the extension
-// host's main thread, where a match that backtracks exponentially would freeze every extension: a
-// pattern that repeats a group which itself repeats (star height above 1, the shape of `(a+)+`) is refused
-// (safe-regex2). Patterns it cannot read (lookbehind, which its parser predates) are not judged by it.
-// Lines are also cut to LINE_MATCH_CHARS before matching (outputLines.ts), which bounds the polynomial cases.
+// anything starts, so a bad one is a clear error. They run in the match worker (patternThread.ts), where
+// one that backtracks for seconds is stopped; the obvious such shape, a repeated group that itself repeats
+// (star height above 1, like `(a+)+`), is refused here already (safe-regex2), with a message the model can
+// act on. Patterns its parser cannot read (lookbehind, which it predates) are left to the worker's budget.
 import parseRegex from 'ret';
 import safeRegex from 'safe-regex2';
 
@@ -18,6 +17,10 @@ export function checkOutputPattern(field: string, source: string): PatternCheck 
     return { ok: false, message: `\`${field}\` is not a valid JavaScript regular expression: ${(error as Error).message}` };
   }
   if (source === '') return { ok: false, message: `\`${field}\` is empty; give a regular expression that matches the line you wait for.` };
+  // `/ready/i` is a JavaScript literal: as a pattern it would look for the slashes and never match.
+  if (/^\/.+\/[dgimsuvy]+$/.test(source)) {
+    return { ok: false, message: `\`${field}\` looks like a /pattern/flags literal; give the pattern alone, without slashes or flags (flags are not supported: write [Rr]eady for either case).` };
+  }
   if (readable(source) && !safeRegex(source, { limit: 50 })) {
     return {
       ok: false,
