@@ -28,7 +28,7 @@ export class Printer {
   onAgentEvent = (event: AgentEvent): void => {
     switch (event.type) {
       case 'turn_start':
-        if (event.trigger === 'background') this.info('⏺ background tasks finished: the agent resumes with their results');
+        if (event.trigger === 'background') this.info('⏺ background results arrived (finished tasks, or notify_on matches): the agent resumes with them');
         return;
       case 'text_delta':
         if (event.text === '') return;

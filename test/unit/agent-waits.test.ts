@@ -2,7 +2,7 @@
 // go back in call order, a later call of another tool waits for them, Stop answers them at once, and a
 // notify_on match wakes an idle agent. Real tools, real processes, the scripted API.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { blocksOf, messagesOf, startAgentHarness, textOf, type AgentHarness } from '../support/agentHarness';
@@ -49,6 +49,20 @@ describe('agent: waits until ready', () => {
     assert.match(ends[1].result, /^Exit code 0 .*\nup$/);
   });
 
+  it('a background_run without a wait after a waiting one starts once the wait is over', async () => {
+    h = await startAgentHarness();
+    h.server.enqueue(
+      toolCalls([
+        { name: 'background_run', id: 'toolu_srv', input: { command: 'sleep 0.3; echo up > state; echo listening; sleep 600', wait_for: 'listening' } },
+        { name: 'background_run', id: 'toolu_e2e', input: { command: 'cat state > seen; sleep 600' } },
+      ]),
+      textReply('Both started.'),
+    );
+    await h.session.send('start the server, then the tests');
+    await until(() => existsSync(join(h!.workspace, 'seen')), 'the second task to run');
+    assert.equal(readFileSync(join(h.workspace, 'seen'), 'utf8'), 'up\n', 'it started after the first was ready');
+  });
+
   it('Stop answers a waiting call at once with the task that keeps running', async () => {
     h = await startAgentHarness();
     h.server.enqueue(toolCall('background_run', { command: 'sleep 600', wait_for: 'never' }, 'toolu_wait'), textReply('unused'));
@@ -59,7 +73,7 @@ describe('agent: waits until ready', () => {
     h.session.stop();
     await turn;
     const end = h.eventsOf('tool_end')[0];
-    assert.match(end.result, /^Stopped waiting after .*the person pressed Stop\. Background task \S+ was not killed;/);
+    assert.match(end.result, /^Stopped waiting after .*the person pressed Stop\. Background task \S+ was not killed\./);
     assert.equal(manager.list()[0].status, 'running');
     assert.equal(h.eventsOf('turn_end').at(-1)?.reason, 'aborted');
   });

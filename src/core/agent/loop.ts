@@ -23,8 +23,8 @@ export interface ToolRunner {
   ): Promise<Result | { pending: Promise<Result> }>;
   /** A shorter input for the history once the call has run (a large written file); undefined keeps it. */
   inputForHistory?(name: string, input: unknown): Record<string, unknown> | undefined;
-  /** May this tool start while an earlier call of the message still waits? (Default: no, it waits for them.) */
-  startsBesideWaits?(name: string): boolean;
+  /** May this call start while an earlier call of the message still waits? (Default: no, it waits for them.) */
+  startsBesideWaits?(name: string, input: unknown): boolean;
 }
 
 export type TurnEndReason = 'end_turn' | 'aborted' | 'error' | 'max_turns';
@@ -118,7 +118,7 @@ async function runTools(ctx: TurnContext, toolUses: readonly ToolUseBlockParam[]
   const pending: Promise<ToolResultBlockParam>[] = [];
   let aborted = false;
   for (const use of toolUses) {
-    if (pending.length > 0 && !ctx.tools.startsBesideWaits?.(use.name)) await Promise.all(pending.splice(0));
+    if (pending.length > 0 && !ctx.tools.startsBesideWaits?.(use.name, use.input)) await Promise.all(pending.splice(0));
     if (aborted || ctx.signal.aborted) {
       aborted = true;
       results.push({ type: 'tool_result', tool_use_id: use.id, content: INTERRUPTED_RESULT, is_error: true });

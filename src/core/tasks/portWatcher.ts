@@ -36,7 +36,12 @@ export class PortWatcher implements Disposable {
   constructor(private readonly options: PortWatcherOptions) {
     this.scanner = options.scanner ?? new PortScanner();
     this.idleMs = options.idleIntervalMs ?? 1000;
-    this.fastMs = options.fastIntervalMs ?? 25;
+    this.fastMs = Math.max(options.fastIntervalMs ?? 25, this.scanner.minIntervalMs);
+  }
+
+  /** False where no ports can be found (no /proc, no lsof). */
+  get supported(): boolean {
+    return this.scanner.available;
   }
 
   /** True while a scan runs or one is scheduled. */

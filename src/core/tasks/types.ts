@@ -200,6 +200,8 @@ export interface TaskManager extends Disposable {
   restore(previous: readonly TaskSnapshot[]): void;
   /** Ended-task notifications, per conversation. */
   readonly notifications: NotificationSource;
+  /** False where the ports tasks listen on cannot be seen (no /proc, no lsof): `wait_for_port` cannot work. */
+  readonly portsSupported: boolean;
 }
 
 export interface NotificationSource {

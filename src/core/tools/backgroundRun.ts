@@ -53,7 +53,8 @@ export const backgroundRunTool = defineTool({
     'For a dev server or watcher, give wait_for (a line such as "ready in") and/or wait_for_port: the call then returns once it is ready ' +
     '(or not ready after wait_timeout_s, or ended), instead of guessing with sleep. notify_on tells you of output lines that matter while it runs.',
   schema,
-  startsBesideWaits: true,
+  // A call that waits starts beside an earlier wait; one that does not, after it (the model's order).
+  startsBesideWaits: (input) => isRecord(input) && (input.wait_for !== undefined || input.wait_for_port !== undefined),
   async run(input, ctx) {
     // Checked before anything is asked or started: a bad pattern is the model's to fix.
     const waitFor = input.wait_for === undefined ? undefined : checkOutputPattern('wait_for', input.wait_for);
@@ -61,6 +62,9 @@ export const backgroundRunTool = defineTool({
     const notifyOn = input.notify_on === undefined ? undefined : checkOutputPattern('notify_on', input.notify_on);
     if (notifyOn && !notifyOn.ok) return fail(notifyOn.message);
     const waits = waitFor !== undefined || input.wait_for_port !== undefined;
+    if (input.wait_for_port !== undefined && !ctx.manager.portsSupported) {
+      return fail('`wait_for_port` needs /proc (Linux) or `lsof` to see which ports a task listens on, and this system has neither; wait for a line of its output with `wait_for` instead (e.g. "listening on").');
+    }
     if (input.wait_timeout_s !== undefined && !waits) return fail('`wait_timeout_s` only applies with `wait_for` or `wait_for_port`; give one of them, or leave it out.');
     let cwd = ctx.cwd;
     let root = ctx.cwd;
@@ -112,7 +116,14 @@ export const backgroundRunTool = defineTool({
       timeoutMs: Math.round((input.wait_timeout_s ?? DEFAULT_WAIT_TIMEOUT_S) * 1000),
     };
     return {
-      pending: waitUntilReadyResult(ctx, task.id, conditions).then((result) => (watching === '' ? result : { ...result, content: `${result.content}${watching}` })),
+      // The note on notify_on only while there is something to watch.
+      pending: waitUntilReadyResult(ctx, task.id, conditions).then((result) =>
+        watching === '' || ctx.manager.get(task.id)?.status !== 'running' ? result : { ...result, content: `${result.content}${watching}` },
+      ),
     };
   },
 });
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}

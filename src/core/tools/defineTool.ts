@@ -15,8 +15,8 @@ export interface ToolSpec<S extends z.ZodMiniObject> {
    * only their start and a note, so one large write does not ride along in every later request.
    */
   largeTextFields?: readonly (keyof z.infer<S> & string)[];
-  /** It may start while an earlier call of the same message still waits (PendingToolResult). */
-  startsBesideWaits?: boolean;
+  /** It may start while an earlier call of the same message still waits (PendingToolResult); given the call's input. */
+  startsBesideWaits?: (input: unknown) => boolean;
   run(input: z.infer<S>, ctx: ToolContext): Promise<ToolOutcome>;
 }
 
@@ -25,7 +25,7 @@ export interface Tool {
   readonly name: string;
   readonly definition: Anthropic.Tool;
   /** See ToolSpec.startsBesideWaits. */
-  readonly startsBesideWaits: boolean;
+  startsBesideWaits(input: unknown): boolean;
   /** Validates, then runs. Bad input becomes an `isError` result naming the field. */
   execute(input: unknown, ctx: ToolContext): Promise<ToolOutcome>;
   /** The input as the conversation keeps it after the call ran, or undefined to keep it as it is. */
@@ -37,7 +37,7 @@ export function defineTool<S extends z.ZodMiniObject>(spec: ToolSpec<S>): Tool {
   return {
     name: spec.name,
     definition: { name: spec.name, description: spec.description, input_schema: toInputSchema(spec.schema) },
-    startsBesideWaits: spec.startsBesideWaits ?? false,
+    startsBesideWaits: (input) => spec.startsBesideWaits?.(input) ?? false,
     async execute(input, ctx) {
       const parsed = spec.schema.safeParse(input);
       if (!parsed.success) return fail(describeInvalidInput(spec.name, fieldNames, parsed.error.issues, input));

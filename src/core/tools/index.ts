@@ -44,9 +44,9 @@ export async function executeTool(name: string, input: unknown, ctx: ToolContext
   return isPending(outcome) ? outcome.pending : outcome;
 }
 
-/** True for a tool that may start while an earlier call of the same message still waits (ToolSpec.startsBesideWaits). */
-export function startsBesideWaits(name: string): boolean {
-  return byName.get(name)?.startsBesideWaits ?? false;
+/** True for a call that may start while an earlier call of the same message still waits (ToolSpec.startsBesideWaits). */
+export function startsBesideWaits(name: string, input: unknown): boolean {
+  return byName.get(name)?.startsBesideWaits(input) ?? false;
 }
 
 /** What the conversation keeps of a call's input once it has run (large written texts shortened); undefined: all of it. */

@@ -3,7 +3,7 @@
 // readiness is told once, here); whatever the outcome, it then becomes an ordinary background task.
 import { formatListeningPort } from '../tasks/listeningPorts';
 import { readableTerminalText } from '../tasks/outputText';
-import type { ReadyConditions, ReadyOutcome, TaskSnapshot } from '../tasks/types';
+import type { ListeningPort, ReadyConditions, ReadyOutcome, TaskSnapshot } from '../tasks/types';
 import { formatDuration } from '../../shared/taskWords';
 import { describeStatus, durationOf } from './taskText';
 import { fail, ok, type ToolContext, type ToolResult } from './types';
@@ -17,36 +17,46 @@ export async function waitUntilReadyResult(ctx: ToolContext, taskId: string, con
   const task = ctx.manager.moveToBackground(taskId);
   if (!task) return fail(`Background task ${taskId} is gone.`);
   // It may have ended in the instant between the outcome and the move: then it simply ended.
-  if (outcome.kind === 'ended' || task.status !== 'running') return endedBeforeReady(ctx, task, conditions);
+  if (outcome.kind === 'ended' || task.status !== 'running') return endedBeforeReady(ctx, task, conditions, outcome.kind === 'ended' ? outcome.line : undefined);
   const last = await lastLines(ctx, taskId);
   const keeps = `It keeps running in the background: you will be notified when it ends; check_background with task_id "${taskId}" reads its output, cancel_background stops it.`;
   return describeOutcome(outcome, task, conditions, keeps, last);
 }
 
 function describeOutcome(outcome: Exclude<ReadyOutcome, { kind: 'ended' }>, task: TaskSnapshot, conditions: ReadyConditions, keeps: string, last: string): ToolResult {
+  const tail = `${portsLine(task)}\n${last}`;
   switch (outcome.kind) {
-    case 'ready': {
-      const found = [
-        outcome.line !== undefined && `the line ${quoteLine(outcome.line)} matched \`wait_for\``,
-        outcome.port && `listening on ${formatListeningPort(outcome.port)}`,
-      ].filter(Boolean);
-      return ok(`Background task ${task.id} is ready after ${formatDuration(outcome.afterMs)}: ${found.join('; ')}. ${keeps}${portsLine(task)}\n${last}`);
-    }
+    case 'ready':
+      return ok(`Background task ${task.id} is ready after ${formatDuration(outcome.afterMs)}: ${found(outcome.line, outcome.port)}. ${keeps}${tail}`);
     case 'timeout': {
+      const port = conditions.port === undefined ? undefined : (task.ports ?? []).find((p) => p.port === conditions.port);
+      const lineMissing = conditions.pattern !== undefined && outcome.line === undefined;
+      // Both came true in the last moment of the wait: that is ready.
+      if (!lineMissing && (conditions.port === undefined || port)) return ok(`Background task ${task.id} is ready after ${formatDuration(outcome.afterMs)}: ${found(outcome.line, port)}. ${keeps}${tail}`);
       const missing = [
-        conditions.pattern && (outcome.line === undefined ? `no output line matched \`wait_for\` /${conditions.pattern.source}/` : undefined),
-        conditions.port !== undefined && !(task.ports ?? []).some((p) => p.port === conditions.port) && `nothing in its process tree listens on port ${conditions.port}`,
+        lineMissing && `no output line matched \`wait_for\` /${conditions.pattern?.source}/`,
+        conditions.port !== undefined && !port && `nothing in its process tree listens on port ${conditions.port}${PORT_NOTE}`,
       ].filter(Boolean);
-      return ok(`Background task ${task.id} is not ready after ${formatDuration(outcome.afterMs)} (\`wait_timeout_s\`): ${missing.join('; ')}. It is still running (not killed). ${keeps}${portsLine(task)}\n${last}`);
+      return ok(`Background task ${task.id} is not ready after ${formatDuration(outcome.afterMs)} (\`wait_timeout_s\`): ${missing.join('; ')}. It is still running (not killed). ${keeps}${tail}`);
     }
     case 'stopped':
-      return ok(`Stopped waiting after ${formatDuration(outcome.afterMs)}: the person pressed Stop. Background task ${task.id} was not killed; ${keeps}${portsLine(task)}\n${last}`);
+      return ok(`Stopped waiting after ${formatDuration(outcome.afterMs)}: the person pressed Stop. Background task ${task.id} was not killed. ${keeps}${tail}`);
+    case 'pattern_failed':
+      return fail(`Stopped waiting for \`wait_for\` /${conditions.pattern?.source}/ after ${formatDuration(outcome.afterMs)}: ${outcome.reason}. Background task ${task.id} was not killed. ${keeps}${tail}`);
   }
 }
 
-async function endedBeforeReady(ctx: ToolContext, task: TaskSnapshot, conditions: ReadyConditions): Promise<ToolResult> {
+/** Why a port can listen and still not be the task's: said where it would otherwise mislead. */
+const PORT_NOTE = ' (a port published by a container is held by docker-proxy, not by this task: wait for a line of its output instead)';
+
+function found(line: string | undefined, port: ListeningPort | undefined): string {
+  return [line !== undefined && `the line ${quoteLine(line)} matched \`wait_for\``, port && `listening on ${formatListeningPort(port)}`].filter(Boolean).join('; ');
+}
+
+async function endedBeforeReady(ctx: ToolContext, task: TaskSnapshot, conditions: ReadyConditions, line: string | undefined): Promise<ToolResult> {
   const waitedFor = [conditions.pattern && `a line matching /${conditions.pattern.source}/`, conditions.port !== undefined && `port ${conditions.port}`].filter(Boolean).join(' and ');
-  return fail(`Background task ${task.id} ended before it was ready (waited for ${waitedFor}): it ${describeStatus(task)} after ${durationOf(task)}.\n${await lastLines(ctx, task.id)}`);
+  const printed = line === undefined ? '' : ` (it did print the line ${quoteLine(line)})`;
+  return fail(`Background task ${task.id} ended before it was ready (waited for ${waitedFor})${printed}: it ${describeStatus(task)} after ${durationOf(task)}.\n${await lastLines(ctx, task.id)}`);
 }
 
 function portsLine(task: TaskSnapshot): string {

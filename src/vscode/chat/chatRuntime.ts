@@ -102,9 +102,11 @@ export class ChatRuntime implements Disposable {
   onTaskEvent(event: TaskEvent): void {
     if (event.type === 'removed') return;
     const task = event.task;
-    // A bash call's task shows in its tool card; a background_run waiting until ready is a task already.
-    if (task.origin.conversationId !== this.chat.id || (task.foreground && !task.waitingUntilReady)) return;
+    if (task.origin.conversationId !== this.chat.id) return;
     const existing = this.findTaskItem(task.id);
+    // A bash call's task shows in its tool card; a background_run waiting until ready is a task already
+    // (and its chip follows it to the end, also when it ends before the wait is over).
+    if (!existing && task.foreground && !task.waitingUntilReady) return;
     if (existing) {
       const next = taskItemOf(task, existing.id);
       const changed = (['status', 'exitCode', 'endedAt', 'waitingUntilReady', 'ports'] as const).some((key) => existing[key] !== next[key]);

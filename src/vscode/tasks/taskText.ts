@@ -45,12 +45,18 @@ export function taskAccessibleLabel(task: TaskSnapshot, now: number, titleOf?: C
   const state =
     task.status === 'running'
       ? `running for ${spokenDuration(taskDurationMs(task, now))}${task.waitingUntilReady ? `, ${WAITING_UNTIL_READY}` : ''}${
-          task.ports?.length ? `, listening on port${task.ports.length > 1 ? 's' : ''} ${[...new Set(task.ports.map((p) => p.port))].join(', ')}` : ''
+          task.ports?.length ? `, ${spokenPorts(task.ports)}` : ''
         }`
       : task.status === 'interrupted'
         ? 'interrupted when the window closed'
         : `${statusWord(task.status)}${task.exitCode !== null ? ` with exit code ${task.exitCode}` : ''} after ${spokenDuration(taskDurationMs(task, now))}`;
   return `Background task ${taskLabel(task)}, ${state}, started by ${who}`;
+}
+
+/** `listening on port 5173`, `listening on ports 5173, 24678` (a port on IPv4 and IPv6 is one port). */
+function spokenPorts(ports: readonly { readonly port: number }[]): string {
+  const unique = [...new Set(ports.map((p) => p.port))];
+  return `listening on port${unique.length > 1 ? 's' : ''} ${unique.join(', ')}`;
 }
 
 export function origin(o: TaskOrigin, titleOf?: ChatTitleLookup): string {
