@@ -69,7 +69,7 @@ describe('LogLineReader', () => {
   it('hands out whole lines, keeps a partial one for later, and applies terminal escapes', async () => {
     const path = join(dir, 'a.log');
     writeFileSync(path, '\x1b[32mgreen\x1b[0m line\nprogress 10%\rprogress 99%\nhalf');
-    const reader = new LogLineReader(new TaskLog(path, { headBytes: 1024, tailBytes: 1024 }));
+    const reader = new LogLineReader(new TaskLog(path, { headBytes: 1024, tailBytes: 1024 }), 0, Infinity);
     assert.deepEqual(await reader.read({ settled: false }), { text: 'green line\nprogress 99%\n', more: false });
     assert.deepEqual(await reader.read({ settled: false, includeStablePartial: true }), { text: 'half', more: false }, 'unchanged since the last read: it stands');
     appendFileSync(path, ' do');

@@ -8,15 +8,13 @@
 import { execFile } from 'node:child_process';
 import { endianness } from 'node:os';
 import { open, readdir, readlink } from 'node:fs/promises';
-import { findTaskProcesses, hasProcFs, readProcessTableAsync, type ProcessInfo } from './processTree';
+import { findTaskProcesses, hasProcFs, inBatches, readProcessTableAsync, type ProcessInfo } from './processTree';
 
 export interface ListeningPort { readonly address: string; readonly port: number }
 /** A LISTEN row of /proc/net/tcp{,6}. */
 export interface ListeningSocket extends ListeningPort { readonly inode: number; readonly uid: number }
 
 const ALL_ADDRESSES = new Set(['0.0.0.0', '::']);
-/** Reads of /proc in flight at once: hundreds of completions in one turn would block the loop just the same. */
-const READS_IN_FLIGHT = 16;
 const LSOF_TIMEOUT_MS = 5000;
 /** `ps` and `lsof` per look: no faster than this, even while a tool waits for a port. */
 const LSOF_MIN_INTERVAL_MS = 250;
@@ -43,7 +41,7 @@ function addressBytes(hex: string): Buffer {
 }
 
 /** RFC 5952 text: lower case, the first longest run of two or more zero groups as `::`, v4-mapped dotted. */
-export function formatIpv6(bytes: Uint8Array): string {
+function formatIpv6(bytes: Uint8Array): string {
   if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return `::ffff:${bytes.subarray(12).join('.')}`;
   const groups = Array.from({ length: 8 }, (_, i) => (bytes[2 * i] << 8) | bytes[2 * i + 1]);
   let [bestAt, bestLength] = [-1, 1];
@@ -130,11 +128,6 @@ async function tcpInUse(): Promise<[number | undefined, number | undefined]> {
   const [v4, v6] = await Promise.all([readNetTable('/proc/net/sockstat', 4096), readNetTable('/proc/net/sockstat6', 4096)]);
   const count = (match: RegExpExecArray | null) => (match ? Number(match[1]) : undefined);
   return [count(/^TCP: inuse (\d+)/m.exec(v4)), count(/^TCP6: inuse (\d+)/m.exec(v6))];
-}
-
-/** Runs `work` over `items`, a few at a time, until `done()`. */
-async function inBatches<T>(items: readonly T[], work: (item: T) => Promise<void>, done: () => boolean): Promise<void> {
-  for (let i = 0; i < items.length && !done(); i += READS_IN_FLIGHT) await Promise.all(items.slice(i, i + READS_IN_FLIGHT).map(work));
 }
 
 /** Each live process of the trees, mapped to the task of its nearest root ancestor. */

@@ -12,9 +12,9 @@ import type { TaskLog } from './taskLog';
 import type { TaskNotification } from './types';
 
 export const MATCH_BATCH_MS = 5000;
-export const MAX_MATCH_ENTRIES = 20;
+const MAX_MATCH_ENTRIES = 20;
 /** Matching lines shown in one entry; the rest are counted. */
-export const MAX_LINES_PER_ENTRY = 10;
+const MAX_LINES_PER_ENTRY = 10;
 /** How often the log is looked at for new lines (a stat; read only when it grew). */
 const POLL_MS = 250;
 /** Most output matched per look (16 MiB/s): a watcher's output is read whole, a flood in part. */

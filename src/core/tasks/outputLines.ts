@@ -13,8 +13,6 @@ export { LINE_MATCH_CHARS, type MatchedLine } from './lineMatch';
 const MAX_PENDING_CHARS = 64 * 1024;
 /** One read of the log (larger reads cost fewer round trips). */
 const READ_BYTES = 1024 * 1024;
-/** Past this much unread output, the reader jumps to the newest (a flood outruns any reader). */
-export const DEFAULT_MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
 /** Output sent to the worker at once: a pattern's time is judged per piece (PatternThread's budget). */
 const MAX_PIECE_CHARS = 128 * 1024;
 
@@ -64,8 +62,9 @@ export class LogLineReader {
 
   constructor(
     private readonly log: TaskLog,
-    from = 0,
-    private readonly maxBacklogBytes = DEFAULT_MAX_BACKLOG_BYTES,
+    from: number,
+    /** Past this much unread output, the reader jumps to the newest (a flood outruns any reader); Infinity: never. */
+    private readonly maxBacklogBytes: number,
   ) {
     this.offset = from;
   }

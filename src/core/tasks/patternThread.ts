@@ -10,7 +10,7 @@ import { workerBundlePath } from './workerBundle';
 
 const WORKER_BUNDLE = 'matchWorker.js';
 /** Most time one request (at most MAX_REQUEST_CHARS of output) may take; a sane pattern needs milliseconds. */
-export const MATCH_BUDGET_MS = 1000;
+const MATCH_BUDGET_MS = 1000;
 /** A worker's heap is tens of MB: one idle this long is stopped. */
 const IDLE_STOP_MS = 5000;
 

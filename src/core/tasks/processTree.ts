@@ -21,7 +21,13 @@ export interface ProcessInfo {
   readonly startTicks: number;
 }
 
-const MARKER_READS_IN_FLIGHT = 16;
+/** Reads of /proc in flight at once: a full synchronous pass would block the event loop, one at a time is slow. */
+const READS_IN_FLIGHT = 16;
+
+/** Runs `work` over `items`, READS_IN_FLIGHT at a time, until `done()` (checked between batches). */
+export async function inBatches<T>(items: readonly T[], work: (item: T) => Promise<void>, done: () => boolean = () => false): Promise<void> {
+  for (let i = 0; i < items.length && !done(); i += READS_IN_FLIGHT) await Promise.all(items.slice(i, i + READS_IN_FLIGHT).map(work));
+}
 
 export const hasProcFs = process.platform === 'linux' && existsSync('/proc/self/stat');
 
@@ -58,14 +64,10 @@ export function readProcessTable(): Map<number, ProcessInfo> {
 export async function readProcessTableAsync(): Promise<Map<number, ProcessInfo>> {
   const table = new Map<number, ProcessInfo>();
   const pids = (await readdir('/proc').catch(() => [])).filter((name) => /^\d+$/.test(name));
-  for (let i = 0; i < pids.length; i += MARKER_READS_IN_FLIGHT) {
-    await Promise.all(
-      pids.slice(i, i + MARKER_READS_IN_FLIGHT).map(async (pid) => {
-        const info = parseStat(await readFile(`/proc/${pid}/stat`, 'latin1').catch(() => ''));
-        if (info) table.set(info.pid, info);
-      }),
-    );
-  }
+  await inBatches(pids, async (pid) => {
+    const info = parseStat(await readFile(`/proc/${pid}/stat`, 'latin1').catch(() => ''));
+    if (info) table.set(info.pid, info);
+  });
   return table;
 }
 
@@ -97,14 +99,12 @@ export async function findMarkedProcesses(markers: ReadonlySet<string> | ((marke
   const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => pid > floor);
   const found: number[] = [];
   // A few reads in flight at a time: hundreds of completions in one turn would block it just the same.
-  for (let i = 0; i < pids.length; i += MARKER_READS_IN_FLIGHT) {
-    await Promise.all(pids.slice(i, i + MARKER_READS_IN_FLIGHT).map(async (pid) => {
-      if (pid === process.pid || pid === 1) return;
-      const env = await readFile(`/proc/${pid}/environ`).catch(() => undefined);
-      const marker = env && markerIn(env);
-      if (marker !== undefined && matches(marker)) found.push(pid);
-    }));
-  }
+  await inBatches(pids, async (pid) => {
+    if (pid === process.pid || pid === 1) return;
+    const env = await readFile(`/proc/${pid}/environ`).catch(() => undefined);
+    const marker = env && markerIn(env);
+    if (marker !== undefined && matches(marker)) found.push(pid);
+  });
   return found;
 }
 

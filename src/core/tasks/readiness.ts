@@ -8,7 +8,7 @@ import { LineMatcher, LogLineReader } from './outputLines';
 import { PatternTooSlowError, type PatternThread } from './patternThread';
 import type { TaskLog } from './taskLog';
 
-export const READY_POLL_MS = 20;
+const READY_POLL_MS = 20;
 
 export interface ReadyConditions {
   readonly pattern?: RegExp;

@@ -6,14 +6,14 @@ import { FileRefusal, VerifiedFolder } from '../files/verifiedOpen';
 import { resolveInWorkspace } from '../files/workspacePath';
 import { checkOutputPattern } from '../tasks/outputPattern';
 import type { CwdEntry } from '../tasks/types';
-import { defineTool } from './defineTool';
+import { defineTool, isRecord } from './defineTool';
 import { waitUntilReadyResult } from './readyWait';
 import { errorText, fail, ok } from './types';
 
 /** A day: a limit, not a default; tasks without `timeout_s` run until they end or are cancelled. */
 const MAX_BACKGROUND_TIMEOUT_S = 86_400;
-export const DEFAULT_WAIT_TIMEOUT_S = 60;
-export const MAX_WAIT_TIMEOUT_S = 600;
+const DEFAULT_WAIT_TIMEOUT_S = 60;
+const MAX_WAIT_TIMEOUT_S = 600;
 
 const schema = z.strictObject({
   command: z.string().check(z.minLength(1), z.describe('Shell command to run in the background.')),
@@ -123,7 +123,3 @@ export const backgroundRunTool = defineTool({
     };
   },
 });
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}

@@ -78,6 +78,6 @@ function dropImplicitBounds(json: Record<string, unknown>): Record<string, unkno
   return out;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
