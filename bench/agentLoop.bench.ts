@@ -2,16 +2,15 @@
 // a child process so that the CPU time we measure (process.cpuUsage) is ours alone: the SDK's streaming
 // and parsing, the loop, history and cache marking, the tool call (a real read_file). Target ≤ 1 s.
 //   node out/bench/agentLoop.bench.js          (or through bench/run.ts)
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import type { AgentSessionDeps } from '../src/core/agent/agentSession';
 import { createAgentSession, realTools } from '../src/core/agent/session';
 import { BackgroundManager } from '../src/core/tasks/backgroundManager';
-import { startScriptedServer, textReply, toolCall, type Step } from '../test/support/scriptedServer';
+import { textReply, toolCall, type Step } from '../test/support/scriptedServer';
+import { serveScripted, startServerProcess } from './scriptedServerProcess';
 import type { BenchModule } from './types';
 import { autoApproval } from '../test/support/approvals';
 
@@ -41,7 +40,8 @@ export interface AgentLoopBenchResult {
 const noopTools: AgentSessionDeps['tools'] = { definitions: realTools.definitions, execute: async () => ({ content: 'ok', isError: false }) };
 
 export async function runAgentLoopBench(): Promise<AgentLoopBenchResult> {
-  const { child, url } = await startServerProcess();
+  const server = await startServerProcess(__filename);
+  const { url } = server;
   const root = mkdtempSync(join(tmpdir(), 'bench-agent-'));
   const workspace = join(root, 'ws');
   mkdirSync(workspace);
@@ -63,7 +63,7 @@ export async function runAgentLoopBench(): Promise<AgentLoopBenchResult> {
     };
   } finally {
     manager.dispose();
-    child.kill('SIGTERM');
+    server.kill();
     rmSync(root, { recursive: true, force: true });
   }
 }
@@ -107,25 +107,9 @@ export function formatAgentLoopBench(r: AgentLoopBenchResult): string {
   ].join('\n');
 }
 
-/** The same file, run with --serve, is the server process: it prints its URL and serves until killed. */
-async function serve(): Promise<void> {
-  const server = await startScriptedServer({ controlEndpoints: true });
-  process.stdout.write(`${server.url}\n`);
-  process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
-}
-
-function startServerProcess(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [__filename, '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (url) => resolve({ child, url: url.trim() }));
-    child.once('exit', (code) => reject(new Error(`scripted server process exited early (${code})`)));
-  });
-}
-
 if (require.main === module) {
   if (process.argv.includes('--serve')) {
-    void serve();
+    void serveScripted();
   } else {
     runAgentLoopBench().then(
       (r) => {

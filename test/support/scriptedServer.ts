@@ -33,6 +33,8 @@ export interface ScriptedServer {
   /** TCP connections accepted so far (a client that reuses keep-alive connections opens few). */
   readonly connections: number;
   enqueue(...steps: Step[]): void;
+  /** Drops the steps still queued (spares a test queued for a number of calls it could not know). */
+  clear(): void;
   /** Resolves once `n` requests have arrived (rejects after timeoutMs). */
   waitForRequests(n: number, timeoutMs?: number): Promise<readonly RecordedRequest[]>;
   /** Stops listening and cuts every open connection (stalled ones included). */
@@ -43,7 +45,7 @@ export interface ScriptedServerOptions {
   port?: number;
   /** Check the x-api-key header (default true). */
   requireApiKey?: boolean;
-  /** Accept `POST /__script/enqueue` (JSON steps) and `GET /__script/requests`, for a server in another process. */
+  /** Accept `POST /__script/enqueue` (JSON steps), `POST /__script/clear` and `GET /__script/requests`, for a server in another process. */
   controlEndpoints?: boolean;
 }
 
@@ -83,7 +85,7 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     } catch {
       body = undefined;
     }
-    const record: RecordedRequest = { index: requests.length, method: req.method, path, headers: { ...req.headers }, body };
+    const record: RecordedRequest = { index: requests.length, method: req.method, path, headers: { ...req.headers }, body, bytes: Buffer.byteLength(raw) };
     requests.push(record);
     notifyWaiters();
 
@@ -136,6 +138,9 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
       if (!Array.isArray(steps)) return sendJson(res, 400, { error: 'the body must be a JSON array of steps (or { "steps": [...] })' });
       queue.push(...steps);
       sendJson(res, 200, { queued: queue.length });
+    } else if (method === 'POST' && path === '/__script/clear') {
+      queue.length = 0;
+      sendJson(res, 200, { queued: 0 });
     } else if (method === 'GET' && path === '/__script/requests') {
       sendJson(res, 200, requests);
     } else {
@@ -173,6 +178,9 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     },
     enqueue(...steps: Step[]) {
       queue.push(...steps);
+    },
+    clear() {
+      queue.length = 0;
     },
     waitForRequests(n: number, timeoutMs = 10_000) {
       if (requests.length >= n) return Promise.resolve(requests);

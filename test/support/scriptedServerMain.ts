@@ -24,8 +24,8 @@ Options:
   --no-auth       accept requests without an x-api-key (default: one is required, any value)
   -h, --help      show this help
 
-At run time: POST /__script/enqueue with a JSON array of steps adds steps; GET /__script/requests
-returns the requests so far.`;
+At run time: POST /__script/enqueue with a JSON array of steps adds steps, POST /__script/clear drops
+the steps still queued; GET /__script/requests returns the requests so far.`;
 
 async function main(): Promise<void> {
   let values;

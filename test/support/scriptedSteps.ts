@@ -55,6 +55,8 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   /** The parsed JSON body (undefined if it was not JSON). */
   body: MessagesBody | undefined;
+  /** Size of the body as sent, in bytes (what a burst of results costs on the wire). */
+  bytes: number;
   /** The 400/401 message if the server rejected the request before consuming a step. */
   rejected?: string;
 }
