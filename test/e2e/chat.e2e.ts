@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { conversation, openChat, sendMessage, showChatFromPalette, useScriptedServer } from '../support/chatPage';
 import { repoRoot, useWorkbench } from '../support/codeServer';
-import { errorReply, textReply, toolCall } from '../support/scriptedServer';
+import { errorReply, fnStep, textReply, toolCall, toolCalls } from '../support/scriptedServer';
 
 describe('Chat view with a working API key', function () {
   const scripted = useScriptedServer();
@@ -174,6 +174,30 @@ describe('Chat view with a working API key', function () {
     chat = await openChat(wb);
     await conversation(chat).getByText('Back again: the API recovered.').waitFor();
     await chat.getByRole('button', { name: /Build project: sleep 3 && echo build-ok, completed/ }).waitFor();
+  });
+
+  it('shows a burst of finished tasks as one "12 background results delivered" item, not one per task', async () => {
+    await chat.getByRole('button', { name: 'New Chat' }).click();
+    const finished = chat.getByRole('button', { name: /echo burst-\d+, completed/ });
+    scripted.server.enqueue(
+      toolCalls(Array.from({ length: 12 }, (_, i) => ({ name: 'background_run', input: { command: `sleep 1 && echo burst-${i}` } }))),
+      // The model answers once all twelve chips show their end: the turn then goes on to deliver them.
+      fnStep(async () => {
+        for (let waited = 0; (await finished.count()) < 12; waited += 100) {
+          if (waited > 60_000) throw new Error('the twelve tasks did not all show as completed');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return textReply('Twelve started.');
+      }),
+      textReply('All twelve printed their line.'),
+    );
+    await sendMessage(chat, 'Run the twelve shards');
+    await conversation(chat).getByText('All twelve printed their line.').waitFor({ timeout: 60_000 });
+    await conversation(chat).getByText('12 background results delivered').waitFor();
+    assert.equal(await conversation(chat).getByText(/background results? delivered/).count(), 1);
+    await wb.screenshot('burst-one-delivered-item');
+    const block = JSON.stringify(scripted.server.accepted.at(-1)?.body?.messages?.at(-1) ?? '');
+    assert.equal(block.match(/\[bg:/g)?.length, 12);
   });
 });
 

@@ -1,7 +1,9 @@
 // The chat controller inside a real extension host, against the scripted Anthropic server through the
 // real SDK, with real background processes: what the webview is told, in order, for each situation.
 import * as assert from 'node:assert/strict';
-import { dropAfter, errorReply, textReply, toolCall } from '../support/scriptedServer';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dropAfter, errorReply, fnStep, textReply, toolCall, toolCalls } from '../support/scriptedServer';
 import { startChatHarness, until, type ChatHarness } from './chatHarness';
 
 describe('Chat controller', function () {
@@ -78,6 +80,29 @@ describe('Chat controller', function () {
     // Clicking the chip asks VS Code to reveal that task.
     await h.controller.handle({ type: 'revealTask', taskId: chip.taskId });
     assert.deepEqual(h.ui.revealTask, [chip.taskId]);
+  });
+
+  it('a burst of 40 finished tasks is one block for the model and one "40 background results delivered" item', async () => {
+    h = await startChatHarness();
+    const harness = h;
+    const starts = Array.from({ length: 40 }, (_, i) => ({ name: 'background_run', input: { command: `while [ ! -f gate ]; do sleep 0.02; done; echo out-${i}` } }));
+    harness.server.enqueue(
+      toolCalls(starts),
+      // All forty end while the model answers the start; the turn goes on to deliver them.
+      fnStep(async () => {
+        writeFileSync(join(harness.workspace, 'gate'), '');
+        await Promise.all(harness.manager.list().map((t) => harness.manager.waitForEnd(t.id)));
+        return textReply('Forty started.');
+      }),
+      textReply('All forty printed their line.'),
+    );
+    await harness.controller.handle({ type: 'send', text: 'run forty' });
+    await until(() => harness.view.of('assistant').some((a) => a.text === 'All forty printed their line.' && !a.streaming), 'the answer to the results');
+    assert.deepEqual(harness.view.of('system').map((s) => s.text), ['40 background results delivered']);
+    assert.equal(harness.view.of('task').length, 40);
+    const block = JSON.stringify(harness.server.accepted[2].body?.messages?.at(-1));
+    assert.equal(block.match(/\[bg:/g)?.length, 40);
+    assert.deepEqual(harness.server.rejected, []);
   });
 
   it('with auto-resume off, a finished task waits for the next message, which delivers its result', async () => {

@@ -203,7 +203,7 @@ export async function startChatHarness(
       settings: () => ({ model: harness.model, maxTokens: 1024, autoResume: harness.autoResume, baseURL: server.url }),
       cwd: () => workspace,
       // Short retry waits keep the error tests quick; the retry policy itself is the production one.
-      createSession: (sessionOptions) => createAgentSession(sessionOptions, { retry: { initialDelayMs: 5, maxDelayMs: 20 }, resumeBatchMs: 60 }),
+      createSession: (sessionOptions) => createAgentSession(sessionOptions, { retry: { initialDelayMs: 5, maxDelayMs: 20 } }),
       log: () => undefined,
       approvalPolicy: harness.policy,
       rememberAlways: async (request) => void harness.remembered.push(request),

@@ -48,7 +48,7 @@ export async function startAgentHarness(
       ...options.session,
     },
     // Short waits so retry tests stay quick; the policy itself is the production one.
-    { retry: { initialDelayMs: 5, maxDelayMs: 20 }, resumeBatchMs: 60, ...options.deps },
+    { retry: { initialDelayMs: 5, maxDelayMs: 20 }, ...options.deps },
   );
   const events: AgentEvent[] = [];
   const waiters = new Set<(e: AgentEvent) => void>();

@@ -122,8 +122,8 @@ describe('agent: background results reach the model', () => {
   });
 
   it('batches tasks that end together into one woken turn', async () => {
-    // A wide window: on a loaded machine the two shells may exit some way apart.
-    h = await startAgentHarness({ deps: { resumeBatchMs: 400 } });
+    // A wide window, which costs nothing: the turn wakes as soon as the second (last) task has ended.
+    h = await startAgentHarness({ deps: { coalescing: { quietMs: 30_000, maxWaitMs: 60_000 } } });
     const harness = h;
     harness.server.enqueue(
       toolCalls([
@@ -188,13 +188,17 @@ describe('agent: background results reach the model', () => {
   });
 
   it('Stop while a wake-up is pending cancels it; the results wait for the next message', async () => {
-    // A long batching window so the wake-up is certainly still pending when Stop is pressed.
-    h = await startAgentHarness({ deps: { resumeBatchMs: 60_000 } });
+    // A long window held open by another task of the conversation, so the wake-up is certainly still pending
+    // when Stop is pressed. That task is a foreground one: its end is not notified and wakes nothing.
+    h = await startAgentHarness({ deps: { coalescing: { quietMs: 60_000, maxWaitMs: 60_000 } } });
     const harness = h;
+    const holder = harness.manager.start({ command: gated('gate', 'holder'), cwd: harness.workspace, foreground: true, origin: { kind: 'agent', conversationId: CONVERSATION_ID } });
     const task = harness.manager.start({ command: 'echo waiting-result', cwd: harness.workspace, origin: { kind: 'user', conversationId: CONVERSATION_ID } });
     await harness.manager.waitForEnd(task.id);
     assert.equal(harness.manager.notifications.pendingCount(CONVERSATION_ID), 1);
     harness.session.stop();
+    openGate(harness);
+    await harness.manager.waitForEnd(holder.id);
     await harness.session.whenSettled();
     assert.equal(harness.server.requests.length, 0);
     assert.equal(harness.eventsOf('turn_start').length, 0);

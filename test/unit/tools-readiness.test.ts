@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { executeTool } from '../../src/core/tools';
-import { formatBackgroundResults } from '../../src/core/tasks/notifications';
+import { formatBackgroundResults } from '../../src/core/tasks/resultsBlock';
 import type { TaskNotification } from '../../src/core/tasks/types';
 import { createToolEnv, until, type ToolEnv } from '../support/toolEnv';
 import { freePort } from '../support/freePort';

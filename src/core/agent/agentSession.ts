@@ -9,6 +9,7 @@ import type { AgentEvent, TokenUsage, TurnTrigger } from './events';
 import { runTurn, type ToolRunner, type TurnEndReason } from './loop';
 import { createRedactor } from './redactSecrets';
 import { createModelClient, type ModelClient } from './modelClient';
+import { coalescingDelay, DEFAULT_COALESCING, type CoalescingWindow } from './resultCoalescing';
 import type { RetryOptions } from './retryPolicy';
 import { buildSystemPrompt } from './systemPrompt';
 import type { AgentSession, AgentSessionOptions } from './types';
@@ -19,12 +20,11 @@ export interface AgentSessionDeps {
   client?: ModelClient;
   retry?: Partial<RetryOptions>;
   systemPrompt?: string;
-  /** How long auto-resume waits for more tasks to end so that they go in one turn. */
-  resumeBatchMs?: number;
+  /** How long a delivery waits for more of the conversation's tasks to end (resultCoalescing.ts). */
+  coalescing?: Partial<CoalescingWindow>;
 }
 
 export const DEFAULT_MAX_TURNS = 50;
-const DEFAULT_RESUME_BATCH_MS = 75;
 
 const zeroUsage = (): TokenUsage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 });
 
@@ -36,7 +36,7 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
   /** Fires whenever the session may have settled; each whenSettled call listens until it has. */
   const mayHaveSettled = new Emitter<void>();
   const systemPrompt = deps.systemPrompt ?? buildSystemPrompt({ cwd: options.cwd });
-  const resumeBatchMs = deps.resumeBatchMs ?? DEFAULT_RESUME_BATCH_MS;
+  const coalescing: CoalescingWindow = { ...DEFAULT_COALESCING, ...deps.coalescing };
   // The session's key, and whatever key the environment holds (it may differ from the stored one).
   const redact = createRedactor([options.apiKey, process.env.ANTHROPIC_API_KEY, process.env.ANTHROPIC_AUTH_TOKEN]);
   let client = deps.client;
@@ -47,6 +47,10 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
   let disposed = false;
   let turnAbort: AbortController | undefined;
   let resumeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the first result not yet handed to a turn arrived (the coalescing window counts from it). */
+  let burstStart: number | undefined;
+  /** Aborted when the person sends a message during a turn: a delivery the turn waits to make can be theirs. */
+  let messageWaiting: AbortController | undefined;
   /** The last turn failed or was stopped: queued results wait for a new event or message, not an instant retry. */
   let halted = false;
   let chain: Promise<void> = Promise.resolve();
@@ -54,39 +58,46 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
   const emit = (event: AgentEvent): void => events.fire(event);
   const recheckSettled = (): void => mayHaveSettled.fire();
 
-  function runningTaskCount(): number {
-    return manager.list().filter((t) => t.status === 'running' && t.origin.conversationId === conversationId).length;
-  }
-
   function isSettled(): boolean {
     // A disposed session does nothing more: whoever waits on it is released.
     if (disposed) return true;
     if (busy || waitingSends > 0 || resumeTimer) return false;
-    if (runningTaskCount() > 0) return false;
+    if (manager.runningCount(conversationId) > 0) return false;
     // Queued results only keep the session unsettled if something will deliver them.
     return !(autoResume && !halted && !disposed && manager.notifications.pendingCount(conversationId) > 0);
   }
 
+  /** (Re)arms the wake-up for the queued results: at once, or when the burst they belong to has ended. */
   function scheduleResume(): void {
-    if (!autoResume || disposed || resumeTimer) return;
+    if (!autoResume || disposed) return;
+    clearTimeout(resumeTimer);
     resumeTimer = setTimeout(() => {
       resumeTimer = undefined;
-      if (!busy && waitingSends === 0 && !disposed && autoResume && manager.notifications.pendingCount(conversationId) > 0) {
+      if (!busy && waitingSends === 0 && !disposed && !halted && autoResume && manager.notifications.pendingCount(conversationId) > 0) {
         void enqueueTurn('background');
       }
       recheckSettled();
-    }, resumeBatchMs);
+    }, coalescingDelay(manager, conversationId, coalescing, burstStart));
+  }
+
+  function cancelResume(): void {
+    clearTimeout(resumeTimer);
+    resumeTimer = undefined;
   }
 
   const queuedSub: Disposable = manager.notifications.onQueued((n: TaskNotification) => {
     if (n.conversationId !== conversationId) return;
     // A new event is a reason to wake even after a failed or stopped turn.
     halted = false;
+    burstStart ??= Date.now();
     if (!busy) scheduleResume();
     recheckSettled();
   });
   const taskSub: Disposable = manager.onEvent((event) => {
-    if (event.type === 'ended' || event.type === 'removed') recheckSettled();
+    if (event.type !== 'ended' && event.type !== 'removed') return;
+    // The last task still running may end without a result of its own (one a tool waited for): wake now.
+    if (event.type === 'ended' && resumeTimer && !busy && event.task.origin.conversationId === conversationId) scheduleResume();
+    recheckSettled();
   });
 
   function enqueueTurn(trigger: TurnTrigger, text?: string): Promise<void> {
@@ -101,10 +112,17 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
   }
 
   async function runOneTurn(trigger: TurnTrigger, text: string | undefined): Promise<void> {
+    // Whatever is queued goes out with this turn's first call: a wake-up still pending is not needed.
+    cancelResume();
+    burstStart = undefined;
+    // A wake-up with nothing left to deliver, or with a message of the person's queued behind it (that turn
+    // takes the results along): no turn of its own.
+    if (trigger === 'background' && (waitingSends > 0 || manager.notifications.pendingCount(conversationId) === 0)) return recheckSettled();
     busy = true;
     halted = false;
     const abort = new AbortController();
     turnAbort = abort;
+    messageWaiting = new AbortController();
     emit({ type: 'turn_start', trigger });
     let reason: TurnEndReason;
     try {
@@ -124,6 +142,9 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
           model: options.model,
           maxTokens: options.maxTokens,
           maxTurns: options.maxTurns ?? DEFAULT_MAX_TURNS,
+          trigger,
+          coalescing,
+          messageWaiting: messageWaiting.signal,
           systemPrompt,
           tools: deps.tools,
           client,
@@ -142,8 +163,11 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
     }
     conversation.repair();
     turnAbort = undefined;
+    messageWaiting = undefined;
     busy = false;
     halted = reason !== 'end_turn';
+    // Results left by a stopped or failed turn have waited long enough; a new burst's window starts anew.
+    if (halted) burstStart = undefined;
     emit({ type: 'turn_end', reason });
     // Results that arrived after the last check of the turn.
     if (!halted && manager.notifications.pendingCount(conversationId) > 0) scheduleResume();
@@ -163,6 +187,7 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
     },
     send(text: string): Promise<void> {
       if (disposed) return Promise.resolve();
+      messageWaiting?.abort();
       return enqueueTurn('user', text);
     },
     stop(): void {
@@ -170,9 +195,9 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
       // Stop also means "don't start by yourself right now": a pending wake-up is dropped; the results
       // stay queued for the next message or the next task that ends.
       if (resumeTimer) {
-        clearTimeout(resumeTimer);
-        resumeTimer = undefined;
+        cancelResume();
         halted = true;
+        burstStart = undefined;
         recheckSettled();
       }
     },
@@ -201,10 +226,8 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
     },
     setAutoResume(enabled: boolean): void {
       autoResume = enabled;
-      if (!enabled && resumeTimer) {
-        clearTimeout(resumeTimer);
-        resumeTimer = undefined;
-      }
+      if (!enabled) cancelResume();
+      burstStart = undefined;
       if (enabled && !busy && !halted && manager.notifications.pendingCount(conversationId) > 0) scheduleResume();
       recheckSettled();
     },
@@ -213,8 +236,7 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
       if (disposed) return;
       disposed = true;
       turnAbort?.abort();
-      if (resumeTimer) clearTimeout(resumeTimer);
-      resumeTimer = undefined;
+      cancelResume();
       queuedSub.dispose();
       taskSub.dispose();
       events.dispose();

@@ -1,14 +1,18 @@
 // One turn of the agent: drain background results into the conversation, ask the model, run the tools
 // it calls, and repeat until it ends its turn with nothing pending, the person stops it, an error
 // survives the retries, or the turn's request budget runs out. Never throws.
+// A call made only to hand over results (the turn woke for them, or they came in while the model answered)
+// first lets a burst finish ending (resultCoalescing.ts) and does not count against the budget: the budget
+// stops runaway tool loops, and results must never be what uses it up.
 import type { Tool, ToolResultBlockParam, ToolUseBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import type { ApprovalGate } from '../approval/approvalGate';
 import type { TaskManager } from '../tasks/types';
-import { formatBackgroundResults } from '../tasks/notifications';
+import { formatBackgroundResults } from '../tasks/resultsBlock';
 import { applyPromptCaching } from './cache';
 import { INTERRUPTED_RESULT, type Conversation } from './conversation';
-import type { AgentEvent, TokenUsage } from './events';
+import type { AgentEvent, TokenUsage, TurnTrigger } from './events';
 import type { ModelClient } from './modelClient';
+import { waitForMoreResults, type CoalescingWindow } from './resultCoalescing';
 
 type Result = { content: string; isError: boolean };
 
@@ -39,7 +43,13 @@ export interface TurnContext {
   redact(text: string): string;
   model: string;
   maxTokens: number;
+  /** Model calls the turn may make for the person's message and for tool results (delivery calls are free). */
   maxTurns: number;
+  /** A background turn starts with a delivery call. */
+  trigger: TurnTrigger;
+  coalescing: CoalescingWindow;
+  /** Aborts when the person sends a message meanwhile: their turn is next and delivers the results. */
+  messageWaiting: AbortSignal;
   systemPrompt: string;
   tools: ToolRunner;
   client: ModelClient;
@@ -50,10 +60,19 @@ export interface TurnContext {
 }
 
 export async function runTurn(ctx: TurnContext): Promise<TurnEndReason> {
+  /** This call only hands over background results. */
+  let deliveryOnly = ctx.trigger === 'background';
+  let counted = 0;
   for (let requestIndex = 0; ; requestIndex++) {
     if (ctx.signal.aborted) return 'aborted';
-    if (requestIndex >= ctx.maxTurns) {
-      ctx.emit({ type: 'error', kind: 'max_turns', message: `Stopped after ${ctx.maxTurns} model requests in one turn (the turn limit). Send a message to continue.` });
+    if (deliveryOnly) {
+      await waitForMoreResults(ctx.manager, ctx.conversationId, ctx.coalescing, AbortSignal.any([ctx.signal, ctx.messageWaiting]));
+      if (ctx.signal.aborted) return 'aborted';
+      // The person's message goes next and takes the results with it; nothing left: nothing to ask.
+      if (ctx.messageWaiting.aborted || ctx.manager.notifications.pendingCount(ctx.conversationId) === 0) return 'end_turn';
+    } else if (counted++ >= ctx.maxTurns) {
+      // Whatever results are queued stay queued: they go out with the next call, whoever makes it.
+      ctx.emit({ type: 'error', kind: 'max_turns', message: `Stopped after ${ctx.maxTurns} model requests for this turn's message and tool results (the turn limit; calls that only delivered background results do not count). Send a message to continue.` });
       return 'max_turns';
     }
     deliverNotifications(ctx);
@@ -90,12 +109,19 @@ export async function runTurn(ctx: TurnContext): Promise<TurnEndReason> {
     if (toolUses.length > 0) {
       const aborted = await runTools(ctx, toolUses);
       if (aborted) return 'aborted';
+      deliveryOnly = false;
+      continue;
+    }
+    // pause_turn: the API paused a long turn and expects the same conversation to be sent again.
+    if (message.stop_reason === 'pause_turn') {
+      deliveryOnly = false;
       continue;
     }
     // Continue-on-pending: results that arrived during this request are delivered before stopping.
-    if (ctx.manager.notifications.pendingCount(ctx.conversationId) > 0) continue;
-    // pause_turn: the API paused a long turn and expects the same conversation to be sent again.
-    if (message.stop_reason === 'pause_turn') continue;
+    if (ctx.manager.notifications.pendingCount(ctx.conversationId) > 0) {
+      deliveryOnly = true;
+      continue;
+    }
     return 'end_turn';
   }
 }

@@ -187,6 +187,12 @@ export class BackgroundManager implements TaskManager {
     return [...this.tasks.values()].reverse().sort((a, b) => b.startedAt - a.startedAt).map((task) => task.snapshot());
   }
 
+  runningCount(conversationId: string): number {
+    let count = 0;
+    for (const record of this.tasks.values()) if (record.running && record.origin.conversationId === conversationId) count++;
+    return count;
+  }
+
   async readOutput(taskId: string, options: { offset?: number; maxBytes?: number } = {}): Promise<OutputSlice> {
     const record = this.require(taskId);
     return record.log.read({ ...options, settled: !record.running });

@@ -169,6 +169,8 @@ export interface TaskManager extends Disposable {
   get(taskId: string): TaskSnapshot | undefined;
   /** Newest first. */
   list(): TaskSnapshot[];
+  /** How many tasks of this conversation (started by its agent or for it) still run; cheap: no snapshots. */
+  runningCount(conversationId: string): number;
   /** Reads the log from `offset` (default: the last `maxBytes`), at most `maxBytes` bytes. */
   readOutput(taskId: string, options?: { offset?: number; maxBytes?: number }): Promise<OutputSlice>;
   /** Bounded head+tail text with a cut marker; synchronous, reads at most head + tail bytes of the log. */
@@ -208,6 +210,8 @@ export interface NotificationSource {
   /** Removes and returns every queued notification for the conversation, oldest first. */
   drain(conversationId: string): TaskNotification[];
   pendingCount(conversationId: string): number;
+  /** When the oldest and the newest queued notification were queued (epoch ms); undefined when none is. */
+  queuedSpan(conversationId: string): { readonly first: number; readonly last: number } | undefined;
   /** Fires after a notification is queued (used for auto-resume). */
   onQueued(listener: (notification: TaskNotification) => void): Disposable;
 }
