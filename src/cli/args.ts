@@ -17,7 +17,8 @@ Options:
   -p, --prompt TEXT   run TEXT as one prompt, wait for the background tasks it started, then exit
   --cwd DIR           workspace folder (default: the current folder)
   --model ID          model id (default: $BACKGROUND_AGENT_MODEL, else ${DEFAULT_MODEL})
-  --max-turns N       model requests allowed per turn (default ${DEFAULT_MAX_TURNS}); reaching it exits non-zero
+  --max-turns N       model requests per turn for your prompt and tool results (default ${DEFAULT_MAX_TURNS});
+                      requests that only deliver finished tasks' results are free; reaching it exits non-zero
   --no-wait           with -p: exit as soon as the agent ends its turn, killing the tasks it started
   -h, --help          show this help
 

@@ -1,5 +1,6 @@
 // `-p PROMPT`: one prompt to the end. Waits for the tasks the agent started (their ends wake it again), then
-// exits; with --no-wait it exits after the first turn and kills what is still running.
+// exits; with --no-wait it exits after the first turn and kills what is still running. A turn that ends
+// otherwise (an error, the turn limit: a runaway tool loop) ends the run, saying what was left undelivered.
 import type { CliOptions } from './args';
 import { errorSentence, ExitCode } from './exitCodes';
 import type { Runtime } from './runtime';
@@ -24,7 +25,9 @@ export async function runOneShot(runtime: Runtime, options: CliOptions & { promp
   }
   if (interrupt.aborted) return ExitCode.Interrupted;
   if (printer.lastError) {
-    printer.info(errorSentence(printer.lastError, options));
+    const { manager } = runtime;
+    const left = { undelivered: manager.notifications.pendingCount(session.conversationId), running: manager.runningCount(session.conversationId) };
+    printer.info(errorSentence(printer.lastError, options, left));
     return ExitCode.Failed;
   }
   return ExitCode.Ok;

@@ -42,7 +42,7 @@ export class Printer {
         this.info(`  ⎿ ${event.isError ? 'error: ' : ''}${summarizeResult(event.name, event.result, event.isError)}`);
         return;
       case 'notifications_delivered':
-        this.info(`[bg ${event.taskIds.join(', ')}] results delivered to the agent`);
+        this.info(deliveredLine(event.taskIds));
         return;
       case 'retry':
         this.info(`[retry ${event.attempt}${event.status ? `: HTTP ${event.status}` : ''}, waiting ${formatDuration(event.delayMs)}]`);
@@ -152,4 +152,12 @@ function summarizeResult(tool: string, result: string, isError: boolean): string
 
 function truncate(line: string, max = MAX_LINE): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** Task ids named on the line that says results were delivered; a burst of hundreds is counted instead. */
+const DELIVERED_IDS_SHOWN = 5;
+
+function deliveredLine(taskIds: readonly string[]): string {
+  if (taskIds.length <= DELIVERED_IDS_SHOWN) return `[bg ${taskIds.join(', ')}] ${taskIds.length === 1 ? 'result' : 'results'} delivered to the agent`;
+  return `[bg ${taskIds.slice(0, DELIVERED_IDS_SHOWN).join(', ')} and ${taskIds.length - DELIVERED_IDS_SHOWN} more] ${taskIds.length} results delivered to the agent`;
 }

@@ -204,9 +204,25 @@ describe('cli failures', () => {
     const run = cli(['-p', 'loop', '--max-turns', '2']);
     const { code } = await run.exited;
     assert.equal(code, 1, run.stderr());
-    assert.match(run.stderr(), /\nError: the agent reached the turn limit \(--max-turns 2\) before it finished\.\n$/);
+    assert.match(run.stderr(), /\nError: the agent reached the turn limit \(--max-turns 2\) before it finished; model calls that only deliver background results do not count toward it\.\n$/);
     // The third scripted step was never asked for.
     assert.equal(server.pending, 1);
+  });
+
+  it('a burst of 100 tasks ending together under --max-turns 3: every result reaches the model, one stderr line per block', async () => {
+    const starts = Array.from({ length: 100 }, (_, i) => ({ name: 'background_run', input: { command: `sleep 0.5; echo out-${i}` } }));
+    // The model acknowledges whatever it is sent, however many calls the deliveries take.
+    server.enqueue(toolCalls(starts), ...Array.from({ length: 110 }, () => textReply('Noted.')));
+    const run = cli(['-p', 'run them', '--max-turns', '3']);
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.stderr());
+    assert.deepEqual(server.rejected, []);
+    const started = [...run.stderr().matchAll(/\[bg (\S+)\] started:/g)].map((m) => m[1]);
+    assert.equal(started.length, 100);
+    const delivered = new Set(server.requests.flatMap((r) => [...JSON.stringify(r.body?.messages?.at(-1) ?? '').matchAll(/\[bg:(\w+)\]/g)].map((m) => m[1])));
+    assert.deepEqual([...delivered].sort(), [...started].sort(), 'every result was delivered');
+    // One line per block on stderr, never a line naming a hundred ids.
+    for (const line of run.stderr().split('\n').filter((l) => l.includes('delivered to the agent'))) assert.ok(line.length < 120, line);
   });
 
   it('an API error after retries: non-zero exit and one sentence', async () => {

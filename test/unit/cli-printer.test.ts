@@ -1,6 +1,7 @@
 // The CLI printer: which event becomes which line, on which stream.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { errorSentence } from '../../src/cli/exitCodes';
 import { Printer } from '../../src/cli/printer';
 import type { TaskSnapshot } from '../../src/core/tasks/types';
 
@@ -38,6 +39,29 @@ describe('cli printer', () => {
     printer.onAgentEvent({ type: 'turn_end', reason: 'end_turn' });
     assert.equal(out.join(''), 'Let me check.\nDone.\n');
     assert.equal(err.join(''), '⏺ bash: npm test ⏎ --watch=false\n  ⎿ Exit code 0 (1s). (+2 lines)\n');
+  });
+
+  it('says results were delivered in one line per block, counting a burst instead of naming hundreds', () => {
+    const { printer, err } = capture();
+    printer.onAgentEvent({ type: 'notifications_delivered', taskIds: ['a1'] });
+    printer.onAgentEvent({ type: 'notifications_delivered', taskIds: ['a1', 'b2'] });
+    printer.onAgentEvent({ type: 'notifications_delivered', taskIds: Array.from({ length: 500 }, (_, i) => `t${i}`) });
+    assert.deepEqual(err, [
+      '[bg a1] result delivered to the agent\n',
+      '[bg a1, b2] results delivered to the agent\n',
+      '[bg t0, t1, t2, t3, t4 and 495 more] 500 results delivered to the agent\n',
+    ]);
+  });
+
+  it('the turn-limit sentence says that deliveries are free, and what the run leaves undelivered or stops', () => {
+    const limit = { kind: 'max_turns', message: 'Stopped after 2 model requests' };
+    assert.equal(
+      errorSentence(limit, { maxTurns: 2 }),
+      'Error: the agent reached the turn limit (--max-turns 2) before it finished; model calls that only deliver background results do not count toward it.',
+    );
+    assert.match(errorSentence(limit, { maxTurns: 2 }, { undelivered: 1, running: 0 }), /toward it\. 1 background result was not delivered to it\.$/);
+    assert.match(errorSentence(limit, {}, { undelivered: 3, running: 2 }), /\(--max-turns 50\).*3 background results were not delivered to it; 2 tasks still running are stopped\.$/);
+    assert.match(errorSentence(limit, {}, { undelivered: 0, running: 1 }), /toward it\. 1 task still running is stopped\.$/);
   });
 
   it('summarizes read_file by its footer and marks errors', () => {
