@@ -78,7 +78,8 @@ export function waitUntilReady(
     };
     const afterMs = (): number => Date.now() - started;
     const onAbort = (): void => finish({ kind: 'stopped', afterMs: afterMs() });
-    const deadline = setTimeout(() => finish({ kind: 'timeout', afterMs: afterMs(), ...(line !== undefined && { line }) }), conditions.timeoutMs);
+    // A timer can fire a millisecond before Date.now() says the time is up ("not ready after 0.4s" of 0.5).
+    const deadline = setTimeout(() => finish({ kind: 'timeout', afterMs: Math.max(afterMs(), conditions.timeoutMs), ...(line !== undefined && { line }) }), conditions.timeoutMs);
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     task.waitForEnd(endWait.signal).then(
