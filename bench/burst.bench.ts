@@ -19,7 +19,7 @@ import { BackgroundManager } from '../src/core/tasks/backgroundManager';
 import { autoApproval } from '../test/support/approvals';
 import { textReply, toolCall, toolCalls, type Step } from '../test/support/scriptedServer';
 import { serveScripted, startServerProcess, type ServerProcess } from './scriptedServerProcess';
-import { runAsScript } from './table';
+import { percentile, runAsScript } from './table';
 import type { BenchModule, BenchResult } from './types';
 
 const CONVERSATION = 'bench-burst';
@@ -87,11 +87,6 @@ async function sendAndSettle(run: Run, text: string): Promise<void> {
   } finally {
     watch.dispose();
   }
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 /** ms from a task's end to the first call that carries its result (NaN if none did). */

@@ -13,13 +13,12 @@ import { openFileForReading, VerifiedFolder } from '../src/core/files/verifiedOp
 import { isInside, resolveInWorkspace } from '../src/core/files/workspacePath';
 import { executeTool } from '../src/core/tools';
 import { createToolEnv, type ToolEnv } from '../test/support/toolEnv';
-import { runAsScript } from './table';
+import { percentile, runAsScript } from './table';
 import type { BenchModule, BenchResult } from './types';
 
 const ROUNDS = 2000;
 const RACE_ROUNDS = 3000;
 
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 
 async function timed(rounds: number, body: (i: number) => Promise<unknown>): Promise<string> {
   const times: number[] = [];

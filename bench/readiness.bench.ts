@@ -11,7 +11,7 @@ import { BackgroundManager } from '../src/core/tasks/backgroundManager';
 import { executeTool } from '../src/core/tools';
 import type { ToolContext } from '../src/core/tools';
 import { autoApproval } from '../test/support/approvals';
-import { runAsScript } from './table';
+import { percentile, runAsScript } from './table';
 import type { BenchModule, BenchResult } from './types';
 import { freePort } from '../test/support/freePort';
 
@@ -20,12 +20,6 @@ const FLOOD = "yes 'compiling module 1234 of the flood, nothing to see here, mov
 const FLOOD_ROUNDS = Number(process.env.FLOOD_ROUNDS ?? 3);
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 
 /** Starts `command` with the wait, returns ms from the stamp the child wrote into `stampFile` to the result. */
 async function latencyOnce(ctx: ToolContext, input: Record<string, unknown>, stampFile: string): Promise<number> {

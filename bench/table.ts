@@ -23,3 +23,9 @@ export function runAsScript(module: BenchModule): void {
     },
   );
 }
+
+/** The p-th percentile (0–100) of `values` by nearest rank; NaN for none. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
