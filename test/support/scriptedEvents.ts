@@ -1,6 +1,8 @@
 // Turns a scripted reply into what the Messages API sends: the SSE event sequence of a streaming
 // response, or the JSON message of a plain one. Same shapes as the real API.
+import type { CacheUsage } from './scriptedPromptCache';
 import { newToolUseId, type ReplyStep, type ScriptedUsage } from './scriptedSteps';
+import { countOutputTokens } from './scriptedTokens';
 
 export interface SseEvent {
   event: string;
@@ -19,19 +21,20 @@ export interface RenderedReply {
 
 let messageCounter = 0;
 
-export function renderReply(step: ReplyStep, model: string): RenderedReply {
+/**
+ * `input`: the request's usage from the simulated prompt cache; output is then counted from the content.
+ * Without it, the fixed 100 in / 20 out that tests without a cache rely on. A step's `usage` wins either way.
+ */
+export function renderReply(step: ReplyStep, model: string, input?: CacheUsage): RenderedReply {
   messageCounter += 1;
   const content: MessageBlock[] = step.content.map((b) =>
     b.type === 'text' ? { type: 'text', text: b.text } : { type: 'tool_use', id: b.id ?? newToolUseId(), name: b.name, input: b.input },
   );
   const stopReason = step.stopReason ?? (content.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn');
-  const usage: ScriptedUsage = {
-    input_tokens: 100,
-    output_tokens: 20,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    ...(step.usage ?? {}),
-  };
+  const computed: ScriptedUsage = input
+    ? { ...input, output_tokens: countOutputTokens(content) }
+    : { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+  const usage: ScriptedUsage = { ...computed, ...(step.usage ?? {}) };
   return { id: `msg_scripted_${messageCounter}`, model, content, stopReason, usage };
 }
 
@@ -94,7 +97,8 @@ export function toSseEvents(r: RenderedReply, step: ReplyStep): SseEvent[] {
   });
   events.push({
     event: 'message_delta',
-    data: { type: 'message_delta', delta: { stop_reason: r.stopReason, stop_sequence: null }, usage: { output_tokens: r.usage.output_tokens } },
+    // As the real API now does: the whole message's usage again (the SDK overwrites its snapshot with it).
+    data: { type: 'message_delta', delta: { stop_reason: r.stopReason, stop_sequence: null }, usage: { ...r.usage } },
   });
   events.push({ event: 'message_stop', data: { type: 'message_stop' } });
   return events;

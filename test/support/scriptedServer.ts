@@ -9,14 +9,20 @@
 // It validates requests like the real API (400 for an unanswered tool_use etc.), so a test that passes
 // here proves the history we send is one the API accepts. An empty queue answers 500 "script exhausted"
 // with `x-should-retry: false`, so a test that makes a request it did not script fails loudly and fast.
+// With `contextLimit` it also refuses a prompt that does not fit (counted by scriptedTokens.ts) and
+// reports usage from a simulated prompt cache (scriptedPromptCache.ts), so a test can see what a long
+// conversation costs and when it overflows.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatSse, renderReply, toJsonMessage, toSseEvents } from './scriptedEvents';
-import { errorTypeForStatus, type DropStep, type ErrorStep, type MessagesBody, type RecordedRequest, type ReplyStep, type Step } from './scriptedSteps';
+import { formatSse, renderReply, toJsonMessage, toSseEvents, type RenderedReply } from './scriptedEvents';
+import { PromptCache } from './scriptedPromptCache';
+import { errorTypeForStatus, type ErrorStep, type MessagesBody, type RecordedRequest, type ReplyStep, type Step } from './scriptedSteps';
+import { contextLimitError, countRequestTokens } from './scriptedTokens';
 import { validateMessagesRequest } from './scriptedValidation';
 
 export * from './scriptedSteps';
 export { countCacheBreakpoints, validateMessagesRequest } from './scriptedValidation';
+export { countRequestTokens, requestParts, type RequestPart } from './scriptedTokens';
 
 export interface ScriptedServer {
   /** Base URL for the SDK's `baseURL` / ANTHROPIC_BASE_URL, e.g. http://127.0.0.1:41234 */
@@ -35,6 +41,8 @@ export interface ScriptedServer {
   enqueue(...steps: Step[]): void;
   /** Drops the steps still queued (spares a test queued for a number of calls it could not know). */
   clear(): void;
+  /** Empties the simulated prompt cache (a bench compares two runs on one server). */
+  resetCache(): void;
   /** Resolves once `n` requests have arrived (rejects after timeoutMs). */
   waitForRequests(n: number, timeoutMs?: number): Promise<readonly RecordedRequest[]>;
   /** Stops listening and cuts every open connection (stalled ones included). */
@@ -47,6 +55,10 @@ export interface ScriptedServerOptions {
   requireApiKey?: boolean;
   /** Accept `POST /__script/enqueue` (JSON steps), `POST /__script/clear` and `GET /__script/requests`, for a server in another process. */
   controlEndpoints?: boolean;
+  /** Context window in tokens: a longer prompt (or prompt + max_tokens) gets the API's 400, without using a step. */
+  contextLimit?: number;
+  /** Compute usage from a simulated prompt cache instead of the fixed 100 in / 20 out. Default: on with contextLimit. */
+  promptCache?: boolean;
 }
 
 export async function startScriptedServer(options: ScriptedServerOptions = {}): Promise<ScriptedServer> {
@@ -54,6 +66,8 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
   const requests: RecordedRequest[] = [];
   const waiters = new Set<() => void>();
   const requireApiKey = options.requireApiKey ?? true;
+  const cache = new PromptCache();
+  const simulateCache = options.promptCache ?? options.contextLimit !== undefined;
 
   const notifyWaiters = (): void => {
     for (const w of [...waiters]) w();
@@ -86,6 +100,7 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
       body = undefined;
     }
     const record: RecordedRequest = { index: requests.length, method: req.method, path, headers: { ...req.headers }, body, bytes: Buffer.byteLength(raw) };
+    if (body !== undefined) record.tokens = countRequestTokens(body);
     requests.push(record);
     notifyWaiters();
 
@@ -95,9 +110,16 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
       return;
     }
     const invalid = body === undefined ? 'Request body is not valid JSON.' : validateMessagesRequest(body);
-    if (invalid) {
+    if (invalid || body === undefined) {
       record.rejected = invalid;
-      sendError(res, 400, 'invalid_request_error', invalid);
+      sendError(res, 400, 'invalid_request_error', invalid ?? '');
+      return;
+    }
+    const tooLong = options.contextLimit === undefined ? undefined : contextLimitError(record.tokens ?? 0, Number(body.max_tokens), options.contextLimit);
+    if (tooLong) {
+      record.rejected = tooLong;
+      record.tooLong = true;
+      sendError(res, 400, 'invalid_request_error', tooLong);
       return;
     }
 
@@ -107,8 +129,10 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
       sendError(res, 500, 'api_error', `scripted server: script exhausted (request #${record.index} arrived with no step queued)`, { 'x-should-retry': 'false' });
       return;
     }
-    const model = typeof body?.model === 'string' ? body.model : 'scripted-model';
-    const streaming = body?.stream === true;
+    const model = typeof body.model === 'string' ? body.model : 'scripted-model';
+    const streaming = body.stream === true;
+    // Only a request that gets a reply reads and writes the cache, as with the API.
+    const render = (s: ReplyStep): RenderedReply => renderReply(s, model, simulateCache ? cache.usageFor(body) : undefined);
     switch (step.kind) {
       case 'error':
         sendErrorStep(res, step);
@@ -117,11 +141,11 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
         // Hold the request open; the client's abort (or close()) ends it.
         return;
       case 'reply':
-        if (streaming) await streamReply(res, step, model, Infinity);
-        else sendJson(res, 200, toJsonMessage(renderReply(step, model)));
+        if (streaming) await streamReply(res, step, render(step), Infinity);
+        else sendJson(res, 200, toJsonMessage(render(step)));
         return;
       case 'drop':
-        await dropReply(res, step, model, streaming);
+        await dropReply(res, step.reply, render(step.reply), step.afterEvents, streaming);
         return;
     }
   }
@@ -181,6 +205,9 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     },
     clear() {
       queue.length = 0;
+    },
+    resetCache() {
+      cache.reset();
     },
     waitForRequests(n: number, timeoutMs = 10_000) {
       if (requests.length >= n) return Promise.resolve(requests);
@@ -248,8 +275,8 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Writes the SSE events of a reply, stopping after `limit` events; returns how many it wrote. */
-async function streamReply(res: ServerResponse, step: ReplyStep, model: string, limit: number): Promise<number> {
-  const events = toSseEvents(renderReply(step, model), step);
+async function streamReply(res: ServerResponse, step: ReplyStep, rendered: RenderedReply, limit: number): Promise<number> {
+  const events = toSseEvents(rendered, step);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': `req_scripted_${Date.now().toString(36)}` });
   let written = 0;
   for (const e of events) {
@@ -264,11 +291,11 @@ async function streamReply(res: ServerResponse, step: ReplyStep, model: string, 
   return written;
 }
 
-async function dropReply(res: ServerResponse, step: DropStep, model: string, streaming: boolean): Promise<void> {
+async function dropReply(res: ServerResponse, step: ReplyStep, rendered: RenderedReply, afterEvents: number, streaming: boolean): Promise<void> {
   if (streaming) {
-    await streamReply(res, step.reply, model, step.afterEvents);
+    await streamReply(res, step, rendered, afterEvents);
   } else {
-    const text = JSON.stringify(toJsonMessage(renderReply(step.reply, model)));
+    const text = JSON.stringify(toJsonMessage(rendered));
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
     res.write(text.slice(0, Math.floor(text.length / 2)));
   }

@@ -59,6 +59,10 @@ export interface RecordedRequest {
   bytes: number;
   /** The 400/401 message if the server rejected the request before consuming a step. */
   rejected?: string;
+  /** Rejected because the prompt (or prompt + max_tokens) exceeds the context limit, not as an invalid history. */
+  tooLong?: boolean;
+  /** The request's token count (scriptedTokens.ts), when the body was JSON. */
+  tokens?: number;
 }
 
 /** The fields of a Messages API request the server looks at (the rest is kept as-is). */

@@ -1,7 +1,7 @@
 // The scripted server is the ground truth for every agent test, so it is tested itself: through the
 // real SDK, it must stream and answer like the API and reject the histories the API rejects.
 import Anthropic from '@anthropic-ai/sdk';
-import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
+import type { MessageCreateParamsNonStreaming, MessageParam, TextBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { dropAfter, errorReply, fnStep, stall, startScriptedServer, textReply, toolCall, type ScriptedServer } from '../support/scriptedServer';
+import {
+  countRequestTokens,
+  dropAfter,
+  errorReply,
+  fnStep,
+  stall,
+  startScriptedServer,
+  textReply,
+  toolCall,
+  type MessagesBody,
+  type ScriptedServer,
+} from '../support/scriptedServer';
 
 describe('scripted Anthropic server', () => {
   let server: ScriptedServer;
@@ -208,6 +219,21 @@ describe('scripted Anthropic server', () => {
     await assert.rejects(pending, (err: unknown) => err instanceof Anthropic.APIUserAbortError);
   });
 
+  it('keeps the fixed usage (100 in, 20 out, no cache) without contextLimit or promptCache, and counts tokens', async () => {
+    const cc = { type: 'ephemeral' as const };
+    const body = { ...base, system: [{ type: 'text' as const, text: 'rules '.repeat(1000), cache_control: cc }], messages: hi };
+    server.enqueue(textReply('one'), textReply('two'));
+    // Sent twice: a simulated cache, were it on by default, would write then read the long system prompt.
+    for (let i = 0; i < 2; i++) {
+      const { usage } = await client.messages.create(body);
+      assert.deepEqual(
+        [usage.input_tokens, usage.output_tokens, usage.cache_creation_input_tokens, usage.cache_read_input_tokens],
+        [100, 20, 0, 0],
+      );
+    }
+    assert.equal(server.requests.at(-1)?.tokens, countRequestTokens(body as MessagesBody));
+  });
+
   it('times out waitForRequests with a clear error', async () => {
     await assert.rejects(server.waitForRequests(server.requests.length + 1, 20), /expected \d+ requests within 20 ms/);
   });
@@ -246,6 +272,155 @@ describe('scripted server as its own process', () => {
     } finally {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes --context-limit: a prompt over it gets the 400 "prompt is too long"', async () => {
+    const child = spawn(process.execPath, [join(__dirname, '..', 'support', 'scriptedServerMain.js'), '--context-limit', '10'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve);
+        child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+      });
+      const body = { model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'a'.repeat(100) }] };
+      const res = await fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': 'k' }, body: JSON.stringify(body) });
+      assert.equal(res.status, 400);
+      const { error } = (await res.json()) as { error: { message: string } };
+      assert.equal(error.message, `prompt is too long: ${countRequestTokens(body)} tokens > 10 maximum`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('scripted server with a context limit and a prompt cache', () => {
+  const limit = 4000;
+  let server: ScriptedServer;
+  let client: Anthropic;
+
+  before(async () => {
+    server = await startScriptedServer({ contextLimit: limit });
+    client = new Anthropic({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 });
+  });
+  after(() => server.close());
+  beforeEach(() => {
+    assert.equal(server.pending, 0, 'previous test left steps queued');
+    server.resetCache();
+  });
+
+  const cc = { type: 'ephemeral' as const };
+  const ask = (text: string, maxTokens = 100): MessageCreateParamsNonStreaming => ({ model: 'claude-test', max_tokens: maxTokens, messages: [{ role: 'user', content: text }] });
+  const tokensOf = (body: MessageCreateParamsNonStreaming): number => countRequestTokens(body as MessagesBody);
+  const post = (body: MessageCreateParamsNonStreaming): Promise<Response> =>
+    fetch(`${server.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: JSON.stringify(body) });
+
+  async function assertTooLong(body: MessageCreateParamsNonStreaming, message: string): Promise<void> {
+    server.enqueue(textReply('should stay queued'));
+    const res = await post(body);
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(), { type: 'error', error: { type: 'invalid_request_error', message } });
+    const recorded = server.requests.at(-1);
+    assert.equal(recorded?.rejected, message);
+    assert.equal(recorded?.tooLong, true);
+    assert.equal(recorded?.tokens, tokensOf(body));
+    assert.equal(server.pending, 1);
+    await client.messages.create(ask('drain')); // the step for the next test's beforeEach
+  }
+
+  it('answers a prompt over the limit with 400 "prompt is too long: N tokens > M maximum", without consuming a step', async () => {
+    const body = ask('x'.repeat(4 * limit));
+    const n = tokensOf(body);
+    assert.ok(n > limit, `${n} tokens should exceed ${limit}`);
+    await assertTooLong(body, `prompt is too long: ${n} tokens > ${limit} maximum`);
+  });
+
+  it('answers a prompt that fits but not with max_tokens with the API\'s "exceed context limit" 400', async () => {
+    const body = ask('hello', limit);
+    const n = tokensOf(body);
+    await assertTooLong(body, `input length and \`max_tokens\` exceed context limit: ${n} + ${limit} > ${limit}, decrease input length or \`max_tokens\` and try again`);
+  });
+
+  it('answers a prompt under the limit, with usage counted from the request and the reply', async () => {
+    const body = ask('x'.repeat(2 * limit)); // about half the limit
+    server.enqueue(textReply('fits'), textReply('again', { usage: { output_tokens: 7 } }));
+    const message = await client.messages.create(body);
+    assert.deepEqual(message.content, [{ type: 'text', text: 'fits' }]);
+    const recorded = server.requests.at(-1);
+    assert.equal(recorded?.rejected, undefined);
+    assert.equal(recorded?.tooLong, undefined);
+    assert.equal(recorded?.tokens, tokensOf(body));
+    // The stand-in rule by hand: the string content is one text block at bytes / 4, plus 4 for the message.
+    assert.equal(tokensOf(body), Math.ceil(Buffer.byteLength(JSON.stringify({ type: 'text', text: 'x'.repeat(2 * limit) })) / 4) + 4);
+    // No breakpoint: all of it is plain input. Output is the reply's content JSON over 4.
+    assert.equal(message.usage.input_tokens, tokensOf(body));
+    assert.equal(message.usage.output_tokens, Math.ceil(Buffer.byteLength(JSON.stringify(message.content)) / 4));
+    // A step's own usage still wins over the computed one.
+    const scripted = await client.messages.create(body);
+    assert.equal(scripted.usage.output_tokens, 7);
+    assert.equal(scripted.usage.input_tokens, tokensOf(body));
+  });
+
+  it('reads the previous turn\'s prefix from the prompt cache, and nothing once the system prompt changes', async () => {
+    const longSystem = 'You are a careful coding agent. Keep going until the task is done. '.repeat(100); // ~1700 tokens
+    const system = (text: string): TextBlockParam[] => [{ type: 'text', text, cache_control: cc }];
+    const tools = [{ name: 'bash', description: 'Run a command', input_schema: { type: 'object' as const, properties: { command: { type: 'string' } } } }];
+    const first: MessageCreateParamsNonStreaming = {
+      model: 'claude-test',
+      max_tokens: 100,
+      tools,
+      system: system(longSystem),
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'list the files', cache_control: cc }] }],
+    };
+    // The next turn: the history grows and the last breakpoint moves to the new last user message.
+    const second: MessageCreateParamsNonStreaming = {
+      ...first,
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'list the files' }] },
+        { role: 'assistant', content: [{ type: 'text', text: 'a.txt b.txt' }] },
+        { role: 'user', content: [{ type: 'text', text: 'now read a.txt', cache_control: cc }] },
+      ],
+    };
+    server.enqueue(textReply('a.txt b.txt'), textReply('reading'), textReply('reading'), textReply('reading'));
+
+    const u1 = (await client.messages.create(first)).usage;
+    // first's last breakpoint is its last block, so its cached prefix is all of it.
+    assert.deepEqual([u1.cache_read_input_tokens, u1.cache_creation_input_tokens, u1.input_tokens], [0, tokensOf(first), 0]);
+
+    // Streamed, so message_start and message_delta both have to carry the computed figures.
+    let started: { cache_read_input_tokens?: number | null } | undefined;
+    const stream = client.messages.stream(second);
+    stream.on('streamEvent', (event) => {
+      // A copy: the SDK goes on to update this very object from message_delta.
+      if (event.type === 'message_start') started = { ...event.message.usage };
+    });
+    const u2 = (await stream.finalMessage()).usage;
+    assert.equal(u2.cache_read_input_tokens, tokensOf(first));
+    assert.equal(started?.cache_read_input_tokens, tokensOf(first));
+    assert.ok((u2.cache_creation_input_tokens ?? 0) > 0, 'the new turn is written to the cache');
+    assert.equal(u2.input_tokens + (u2.cache_read_input_tokens ?? 0) + (u2.cache_creation_input_tokens ?? 0), tokensOf(second));
+
+    const third = { ...second, system: system(`${longSystem} Be brief.`) };
+    const u3 = (await client.messages.create(third)).usage;
+    assert.equal(u3.cache_read_input_tokens, 0);
+    assert.equal(u3.cache_creation_input_tokens, tokensOf(third));
+
+    server.resetCache();
+    const u4 = (await client.messages.create(second)).usage;
+    assert.equal(u4.cache_read_input_tokens, 0, 'resetCache empties the cache');
+  });
+
+  it('never caches a prompt shorter than 1024 tokens', async () => {
+    const body: MessageCreateParamsNonStreaming = {
+      model: 'claude-test',
+      max_tokens: 100,
+      system: [{ type: 'text', text: 'short rules '.repeat(100), cache_control: cc }], // ~300 tokens
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'hi', cache_control: cc }] }],
+    };
+    assert.ok(tokensOf(body) < 1024);
+    server.enqueue(textReply('one'), textReply('two'));
+    for (let i = 0; i < 2; i++) {
+      const { usage } = await client.messages.create(body);
+      assert.deepEqual([usage.cache_read_input_tokens, usage.cache_creation_input_tokens, usage.input_tokens], [0, 0, tokensOf(body)]);
     }
   });
 });
