@@ -11,7 +11,7 @@ import { createAgentSession } from '../../src/core/agent/session';
 import type { AgentSession, AgentSessionOptions } from '../../src/core/agent/types';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
 import { autoApproval } from './approvals';
-import { startScriptedServer, type ContentBlockLike, type RecordedRequest, type ScriptedServer } from './scriptedServer';
+import { startScriptedServer, type ContentBlockLike, type RecordedRequest, type ScriptedServer, type ScriptedServerOptions } from './scriptedServer';
 
 export interface AgentHarness {
   server: ScriptedServer;
@@ -28,9 +28,9 @@ export interface AgentHarness {
 export const CONVERSATION_ID = 'conv-test';
 
 export async function startAgentHarness(
-  options: { session?: Partial<AgentSessionOptions>; deps?: Partial<AgentSessionDeps> } = {},
+  options: { session?: Partial<AgentSessionOptions>; deps?: Partial<AgentSessionDeps>; server?: ScriptedServerOptions } = {},
 ): Promise<AgentHarness> {
-  const server = await startScriptedServer();
+  const server = await startScriptedServer(options.server);
   const root = mkdtempSync(join(tmpdir(), 'agent-test-'));
   const workspace = join(root, 'workspace');
   mkdirSync(workspace);

@@ -24,7 +24,7 @@ describe('agent: the loop', () => {
     assert.equal(deltas.map((d) => d.text).join(''), answer);
     assert.deepEqual(
       h.events.filter((e) => e.type !== 'text_delta').map((e) => e.type),
-      ['turn_start', 'request_start', 'usage', 'turn_end'],
+      ['turn_start', 'request_start', 'usage', 'context', 'turn_end'],
     );
     assert.equal(textOf(h.session.history[1]), answer);
     const request = h.server.requests[0].body;

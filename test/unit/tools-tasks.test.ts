@@ -24,7 +24,7 @@ describe('bash', () => {
   it('returns the exit code and output of a command that ends in time, and queues no notification', async () => {
     const result = await run('bash', { command: 'echo out; echo err >&2; exit 0' });
     assert.equal(result.isError, false);
-    assert.match(result.content, /^Exit code 0 \([\d.]+s\)\.\nout\nerr$/);
+    assert.match(result.content, /^Exit code 0 \([\d.]+s, task \w+\)\.\nout\nerr$/);
     assert.equal(env.manager.notifications.pendingCount(env.conversationId), 0);
   });
 

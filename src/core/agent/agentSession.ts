@@ -4,9 +4,11 @@
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { Emitter, type Disposable } from '../events';
 import type { TaskNotification } from '../tasks/types';
+import { ContextKeeper } from './context/contextKeeper';
+import { resolveContextWindow } from './context/contextWindow';
 import { Conversation } from './conversation';
 import type { AgentEvent, TokenUsage, TurnTrigger } from './events';
-import { runTurn, type ToolRunner, type TurnEndReason } from './loop';
+import { runTurn, type ToolRunner, type TurnContext, type TurnEndReason } from './loop';
 import { createRedactor } from './redactSecrets';
 import { createModelClient, type ModelClient } from './modelClient';
 import { coalescingDelay, DEFAULT_COALESCING, type CoalescingWindow } from './resultCoalescing';
@@ -31,6 +33,7 @@ const zeroUsage = (): TokenUsage => ({ inputTokens: 0, outputTokens: 0, cacheRea
 export function createAgentSessionWith(options: AgentSessionOptions, deps: AgentSessionDeps): AgentSession {
   const { conversationId, manager } = options;
   const conversation = new Conversation(options.history ?? []);
+  const context = new ContextKeeper(resolveContextWindow(options.model, options.contextWindow), options.maxTokens);
   // A listener that throws (a UI gone) must not break the turn: the emitter calls the others and goes on.
   const events = new Emitter<AgentEvent>();
   /** Fires whenever the session may have settled; each whenSettled call listens until it has. */
@@ -132,7 +135,7 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
         reason = 'error';
       } else {
         client ??= createModelClient({ apiKey: options.apiKey, baseURL: options.baseURL, retry: deps.retry });
-        reason = await runTurn({
+        const turn: TurnContext = {
           conversation,
           conversationId,
           cwd: options.cwd,
@@ -148,13 +151,15 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
           systemPrompt,
           tools: deps.tools,
           client,
+          context,
           signal: abort.signal,
           emit,
           addUsage: (request) => {
             total = addUsage(total, request);
             return total;
           },
-        });
+        };
+        reason = trigger === 'compact' ? await compactNow(turn) : await runTurn(turn);
       }
     } catch (err) {
       // runTurn promises not to throw; if it does, the person still gets a sentence and a usable session.
@@ -184,6 +189,10 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
     },
     get busy(): boolean {
       return busy;
+    },
+    compact(): Promise<void> {
+      if (disposed) return Promise.resolve();
+      return enqueueTurn('compact');
     },
     send(text: string): Promise<void> {
       if (disposed) return Promise.resolve();
@@ -245,6 +254,15 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
       mayHaveSettled.dispose();
     },
   };
+}
+
+/** The person's Compact Conversation: one compaction as a turn of its own (Stop aborts it, the history stays). */
+async function compactNow(turn: TurnContext): Promise<TurnEndReason> {
+  const outcome = await turn.context.fit(turn, 'manual');
+  if (outcome.ok) return 'end_turn';
+  if (outcome.aborted) return 'aborted';
+  turn.emit({ type: 'error', kind: outcome.kind, message: outcome.message });
+  return 'error';
 }
 
 function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {

@@ -8,6 +8,7 @@ export const INTERRUPTED_RESULT = 'Interrupted by the user';
 
 export class Conversation {
   private readonly messages: MessageParam[];
+  private rewrites = 0;
 
   constructor(initial: readonly MessageParam[] = []) {
     this.messages = [...initial];
@@ -20,6 +21,18 @@ export class Conversation {
 
   get length(): number {
     return this.messages.length;
+  }
+
+  /** Counts rewrites of earlier messages (replaceAll): a size measured before one no longer applies. */
+  get revision(): number {
+    return this.rewrites;
+  }
+
+  /** Replaces the whole history (clearing old results, a compaction); the caller hands in a valid one. */
+  replaceAll(messages: readonly MessageParam[]): void {
+    this.messages.splice(0, this.messages.length, ...messages);
+    this.rewrites++;
+    this.repair();
   }
 
   /** Adds text as the person's (or the system's) words: a new user message, or appended to a trailing one. */

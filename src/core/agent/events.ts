@@ -8,8 +8,11 @@ export interface TokenUsage {
   cacheCreationTokens: number;
 }
 
-/** Why a turn started: the person sent a message, or finished background tasks woke the agent. */
-export type TurnTrigger = 'user' | 'background';
+/** Why a turn started: the person sent a message, finished background tasks woke the agent, or the person asked to compact. */
+export type TurnTrigger = 'user' | 'background' | 'compact';
+
+/** Why the conversation is compacted: it neared the window, the person asked, or the API refused a request as too long. */
+export type CompactionReason = 'auto' | 'manual' | 'too_long';
 
 export type AgentErrorKind =
   | 'auth' // missing or invalid API key
@@ -31,5 +34,16 @@ export type AgentEvent =
   | { type: 'usage'; request: TokenUsage; total: TokenUsage }
   | { type: 'retry'; attempt: number; status?: number; delayMs: number }
   | { type: 'error'; kind: AgentErrorKind; message: string }
+  /** How full the context is: after each model call (the API's count), or estimated after the history was trimmed. */
+  | { type: 'context'; usedTokens: number; windowTokens: number; estimated: boolean }
+  /** Old tool results and result blocks were replaced by notes saying how to get them again. */
+  | { type: 'context_cleared'; cleared: number; freedTokens: number }
+  | { type: 'compaction_start'; reason: CompactionReason }
+  /**
+   * `compacted`: the history is now the summary (or, when none could be made, the note saying so), the kept
+   * requests, the task table and the latest exchanges. `skipped`: nothing to compact. `failed`/`aborted`: the
+   * history is unchanged.
+   */
+  | { type: 'compaction_end'; reason: CompactionReason; outcome: 'compacted' | 'skipped' | 'failed' | 'aborted'; summary?: string; summarised?: boolean; beforeTokens: number; afterTokens: number; message?: string }
   /** The turn ended: finished normally, was stopped by the person, or failed. */
   | { type: 'turn_end'; reason: 'end_turn' | 'aborted' | 'error' | 'max_turns' };

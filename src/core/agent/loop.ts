@@ -4,14 +4,15 @@
 // A call made only to hand over results (the turn woke for them, or they came in while the model answered)
 // first lets a burst finish ending (resultCoalescing.ts) and does not count against the budget: the budget
 // stops runaway tool loops, and results must never be what uses it up.
-import type { Tool, ToolResultBlockParam, ToolUseBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import type { MessageParam, Tool, ToolResultBlockParam, ToolUseBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import type { ApprovalGate } from '../approval/approvalGate';
 import type { TaskManager } from '../tasks/types';
 import { formatBackgroundResults } from '../tasks/resultsBlock';
 import { applyPromptCaching } from './cache';
+import type { ContextKeeper } from './context/contextKeeper';
 import { INTERRUPTED_RESULT, type Conversation } from './conversation';
 import type { AgentEvent, TokenUsage, TurnTrigger } from './events';
-import type { ModelClient } from './modelClient';
+import { usageOf, type ModelCallResult, type ModelClient } from './modelClient';
 import { waitForMoreResults, type CoalescingWindow } from './resultCoalescing';
 
 type Result = { content: string; isError: boolean };
@@ -53,6 +54,8 @@ export interface TurnContext {
   systemPrompt: string;
   tools: ToolRunner;
   client: ModelClient;
+  /** Keeps each request under the context window (clearing, compaction). */
+  context: ContextKeeper;
   signal: AbortSignal;
   emit(event: AgentEvent): void;
   /** Adds one request's usage to the session total and returns the new total. */
@@ -76,17 +79,16 @@ export async function runTurn(ctx: TurnContext): Promise<TurnEndReason> {
       return 'max_turns';
     }
     deliverNotifications(ctx);
+    // Room for this request, made before it is sent: old results cleared, or the conversation compacted.
+    const fit = await ctx.context.fit(ctx, 'auto');
+    if (!fit.ok) {
+      if (fit.aborted) return 'aborted';
+      ctx.emit({ type: 'error', kind: fit.kind, message: fit.message });
+      return 'error';
+    }
 
     ctx.emit({ type: 'request_start', requestIndex });
-    const prompt = applyPromptCaching(ctx.systemPrompt, ctx.tools.definitions, ctx.conversation.history);
-    const result = await ctx.client.call(
-      { model: ctx.model, max_tokens: ctx.maxTokens, system: prompt.system, tools: prompt.tools, messages: prompt.messages },
-      ctx.signal,
-      {
-        onText: (text) => ctx.emit({ type: 'text_delta', text }),
-        onRetry: (attempt, delayMs, status) => ctx.emit({ type: 'retry', attempt, status, delayMs }),
-      },
-    );
+    const { result, sent } = await callModel(ctx);
     if (!result.ok) {
       // Keep what the person already saw; the history stays valid (no tool_use was kept).
       ctx.conversation.addPartialAssistantText(result.partialText);
@@ -96,13 +98,9 @@ export async function runTurn(ctx: TurnContext): Promise<TurnEndReason> {
     }
 
     const { message } = result;
-    const request: TokenUsage = {
-      inputTokens: message.usage.input_tokens,
-      outputTokens: message.usage.output_tokens,
-      cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
-      cacheCreationTokens: message.usage.cache_creation_input_tokens ?? 0,
-    };
+    const request = usageOf(message);
     ctx.emit({ type: 'usage', request, total: ctx.addUsage(request) });
+    ctx.context.recordCall(ctx, sent, request);
 
     const toolUses = ctx.conversation.addAssistant(message.content);
     // Every tool_use must be answered, whatever the stop reason (a max_tokens cut can leave one).
@@ -123,6 +121,33 @@ export async function runTurn(ctx: TurnContext): Promise<TurnEndReason> {
       continue;
     }
     return 'end_turn';
+  }
+}
+
+/**
+ * One model call with the history as it is. A request the API refuses as too long (our estimate was off,
+ * or the window is smaller than we were told) is compacted and sent once more: never a dead end.
+ */
+async function callModel(ctx: TurnContext): Promise<{ result: ModelCallResult; sent: readonly MessageParam[] }> {
+  for (let retried = false; ; retried = true) {
+    const sent = [...ctx.conversation.history];
+    const prompt = applyPromptCaching(ctx.systemPrompt, ctx.tools.definitions, sent);
+    const result = await ctx.client.call(
+      { model: ctx.model, max_tokens: ctx.context.answerRoom(ctx), system: prompt.system, tools: prompt.tools, messages: prompt.messages },
+      ctx.signal,
+      {
+        onText: (text) => ctx.emit({ type: 'text_delta', text }),
+        onRetry: (attempt, delayMs, status) => ctx.emit({ type: 'retry', attempt, status, delayMs }),
+      },
+    );
+    if (result.ok || result.aborted || retried || result.error.status !== 400 || !ctx.context.learnTooLong(ctx, sent, result.error.message)) return { result, sent };
+    const fit = await ctx.context.fit(ctx, 'too_long');
+    if (!fit.ok) {
+      const failed: ModelCallResult = fit.aborted
+        ? { ok: false, aborted: true, partialText: '' }
+        : { ok: false, aborted: false, error: { kind: fit.kind, message: fit.message, retryable: false }, partialText: '' };
+      return { result: failed, sent };
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { classifyError, describeCause, isAbortError, type ClassifiedError } from './apiErrors';
+import type { TokenUsage } from './events';
 import { abortableSleep, DEFAULT_RETRY, retryDelayMs, type RetryOptions } from './retryPolicy';
 
 export type ModelRequest = Omit<MessageCreateParamsNonStreaming, 'stream'>;
@@ -25,6 +26,16 @@ export interface ModelClientOptions {
   apiKey: string;
   baseURL?: string;
   retry?: Partial<RetryOptions>;
+}
+
+/** One answer's usage in our terms (the cache fields are absent from older answers). */
+export function usageOf(message: Message): TokenUsage {
+  return {
+    inputTokens: message.usage.input_tokens,
+    outputTokens: message.usage.output_tokens,
+    cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
+    cacheCreationTokens: message.usage.cache_creation_input_tokens ?? 0,
+  };
 }
 
 export function createModelClient(options: ModelClientOptions): ModelClient {

@@ -23,6 +23,8 @@ export interface AgentSessionOptions {
   autoResume?: boolean;
   /** A history restored from storage. */
   history?: MessageParam[];
+  /** Tokens of context the model has; 0 or undefined: the model's known window (contextWindow.ts), else 200,000. */
+  contextWindow?: number;
 }
 
 export interface AgentSession extends Disposable {
@@ -34,6 +36,11 @@ export interface AgentSession extends Disposable {
   readonly busy: boolean;
   /** Runs one turn to the end. Errors are reported as `error` events, never thrown. */
   send(text: string): Promise<void>;
+  /**
+   * Summarises the conversation now (after the running turn, if any): the history becomes the summary, the
+   * person's requests, the task table and the latest exchanges. Reported as compaction_* events in a turn.
+   */
+  compact(): Promise<void>;
   /** Aborts the running turn (stream and foreground tools); background tasks keep running. */
   stop(): void;
   /** Resolves when the session is idle and no task it started is running (the CLI's `-p` waits on this). */

@@ -7,7 +7,7 @@ import { formatBytes, formatDuration, oneLine } from '../../shared/taskWords';
 import { TAIL_CUT_PREFIX, tailCutLine } from './notifications';
 import type { MatchReport, TaskNotification } from './types';
 
-const OPEN = '<background-results>';
+export const RESULTS_BLOCK_OPEN = '<background-results>';
 const CLOSE = '</background-results>';
 
 /** First sentence of every block: the model must not mistake it for the person, nor obey the output. */
@@ -44,7 +44,7 @@ export function formatBackgroundResults(notifications: readonly TaskNotification
   const shown = allotShownChars(notifications);
   const oneLineEach = notifications.length > FULL_ENTRIES_MAX;
   const entries = notifications.map((n, i) => (oneLineEach ? lineEntry(n, shown[i]) : fullEntry(n, shown[i])));
-  const parts = [OPEN, BACKGROUND_RESULTS_PREAMBLE, ''];
+  const parts = [RESULTS_BLOCK_OPEN, BACKGROUND_RESULTS_PREAMBLE, ''];
   if (oneLineEach) parts.push(summary(notifications, shown), '');
   parts.push(entries.join(oneLineEach ? '\n' : '\n\n'), CLOSE);
   return parts.join('\n');

@@ -88,7 +88,8 @@ async function waitBounded(ctx: ToolContext, taskId: string, timeoutMs: number):
 }
 
 function finished(ctx: ToolContext, task: TaskSnapshot): ToolResult {
-  const head = task.status === 'completed' || task.status === 'failed' ? exitLine(task) : `The command ${describeStatus(task)}.`;
+  // The task id stays findable after the history is trimmed (contextClearing.ts points at its log).
+  const head = task.status === 'completed' || task.status === 'failed' ? exitLine(task) : `The command ${describeStatus(task)} (task ${task.id}).`;
   if (task.outputBytes === 0) return { content: `${head}\n(no output)`, isError: task.status !== 'completed' && task.status !== 'failed' };
   const output = ctx.manager.outputPreview(task.id, MAX_OUTPUT_BYTES).replace(/\n$/, '');
   const cut =
@@ -99,7 +100,7 @@ function finished(ctx: ToolContext, task: TaskSnapshot): ToolResult {
 }
 
 function exitLine(task: TaskSnapshot): string {
-  if (task.error) return `The command failed: ${task.error} (${durationOf(task)}).`;
+  if (task.error) return `The command failed: ${task.error} (${durationOf(task)}, task ${task.id}).`;
   const code = task.exitCode === null ? `killed by ${task.signal ?? 'a signal'}` : `exit code ${task.exitCode}`;
-  return `${code[0].toUpperCase()}${code.slice(1)} (${durationOf(task)}).`;
+  return `${code[0].toUpperCase()}${code.slice(1)} (${durationOf(task)}, task ${task.id}).`;
 }
