@@ -10,6 +10,12 @@ export interface UsageTotals {
   cacheCreationTokens: number;
 }
 
+/** How full the model's context is: the last request's size (the API's count, or our estimate right after a trim). */
+export interface ContextMeter {
+  usedTokens: number;
+  windowTokens: number;
+}
+
 export type ToolState = 'running' | 'done' | 'error' | 'stopped';
 
 export type ErrorKind = 'auth' | 'rate_limit' | 'overloaded' | 'connection' | 'api' | 'max_turns';
@@ -116,7 +122,20 @@ export type ApprovalCard =
 
 export type ApprovalAnswer = 'allow' | 'always' | 'deny';
 
-export type ChatItem = UserItem | AssistantItem | ToolItem | TaskItem | SystemItem | ErrorItem | ApprovalItem;
+/** The divider where the conversation was compacted; the summary folds out under it. */
+export interface CompactionItem {
+  kind: 'compaction';
+  id: string;
+  /** `auto`: it neared the window; `manual`: the person asked; `too_long`: the API refused a request. */
+  reason: 'auto' | 'manual' | 'too_long';
+  /** The model's summary (Markdown), or the sentence saying why there is none. */
+  summary: string;
+  summarised: boolean;
+  beforeTokens: number;
+  afterTokens: number;
+}
+
+export type ChatItem = UserItem | AssistantItem | ToolItem | TaskItem | SystemItem | ErrorItem | ApprovalItem | CompactionItem;
 
 export interface ChatViewState {
   chatId: string;
@@ -124,6 +143,8 @@ export interface ChatViewState {
   items: ChatItem[];
   busy: boolean;
   usage: UsageTotals;
+  /** Unknown until the chat's first model call. */
+  context?: ContextMeter;
   /** Whether any API key is known (SecretStorage or ANTHROPIC_API_KEY). */
   hasApiKey: boolean;
   /** False in Restricted Mode: the chat says the agent can only read, with a way to trust the folder. */
@@ -141,6 +162,7 @@ export type ExtensionMessage =
   | { type: 'textDelta'; id: string; text: string }
   | { type: 'busy'; busy: boolean }
   | { type: 'usage'; usage: UsageTotals }
+  | { type: 'context'; context: ContextMeter }
   /** Transient line under the conversation ("Overloaded, retrying in 2s…"); empty text clears it. */
   | { type: 'status'; text: string }
   | { type: 'focusInput' }
@@ -152,6 +174,8 @@ export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'send'; text: string }
   | { type: 'stop' }
+  /** Summarise the conversation now (the header's Compact Conversation). */
+  | { type: 'compact' }
   | { type: 'newChat' }
   | { type: 'showHistory' }
   | { type: 'retry' }
@@ -171,6 +195,7 @@ const WEBVIEW_MESSAGE_FIELDS: { [K in WebviewMessage['type']]: readonly string[]
   ready: [],
   send: ['text'],
   stop: [],
+  compact: [],
   newChat: [],
   showHistory: [],
   retry: [],

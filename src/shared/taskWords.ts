@@ -89,3 +89,8 @@ export function oneLine(text: string): string {
 function pad(n: number): string {
   return n.toString().padStart(2, '0');
 }
+
+/** A token count, short: 41200 → "41k", 1500 → "1.5k" (the chat's meters, the CLI's compaction line). */
+export function formatTokens(n: number): string {
+  return n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
+}

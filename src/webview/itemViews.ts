@@ -1,10 +1,11 @@
 // One DOM element per chat item. Each view can be updated in place from a newer item, so a status change
 // touches one element, never the list.
-import type { AssistantItem, ChatItem, ErrorItem, SystemItem, TaskItem, ToolItem, UserItem } from '../shared/protocol';
+import type { AssistantItem, ChatItem, CompactionItem, ErrorItem, SystemItem, TaskItem, ToolItem, UserItem } from '../shared/protocol';
 import type { TaskStatus } from '../core/tasks/types';
-import { formatDuration, statusWord, taskDurationMs, WAITING_UNTIL_READY } from '../shared/taskWords';
+import { formatDuration, formatTokens, statusWord, taskDurationMs, WAITING_UNTIL_READY } from '../shared/taskWords';
 import { ApprovalView } from './approvalView';
 import { el, icon } from './dom';
+import { renderMarkdown } from './markdown';
 import { StreamingMarkdown } from './streamingMarkdown';
 
 export interface ItemView {
@@ -30,6 +31,8 @@ export function createItemView(item: ChatItem): ItemView {
       return new ErrorView(item);
     case 'approval':
       return new ApprovalView(item);
+    case 'compaction':
+      return new CompactionView(item);
   }
 }
 
@@ -189,6 +192,30 @@ class SystemView implements ItemView {
     const iconName = { info: 'info', background: 'bell', delivered: 'inbox', stopped: 'debug-stop' }[item.tone];
     this.element.classList.add(`system-${item.tone}`);
     this.element.append(icon(iconName), el('span', '', item.text));
+  }
+  update(): void {}
+}
+
+const COMPACTION_WHY: Record<CompactionItem['reason'], string> = {
+  auto: 'the conversation neared the context limit',
+  manual: 'you asked',
+  too_long: 'the API refused a request as too long',
+};
+
+/** A divider across the conversation where it was compacted; the summary the model now works from folds out under it. */
+class CompactionView implements ItemView {
+  readonly element = el('details', 'item compaction');
+
+  constructor(item: CompactionItem) {
+    const title = item.summarised ? 'Earlier conversation summarized' : 'Earlier conversation dropped (no summary could be made)';
+    const summary = el('summary', 'compaction-divider');
+    summary.append(icon('fold'), el('span', 'compaction-title', title));
+    const detail = `${formatTokens(item.beforeTokens)} → ${formatTokens(item.afterTokens)} tokens, because ${COMPACTION_WHY[item.reason]}`;
+    summary.title = `${detail}. Click to show the summary.`;
+    summary.setAttribute('aria-label', `${title}: ${detail}. Show the summary`);
+    const body = el('div', 'compaction-summary markdown');
+    body.innerHTML = renderMarkdown(item.summary);
+    this.element.append(summary, el('div', 'compaction-detail', `${detail}. The model continues from this summary, your requests, the task table and the latest exchanges; everything above stays here for you.`), body);
   }
   update(): void {}
 }

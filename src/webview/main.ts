@@ -1,9 +1,10 @@
 // Entry of the chat webview bundle: builds the page, routes extension messages to the views and
 // forwards clicks (links, copy, task chips, error actions) to the extension. Decides nothing itself.
-import type { ExtensionMessage, UsageTotals } from '../shared/protocol';
+import type { ContextMeter, ExtensionMessage, UsageTotals } from '../shared/protocol';
 import { ChatView } from './chatView';
 import { Composer } from './composer';
 import { el, icon } from './dom';
+import { formatTokens } from '../shared/taskWords';
 import { warmUpMarkdown } from './markdown';
 import { connectToHost } from './vscodeApi';
 
@@ -11,14 +12,20 @@ const host = connectToHost();
 
 const app = el('div', 'app');
 const header = el('header', 'chat-header');
+const meters = el('div', 'meters');
+const contextMeter = el('div', 'context-meter');
+contextMeter.setAttribute('role', 'status');
+contextMeter.hidden = true;
 const usage = el('div', 'usage');
 usage.setAttribute('role', 'status');
 usage.setAttribute('aria-label', 'Token usage');
+meters.append(contextMeter, usage);
+const compact = headerButton('Compact Conversation', 'fold');
 const newChat = headerButton('New Chat', 'add');
 const history = headerButton('Chat History', 'history');
 const headerButtons = el('div', 'header-buttons');
-headerButtons.append(history, newChat);
-header.append(usage, headerButtons);
+headerButtons.append(compact, history, newChat);
+header.append(meters, headerButtons);
 
 // Restricted Mode: the agent can only read; the person can trust the folder from here.
 const trustBanner = el('div', 'trust-banner');
@@ -59,8 +66,16 @@ function headerButton(label: string, iconName: string): HTMLButtonElement {
   return button;
 }
 
-function formatTokens(n: number): string {
-  return n >= 10_000 ? `${(n / 1000).toFixed(0)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
+/** "context 41% of 200k": how full the model's context was at the last call (or right after a trim). */
+function showContext(meter: ContextMeter | undefined): void {
+  contextMeter.hidden = meter === undefined;
+  if (!meter) return;
+  const percent = Math.min(100, Math.round((meter.usedTokens / Math.max(1, meter.windowTokens)) * 100));
+  contextMeter.textContent = `context ${percent}% of ${formatTokens(meter.windowTokens)}`;
+  contextMeter.classList.toggle('context-high', percent >= 80);
+  const label = `Context ${percent}% full: ${meter.usedTokens} of ${meter.windowTokens} tokens. Near the limit the conversation is summarized; Compact Conversation does it now.`;
+  contextMeter.title = label;
+  contextMeter.setAttribute('aria-label', label);
 }
 
 function showUsage(totals: UsageTotals): void {
@@ -75,6 +90,7 @@ window.addEventListener('message', (event: MessageEvent<ExtensionMessage>) => {
       chat.reset(message.state);
       composer.setBusy(message.state.busy);
       showUsage(message.state.usage);
+      showContext(message.state.context);
       status.textContent = '';
       trustBanner.hidden = message.state.trusted;
       chat.focusPendingApproval();
@@ -97,6 +113,9 @@ window.addEventListener('message', (event: MessageEvent<ExtensionMessage>) => {
     case 'usage':
       showUsage(message.usage);
       break;
+    case 'context':
+      showContext(message.context);
+      break;
     case 'status':
       status.textContent = message.text;
       break;
@@ -107,6 +126,7 @@ window.addEventListener('message', (event: MessageEvent<ExtensionMessage>) => {
 });
 
 newChat.addEventListener('click', () => host.post({ type: 'newChat' }));
+compact.addEventListener('click', () => host.post({ type: 'compact' }));
 manageTrust.addEventListener('click', () => host.post({ type: 'manageTrust' }));
 history.addEventListener('click', () => host.post({ type: 'showHistory' }));
 

@@ -199,6 +199,41 @@ describe('Chat view with a working API key', function () {
     const block = JSON.stringify(scripted.server.accepted.at(-1)?.body?.messages?.at(-1) ?? '');
     assert.equal(block.match(/\[bg:/g)?.length, 12);
   });
+
+  it('shows how full the context is, and compacts on request: a divider whose summary folds out', async () => {
+    // Also runs alone (BG_AGENT_GREP): then the chat is not open yet.
+    chat ??= await openChat(wb);
+    await chat.getByRole('button', { name: 'New Chat' }).click();
+    // The API counts 82,000 tokens in and 20 out: 41 % of the model's 200k.
+    scripted.server.enqueue(textReply('Noted the plan.', { usage: { input_tokens: 82_000 } }));
+    await sendMessage(chat, 'Remember the plan: build, then test.');
+    await conversation(chat).getByText('Noted the plan.').waitFor();
+    const meter = chat.getByRole('status', { name: /^Context 41% full/ });
+    await meter.waitFor();
+    assert.equal(await meter.textContent(), 'context 41% of 200k');
+
+    scripted.server.enqueue(textReply('**Summary**: the person wants a build, then the tests.'));
+    await chat.getByRole('button', { name: 'Compact Conversation' }).click();
+    const divider = conversation(chat).getByRole('group').filter({ has: chat.getByText('Earlier conversation summarized') });
+    await divider.waitFor();
+    const summary = divider.locator('.compaction-summary');
+    assert.equal(await summary.isVisible(), false, 'the summary starts folded');
+    await divider.getByText('Earlier conversation summarized').click();
+    await summary.locator('strong', { hasText: 'Summary' }).waitFor();
+    await wb.screenshot('compaction-divider');
+    // The meter follows the shorter history, and everything above the divider is still there to read.
+    await chat.getByRole('status', { name: /^Context \d% full/ }).waitFor();
+    await conversation(chat).getByText('Remember the plan: build, then test.').waitFor();
+
+    // The next message goes out with the summary and the request kept verbatim.
+    scripted.server.enqueue(textReply('Building now.'));
+    await sendMessage(chat, 'Go on.');
+    await conversation(chat).getByText('Building now.').waitFor();
+    const first = JSON.stringify(scripted.server.accepted.at(-1)?.body?.messages?.[0] ?? '');
+    assert.match(first, /the person wants a build, then the tests/);
+    assert.match(first, /Remember the plan: build, then test\./);
+    assert.equal(scripted.server.rejected.length, 0);
+  });
 });
 
 describe('Chat view after a window reload', function () {

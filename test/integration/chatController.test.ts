@@ -231,6 +231,65 @@ describe('Chat controller', function () {
     assert.equal(second.of('assistant')[0].text, answer);
   });
 
+  it('Compact Conversation: a divider with the summary, the context meter, a shorter history that a reload keeps', async () => {
+    h = await startChatHarness({ server: { contextLimit: 200_000 } });
+    h.server.enqueue(toolCall('background_run', { command: 'sleep 30', description: 'kept by id' }), textReply('Started it.'));
+    await h.controller.handle({ type: 'send', text: 'start a sleeper please' });
+    await until(() => !h.controller.busy && h.view.of('assistant').at(-1)?.streaming === false, 'the first answer');
+    assert.ok(h.view.context && h.view.context.usedTokens > 0 && h.view.context.windowTokens === 200_000, JSON.stringify(h.view.context));
+    const sleeper = h.manager.list().find((t) => t.command === 'sleep 30');
+    assert.ok(sleeper);
+
+    h.server.enqueue(textReply('The person asked for a sleeper; it runs.'));
+    await h.controller.handle({ type: 'compact' });
+    await until(() => h.view.of('compaction').length === 1 && !h.controller.busy, 'the compaction divider');
+    const divider = h.view.of('compaction')[0];
+    assert.equal(divider.summary, 'The person asked for a sleeper; it runs.');
+    assert.equal(divider.reason, 'manual');
+    assert.equal(h.view.status, '', 'the "Summarizing" status is cleared');
+    assert.deepEqual(h.view.shape.slice(0, 2), ['user', 'tool'], 'the person still sees everything above the divider');
+
+    // The next call carries the summary, the request and the task table, and is valid for the API.
+    h.server.enqueue(textReply('Still here.'));
+    await h.controller.handle({ type: 'send', text: 'are you there?' });
+    await until(() => h.view.of('assistant').some((a) => a.text === 'Still here.' && !a.streaming), 'the answer after compaction');
+    const first = JSON.stringify(h.server.accepted.at(-1)?.body?.messages?.[0]);
+    assert.match(first, /The person asked for a sleeper; it runs\./);
+    assert.match(first, /start a sleeper please/);
+    assert.match(first, new RegExp(`${sleeper.id} \\| running`));
+    assert.deepEqual(h.server.rejected, []);
+
+    await h.store.flush();
+    const reloaded = await h.reopen();
+    await reloaded.controller.handle({ type: 'ready' });
+    assert.equal(reloaded.view.of('compaction').length, 1, 'the divider is kept');
+    assert.ok(reloaded.view.context, 'the meter comes back with the chat');
+    h.server.enqueue(textReply('After reload.'));
+    await reloaded.controller.handle({ type: 'send', text: 'and now?' });
+    await until(() => reloaded.view.of('assistant').some((a) => a.text === 'After reload.' && !a.streaming), 'the answer after the reload');
+    assert.match(JSON.stringify(h.server.accepted.at(-1)?.body?.messages?.[0]), /conversation-summary/, 'the stored history is the compacted one');
+  });
+
+  it('a request the API refuses as too long is compacted by itself, shown as a divider, and the turn goes on', async () => {
+    h = await startChatHarness({ server: { contextLimit: 9_000 } });
+    writeFileSync(join(h.workspace, 'big.txt'), 'y'.repeat(60).concat('\n').repeat(150));
+    h.server.enqueue(
+      ...Array.from({ length: 12 }, (_, i) =>
+        fnStep((request) => {
+          const last = JSON.stringify(request.body?.messages?.at(-1));
+          if (last.includes('compaction-request')) return textReply('Summary: read big.txt twice.');
+          return i < 3 ? toolCall('read_file', { path: 'big.txt' }) : textReply('Read it all.');
+        }),
+      ),
+    );
+    await h.controller.handle({ type: 'send', text: 'read big.txt a few times' });
+    await until(() => h.view.of('assistant').some((a) => a.text === 'Read it all.' && !a.streaming), 'the final answer', 30_000);
+    h.server.clear();
+    assert.equal(h.server.rejected.length, 1, 'one request was refused as too long');
+    assert.equal(h.view.of('compaction')[0]?.reason, 'too_long');
+    assert.deepEqual(h.view.of('error'), [], 'no error reached the person');
+  });
+
   it('keeps chats across a reload, lists them in history and reopens an old one', async () => {
     h = await startChatHarness();
     h.server.enqueue(textReply('First chat answer.'));

@@ -20,7 +20,7 @@ describe('Chat in the extension', function () {
   it('registers the chat commands in the palette', async () => {
     await extensionApi();
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['backgroundAgent.newChat', 'backgroundAgent.showHistory', 'backgroundAgent.setApiKey', 'backgroundAgent.stop']) {
+    for (const id of ['backgroundAgent.newChat', 'backgroundAgent.showHistory', 'backgroundAgent.setApiKey', 'backgroundAgent.stop', 'backgroundAgent.compactConversation']) {
       assert.ok(commands.includes(id), `${id} is registered`);
     }
   });

@@ -9,16 +9,17 @@ import { createAgentSession } from '../../src/core/agent/session';
 import type { ApprovalRequest } from '../../src/core/approval/approvalGate';
 import { ApprovalPolicy, type ApprovalSettings } from '../../src/core/approval/approvalPolicy';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
-import type { ChatItem, ExtensionMessage, UsageTotals } from '../../src/shared/protocol';
+import type { ContextMeter, ChatItem, ExtensionMessage, UsageTotals } from '../../src/shared/protocol';
 import { ActiveChatSlot } from '../../src/vscode/activeChat';
 import { ChatController, type ChatUi } from '../../src/vscode/chat/chatController';
 import { ChatStore, type KeyValueState } from '../../src/vscode/chat/chatStore';
-import { startScriptedServer, type ScriptedServer } from '../support/scriptedServer';
+import { startScriptedServer, type ScriptedServer, type ScriptedServerOptions } from '../support/scriptedServer';
 
 export class ViewModel {
   items: ChatItem[] = [];
   busy = false;
   usage: UsageTotals | undefined;
+  context: ContextMeter | undefined;
   status = '';
   inits = 0;
   readonly messages: ExtensionMessage[] = [];
@@ -33,6 +34,7 @@ export class ViewModel {
         this.items = m.state.items;
         this.busy = m.state.busy;
         this.usage = m.state.usage;
+        this.context = m.state.context;
         break;
       case 'append':
         this.items.push(m.item);
@@ -53,6 +55,9 @@ export class ViewModel {
         break;
       case 'usage':
         this.usage = m.usage;
+        break;
+      case 'context':
+        this.context = m.context;
         break;
       case 'status':
         this.status = m.text;
@@ -112,6 +117,8 @@ export interface ChatHarness {
   autoResume: boolean;
   /** The `backgroundAgent.model` setting as the controller reads it (live). */
   model: string;
+  /** The `backgroundAgent.contextWindow` setting (live; 0: the model's window). */
+  contextWindow: number;
   /** The window's approval policy (mode `auto` unless the test asks for another). */
   policy: ApprovalPolicy;
   /** Always Allow requests the controller asked to store in the settings. */
@@ -132,9 +139,9 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
 }
 
 export async function startChatHarness(
-  options: { apiKey?: string | undefined; state?: MemoryState; approval?: Partial<ApprovalSettings> } = {},
+  options: { apiKey?: string | undefined; state?: MemoryState; approval?: Partial<ApprovalSettings>; server?: ScriptedServerOptions } = {},
 ): Promise<ChatHarness> {
-  const server = await startScriptedServer();
+  const server = await startScriptedServer(options.server);
   const root = mkdtempSync(join(tmpdir(), 'chat-test-'));
   const workspace = join(root, 'workspace');
   mkdirSync(workspace);
@@ -155,6 +162,7 @@ export async function startChatHarness(
     apiKey: 'apiKey' in options ? options.apiKey : 'test-key',
     autoResume: true,
     model: 'claude-test',
+    contextWindow: 0,
     policy: new ApprovalPolicy({ mode: 'auto', allowCommands: [], denyCommands: [], trusted: true, ...options.approval }),
     remembered: [],
     trusted: options.approval?.trusted ?? true,
@@ -200,7 +208,7 @@ export async function startChatHarness(
       store,
       ui: chatUi,
       apiKey: async () => harness.apiKey,
-      settings: () => ({ model: harness.model, maxTokens: 1024, autoResume: harness.autoResume, baseURL: server.url }),
+      settings: () => ({ model: harness.model, maxTokens: 1024, autoResume: harness.autoResume, baseURL: server.url, contextWindow: harness.contextWindow }),
       cwd: () => workspace,
       // Short retry waits keep the error tests quick; the retry policy itself is the production one.
       createSession: (sessionOptions) => createAgentSession(sessionOptions, { retry: { initialDelayMs: 5, maxDelayMs: 20 } }),

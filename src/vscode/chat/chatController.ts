@@ -113,6 +113,8 @@ export class ChatController implements ActiveChat, Disposable {
       }
       case 'stop':
         return this.stop();
+      case 'compact':
+        return this.compact();
       case 'newChat':
         return this.newChat();
       case 'showHistory':
@@ -163,6 +165,12 @@ export class ChatController implements ActiveChat, Disposable {
 
   stop(): void {
     this.active?.stop();
+  }
+
+  /** Compact Conversation: summarises the chat shown (after its running turn, if any). */
+  async compact(): Promise<void> {
+    await this.loaded;
+    this.requireActive().compact(await this.sessionConfig());
   }
 
   async newChat(): Promise<void> {
@@ -298,6 +306,7 @@ export class ChatController implements ActiveChat, Disposable {
       items: runtime.chat.items,
       busy: runtime.busy,
       usage: runtime.chat.usage,
+      ...(runtime.chat.context && { context: runtime.chat.context }),
       hasApiKey,
       trusted: this.deps.isTrusted(),
     };

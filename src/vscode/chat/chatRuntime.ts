@@ -36,6 +36,8 @@ export interface SessionConfig {
   baseURL: string | undefined;
   autoResume: boolean;
   cwd: string;
+  /** Tokens; 0: the model's known window. */
+  contextWindow: number;
 }
 
 /** Deltas are coalesced for this long before one postMessage (the webview batches again per frame). */
@@ -81,6 +83,11 @@ export class ChatRuntime implements Disposable {
     if (!this.chat.title) this.chat.title = text.split('\n')[0].slice(0, TITLE_LENGTH);
     this.add({ kind: 'user', id: nanoid(10), text });
     void this.ensureSession(config).send(text);
+  }
+
+  /** Summarises the conversation: the history shrinks, the items stay (a divider marks where). */
+  compact(config: SessionConfig): void {
+    void this.ensureSession(config).compact();
   }
 
   /** The failed message is still the last one in the history, so an empty send re-runs the turn. */
@@ -142,7 +149,7 @@ export class ChatRuntime implements Disposable {
   }
 
   private ensureSession(config: SessionConfig): AgentSession {
-    const fingerprint = JSON.stringify([config.apiKey, config.model, config.maxTokens, config.baseURL, config.cwd]);
+    const fingerprint = JSON.stringify([config.apiKey, config.model, config.maxTokens, config.baseURL, config.cwd, config.contextWindow]);
     if (this.session && (fingerprint === this.fingerprint || this.session.busy)) {
       this.session.setAutoResume(config.autoResume);
       return this.session;
@@ -161,6 +168,7 @@ export class ChatRuntime implements Disposable {
       baseURL: config.baseURL,
       autoResume: config.autoResume,
       history,
+      contextWindow: config.contextWindow,
     });
     this.session = session;
     this.fingerprint = fingerprint;
@@ -207,6 +215,30 @@ export class ChatRuntime implements Disposable {
       case 'usage':
         this.chat.usage = { ...event.total };
         this.post({ type: 'usage', usage: this.chat.usage });
+        break;
+      case 'context':
+        this.chat.context = { usedTokens: event.usedTokens, windowTokens: event.windowTokens };
+        this.post({ type: 'context', context: this.chat.context });
+        break;
+      case 'compaction_start':
+        this.finishAssistant();
+        this.retryStatusShown = true;
+        this.post({ type: 'status', text: event.reason === 'manual' ? 'Summarizing the conversation…' : 'The conversation is near the context limit: summarizing it…' });
+        break;
+      case 'compaction_end':
+        this.post({ type: 'status', text: '' });
+        this.retryStatusShown = false;
+        if (event.outcome === 'compacted') {
+          const { reason, summarised = true, beforeTokens, afterTokens } = event;
+          this.add({ kind: 'compaction', id: nanoid(10), reason, summary: event.summary ?? '', summarised, beforeTokens, afterTokens });
+          // Saved at once: a reload from here on must not bring back the long history.
+          this.chat.history = [...(this.session?.history ?? this.chat.history)];
+          this.touch();
+        } else if (event.outcome === 'skipped' && event.message) {
+          this.add({ kind: 'system', id: nanoid(10), tone: 'info', text: event.message });
+        }
+        break;
+      case 'context_cleared':
         break;
       case 'retry': {
         const why = event.status === 529 ? 'The API is overloaded' : event.status === 429 ? 'Rate limited' : event.status ? `Error ${event.status}` : 'Connection problem';

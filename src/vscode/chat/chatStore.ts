@@ -5,7 +5,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
-import type { ChatItem, UsageTotals } from '../../shared/protocol';
+import type { ChatItem, ContextMeter, UsageTotals } from '../../shared/protocol';
 
 export interface StoredChat {
   id: string;
@@ -15,6 +15,8 @@ export interface StoredChat {
   items: ChatItem[];
   history: MessageParam[];
   usage: UsageTotals;
+  /** How full the context was at the last call; undefined before the first. */
+  context?: ContextMeter;
 }
 
 export interface ChatSummary {

@@ -71,6 +71,10 @@ export function registerChatView(services: Services, tasksTree: vscode.TreeView<
     }),
     command('backgroundAgent.setApiKey', () => controller.setApiKey()),
     command('backgroundAgent.stop', () => controller.stop()),
+    command('backgroundAgent.compactConversation', async () => {
+      await provider.reveal();
+      await controller.compact();
+    }),
     onChatSettingsChanged(() => controller.onSettingsChanged()),
     apiKeys.onDidChange(() => void controller.onApiKeyChanged()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => controller.onTrustChanged()),

@@ -7,6 +7,8 @@ export interface ChatSettings {
   autoResume: boolean;
   /** Undefined: the SDK default, which honours ANTHROPIC_BASE_URL. */
   baseURL: string | undefined;
+  /** Tokens of context; 0: the model's known window. */
+  contextWindow: number;
 }
 
 const SECTION = 'backgroundAgent';
@@ -17,7 +19,8 @@ export function readChatSettings(): ChatSettings {
   const model = config.get<string>('model', DEFAULT_MODEL).trim() || DEFAULT_MODEL;
   const maxTokens = Math.max(256, Math.floor(config.get<number>('maxTokens', 8192)));
   const baseUrl = config.get<string>('baseUrl', '').trim();
-  return { model, maxTokens, autoResume: config.get<boolean>('autoResume', true), baseURL: baseUrl || undefined };
+  const contextWindow = Math.max(0, Math.floor(config.get<number>('contextWindow', 0) || 0));
+  return { model, maxTokens, autoResume: config.get<boolean>('autoResume', true), baseURL: baseUrl || undefined, contextWindow };
 }
 
 export function onChatSettingsChanged(listener: () => void): vscode.Disposable {
