@@ -20,6 +20,8 @@ Options:
   --max-turns N       model requests per turn for your prompt and tool results (default ${DEFAULT_MAX_TURNS});
                       requests that only deliver finished tasks' results are free; reaching it exits non-zero
   --no-wait           with -p: exit as soon as the agent ends its turn, killing the tasks it started
+  --context-window N  tokens of context the model has (default: the model's known window, else 200000);
+                      old results are cleared, then the conversation summarized, to stay under it
   -h, --help          show this help
 
 Approval (every command and every file change passes it; a deny rule always wins):
@@ -42,6 +44,8 @@ export interface CliOptions {
   cwd: string;
   model: string;
   maxTurns?: number;
+  /** Undefined: the model's known window. */
+  contextWindow?: number;
   wait: boolean;
   apiKey: string;
   baseURL?: string;
@@ -63,6 +67,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): P
         model: { type: 'string' },
         'max-turns': { type: 'string' },
         'no-wait': { type: 'boolean' },
+        'context-window': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         allow: { type: 'string', multiple: true },
         deny: { type: 'string', multiple: true },
@@ -84,6 +89,12 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): P
     maxTurns = Number(values['max-turns']);
     if (!Number.isInteger(maxTurns) || maxTurns < 1) return { kind: 'error', message: `--max-turns must be a whole number of at least 1, not "${values['max-turns']}".` };
   }
+  let contextWindow: number | undefined;
+  if (values['context-window'] !== undefined) {
+    contextWindow = Number(values['context-window']);
+    // Below a few thousand tokens the system prompt and tools alone would not fit.
+    if (!Number.isInteger(contextWindow) || contextWindow < 4000) return { kind: 'error', message: `--context-window must be a whole number of tokens, at least 4000, not "${values['context-window']}".` };
+  }
   if (values['no-wait'] && values.prompt === undefined) return { kind: 'error', message: '--no-wait only applies to -p.' };
   const allow = values.allow ?? [];
   const deny = values.deny ?? [];
@@ -103,6 +114,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): P
       cwd,
       model: values.model?.trim() || env.BACKGROUND_AGENT_MODEL?.trim() || DEFAULT_MODEL,
       maxTurns,
+      contextWindow,
       wait: !values['no-wait'],
       apiKey,
       baseURL: env.ANTHROPIC_BASE_URL?.trim() || undefined,

@@ -2,7 +2,7 @@
 // one readable line per event, so `cli -p ... > answer.txt` captures only the answer.
 import type { AgentEvent } from '../core/agent/events';
 import type { TaskEvent, TaskSnapshot } from '../core/tasks/types';
-import { formatDuration, oneLine, statusWord, taskDurationMs } from '../shared/taskWords';
+import { formatDuration, formatTokens, oneLine, statusWord, taskDurationMs } from '../shared/taskWords';
 
 const MAX_LINE = 160;
 
@@ -54,8 +54,15 @@ export class Printer {
         this.endLine();
         if (event.reason === 'aborted') this.info('[stopped]');
         return;
+      case 'compaction_end':
+        // A failed one is reported by its error event.
+        if (event.outcome !== 'failed') this.info(compactionLine(event));
+        return;
       case 'request_start':
       case 'usage':
+      case 'context':
+      case 'context_cleared':
+      case 'compaction_start':
         return;
     }
   };
@@ -152,6 +159,22 @@ function summarizeResult(tool: string, result: string, isError: boolean): string
 
 function truncate(line: string, max = MAX_LINE): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** The one stderr line a compaction gets (the summary itself is for the model, not the terminal). */
+function compactionLine(event: Extract<AgentEvent, { type: 'compaction_end' }>): string {
+  const why = { auto: 'the context was nearly full', manual: 'you asked', too_long: 'the API refused a request as too long' }[event.reason];
+  const size = `${formatTokens(event.beforeTokens)} → ${formatTokens(event.afterTokens)} tokens`;
+  switch (event.outcome) {
+    case 'compacted':
+      return event.summarised === false
+        ? `[compacted: earlier messages dropped without a summary (${event.summary ?? ''}), ${size}, because ${why}]`
+        : `[compacted: the conversation was summarized, ${size}, because ${why}; your requests and every task id are kept]`;
+    case 'skipped':
+      return `[not compacted: ${event.message ?? 'nothing to summarize'}]`;
+    default:
+      return '[compaction stopped; the conversation is unchanged]';
+  }
 }
 
 /** Task ids named on the line that says results were delivered; a burst of hundreds is counted instead. */

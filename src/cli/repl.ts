@@ -6,7 +6,7 @@ import type { CliOptions } from './args';
 import { errorSentence, ExitCode } from './exitCodes';
 import type { Runtime } from './runtime';
 
-const HELP = 'Commands: /tasks lists background tasks, /exit quits. Ctrl-C stops a turn; at the prompt it quits.';
+const HELP = 'Commands: /tasks lists background tasks, /compact summarizes the conversation now, /exit quits. Ctrl-C stops a turn; at the prompt it quits.';
 
 export interface Repl {
   /** Resolves with the exit code once the person quits or input ends. */
@@ -84,6 +84,7 @@ export function runRepl(runtime: Runtime, options: CliOptions): Repl {
         if (line === '/exit' || line === '/quit') return finish(ExitCode.Ok);
         if (line === '/help') printer.info(HELP);
         else if (line === '/tasks') listTasks();
+        else if (line === '/compact') await session.compact();
         else await session.send(line);
       }
       pumping = false;

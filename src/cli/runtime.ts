@@ -39,6 +39,7 @@ export function createRuntime(options: CliOptions, autoResume: boolean): Runtime
     apiKey: options.apiKey,
     baseURL: options.baseURL,
     maxTurns: options.maxTurns,
+    contextWindow: options.contextWindow,
     autoResume,
   });
   const subscriptions: Disposable[] = [session.onEvent(printer.onAgentEvent), manager.onEvent(printer.onTaskEvent)];

@@ -1,7 +1,7 @@
 // The headless CLI end to end: `node dist/cli.js -p …` as a child process against the scripted server.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -225,6 +225,33 @@ describe('cli failures', () => {
     for (const line of run.stderr().split('\n').filter((l) => l.includes('delivered to the agent'))) assert.ok(line.length < 120, line);
   });
 
+  it('--context-window: a long run stays under it, clearing then compacting, with one stderr line per compaction', async () => {
+    const limited = await startScriptedServer({ contextLimit: 12_000 });
+    try {
+      writeFileSync(path.join(workspace, 'big.txt'), Array.from({ length: 100 }, (_, i) => `${i} ${'z'.repeat(60)}`).join('\n'));
+      const chatter = `Thinking: ${'the file is long. '.repeat(200)}`;
+      let reads = 0;
+      limited.enqueue(
+        ...Array.from({ length: 40 }, () =>
+          fnStep((request) => {
+            if (JSON.stringify(request.body?.messages?.at(-1)).includes('compaction-request')) return textReply('SUMMARY of the reads so far.');
+            return reads++ < 10 ? toolCall('read_file', { path: 'big.txt' }, undefined, { text: chatter }) : textReply('Read it ten times.');
+          }),
+        ),
+      );
+      const run = runCli(['-p', 'read big.txt ten times', '--context-window', '12000'], { baseURL: limited.url, cwd: workspace });
+      const { code } = await run.exited;
+      assert.equal(code, 0, run.stderr());
+      assert.match(run.stdout(), /Read it ten times\./);
+      assert.deepEqual(limited.rejected.map((r) => r.rejected), []);
+      const lines = run.stderr().split('\n').filter((l) => l.startsWith('[compacted'));
+      assert.ok(lines.length >= 1, run.stderr());
+      assert.match(lines[0], /^\[compacted: the conversation was summarized, [\d.k]+ → [\d.k]+ tokens, because the context was nearly full; your requests and every task id are kept\]$/);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('an API error after retries: non-zero exit and one sentence', async () => {
     const steps = Array.from({ length: 5 }, () => errorReply(529, { retryAfterS: 0, message: 'Overloaded' }));
     server.enqueue(...steps);
@@ -241,6 +268,9 @@ describe('cli failures', () => {
     const bad = cli(['--max-turns', 'zero', '-p', 'x']);
     assert.equal((await bad.exited).code, 2);
     assert.match(bad.stderr(), /^--max-turns must be a whole number of at least 1, not "zero"\.\n$/);
+    const tiny = cli(['--context-window', '100', '-p', 'x']);
+    assert.equal((await tiny.exited).code, 2);
+    assert.match(tiny.stderr(), /^--context-window must be a whole number of tokens, at least 4000, not "100"\.\n$/);
     const unknown = cli(['--frobnicate']);
     assert.equal((await unknown.exited).code, 2);
     assert.match(unknown.stderr(), /frobnicate/);

@@ -35,6 +35,20 @@ describe('cli REPL', () => {
     assert.equal(server.rejected.length, 0);
   });
 
+  it('/compact summarizes the conversation: one stderr line, and the next request starts from the summary', async () => {
+    server.enqueue(textReply('First answer.'), textReply('SUMMARY: the person asked a first question.'), textReply('Second answer.'));
+    const run = runCli([], { baseURL: server.url, cwd: workspace, stdin: 'pipe' });
+    run.child.stdin?.end('first question\n/compact\nsecond question\n');
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.stderr());
+    assert.match(run.stderr(), /\n\[compacted: the conversation was summarized, [\d.k]+ → [\d.k]+ tokens, because you asked; your requests and every task id are kept\]\n/);
+    assert.doesNotMatch(run.stdout(), /SUMMARY/, 'the summary is for the model, not printed as an answer');
+    const third = JSON.stringify(server.requests[2]?.body?.messages?.[0]);
+    assert.match(third, /SUMMARY: the person asked a first question\./);
+    assert.match(third, /first question/);
+    assert.equal(server.rejected.length, 0);
+  });
+
   it('kills the tasks it started when input ends', async () => {
     const pidFile = path.join(workspace, 'server.pid');
     let pid = 0;
