@@ -4,6 +4,7 @@
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { Emitter, type Disposable } from '../events';
 import type { TaskNotification } from '../tasks/types';
+import { defuseMarkers } from './context/compaction';
 import { ContextKeeper } from './context/contextKeeper';
 import { resolveContextWindow } from './context/contextWindow';
 import { Conversation } from './conversation';
@@ -57,6 +58,8 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
   /** The last turn failed or was stopped: queued results wait for a new event or message, not an instant retry. */
   let halted = false;
   let chain: Promise<void> = Promise.resolve();
+  /** A compaction asked for and not yet finished: asking again joins it instead of paying for another. */
+  let compacting: Promise<void> | undefined;
 
   const emit = (event: AgentEvent): void => events.fire(event);
   const recheckSettled = (): void => mayHaveSettled.fire();
@@ -129,7 +132,8 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
     emit({ type: 'turn_start', trigger });
     let reason: TurnEndReason;
     try {
-      if (text !== undefined) conversation.addUserText(text);
+      // The person's words can never pass for a block the agent wrote (results, a summary, the task table).
+      if (text !== undefined) conversation.addUserText(defuseMarkers(text));
       if (!options.apiKey) {
         emit({ type: 'error', kind: 'auth', message: 'No Anthropic API key is set. Set one (or ANTHROPIC_API_KEY) and send again; your message is kept.' });
         reason = 'error';
@@ -192,7 +196,10 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
     },
     compact(): Promise<void> {
       if (disposed) return Promise.resolve();
-      return enqueueTurn('compact');
+      compacting ??= enqueueTurn('compact').finally(() => {
+        compacting = undefined;
+      });
+      return compacting;
     },
     send(text: string): Promise<void> {
       if (disposed) return Promise.resolve();

@@ -1,7 +1,8 @@
 // The first, cheap way to make room: old tool results and old background-result blocks are replaced by a
 // one-line note that says what was there and how to get it again (read the file again, check_background
-// with the task id and offset). The newest are kept whole, and nothing the model has not seen yet is touched.
-// Pure: takes a history, returns a new one; the messages handed in are never mutated.
+// with the task id and offset). The caller says from where on nothing is touched (the newest results, and
+// what the model has not seen yet); only the keeper's last resort passes the whole history, and then
+// cutToFit, which shortens any text in the middle. Pure: the messages handed in are never mutated.
 import type { ContentBlockParam, MessageParam, ToolResultBlockParam, ToolUseBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { RESULTS_BLOCK_OPEN } from '../../tasks/resultsBlock';
 import { estimateTokens } from './contextWindow';
@@ -50,9 +51,47 @@ export function clearOldResults(history: readonly MessageParam[], protectFrom: n
   return { messages, cleared, freedTokens: freed };
 }
 
-/** Tokens clearing could free at most before `protectFrom` (the keeper decides between clearing and compacting). */
-export function clearableTokens(history: readonly MessageParam[], protectFrom: number): number {
-  return clearOldResults(history, protectFrom, Infinity).freedTokens;
+/** The least of a text that cutToFit keeps (its start and its end). */
+const MIN_CUT_KEEP_CHARS = 400;
+
+/**
+ * The last resort when a request cannot fit otherwise (a pasted log larger than the window): the largest
+ * texts anywhere (the person's, a result, the model's) lose their middle, with a note saying how much,
+ * until about `needTokens` are freed.
+ */
+export function cutToFit(history: readonly MessageParam[], needTokens: number): ClearingOutcome {
+  const messages = history.map((m) => ({ ...m, content: typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : [...m.content] }));
+  const sites: Array<{ m: number; b: number; length: number }> = [];
+  messages.forEach((message, m) =>
+    message.content.forEach((block, b) => {
+      const text = cuttableText(block);
+      if (text !== undefined && text.length > 2 * MIN_CUT_KEEP_CHARS) sites.push({ m, b, length: text.length });
+    }),
+  );
+  sites.sort((x, y) => y.length - x.length);
+  let freed = 0;
+  let cleared = 0;
+  for (const site of sites) {
+    if (freed >= needTokens) break;
+    const block = messages[site.m].content[site.b];
+    const text = cuttableText(block) ?? '';
+    // Keep enough to free what is still needed from this one text, never less than its two ends.
+    const keep = Math.max(MIN_CUT_KEEP_CHARS, text.length - (needTokens - freed) * 3 - 200);
+    if (keep >= text.length - 200) continue;
+    const half = Math.floor(keep / 2);
+    const cut = `${text.slice(0, half)}\n[… ${text.length - 2 * half} characters cut here to fit the context window …]\n${text.slice(-half)}`;
+    const replaced = (block.type === 'tool_result' ? { ...block, content: cut } : { ...block, text: cut }) as ContentBlockParam;
+    freed += Math.max(0, estimateTokens(block) - estimateTokens(replaced));
+    messages[site.m].content[site.b] = replaced;
+    cleared++;
+  }
+  return { messages: messages as MessageParam[], cleared, freedTokens: freed };
+}
+
+function cuttableText(block: ContentBlockParam): string | undefined {
+  if (block.type === 'text') return block.text;
+  if (block.type === 'tool_result') return resultText(block);
+  return undefined;
 }
 
 function clearedBlock(block: ContentBlockParam, uses: ReadonlyMap<string, ToolUseBlockParam>): ContentBlockParam | undefined {

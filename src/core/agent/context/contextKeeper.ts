@@ -4,14 +4,14 @@
 // and the history becomes the summary, the person's requests, the task table and the latest exchanges.
 // A request the API still refuses as too long is compacted and sent once more (loop.ts). Owns the gauge:
 // the size of the last request the API counted, and how far our estimate was off.
-import type { MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages';
+import type { MessageParam, TextBlockParam, Tool } from '@anthropic-ai/sdk/resources/messages';
 import type { TaskManager } from '../../tasks/types';
 import { applyPromptCaching } from '../cache';
 import type { Conversation } from '../conversation';
 import type { AgentErrorKind, AgentEvent, CompactionReason, TokenUsage } from '../events';
 import { usageOf, type ModelClient } from '../modelClient';
-import { buildCompactedHistory, chooseTailStart, personRequests, summaryRequestMessages } from './compaction';
-import { clearOldResults } from './contextClearing';
+import { buildCompactedHistory, chooseTailStart, personRequests, summaryBlocks, summaryRequestMessages } from './compaction';
+import { clearOldResults, cutToFit, type ClearingOutcome } from './contextClearing';
 import { estimateMessages, estimateRequest, parseTooLong } from './contextWindow';
 
 /** What the keeper needs from the turn (loop.ts's TurnContext has all of it). */
@@ -37,9 +37,10 @@ export type FitOutcome = { ok: true } | { ok: false; aborted: true } | { ok: fal
 const CLEAR_DOWN_TO = 0.6;
 /** When clearing cannot get the request under this share of the limit, the conversation is compacted instead. */
 const COMPACT_ABOVE = 0.85;
-/** The latest exchanges a compaction keeps verbatim, and the person's requests it keeps, as shares of the limit. */
+/** The latest exchanges an automatic compaction keeps verbatim, and the person's requests any keeps, as shares of the limit. */
 const KEEP_TAIL_SHARE = 0.25;
 const KEEP_REQUESTS_SHARE = 0.2;
+const KEEP_TABLE_SHARE = 0.1;
 /** The user messages at the end that clearing never touches (what the model saw last, and what it has not seen). */
 const PROTECTED_USER_MESSAGES = 3;
 /** The least max_tokens a call is sent with, however full the window. */
@@ -114,30 +115,49 @@ export class ContextKeeper {
     return true;
   }
 
-  /** Makes the next request fit: nothing, clearing, or a compaction (always one for `manual` and `too_long`). */
+  /**
+   * Makes the next request fit: nothing, clearing, or a compaction (always one for `manual` and `too_long`);
+   * and, when even that leaves it too large (a paste bigger than the window), cutToFit as the last resort.
+   */
   async fit(ctx: ContextCallContext, reason: CompactionReason): Promise<FitOutcome> {
     if (reason === 'auto') {
       const before = this.estimate(ctx);
       if (before <= this.limit) return { ok: true };
       const history = ctx.conversation.history;
-      const cleared = clearOldResults(history, protectedStart(history), before - Math.floor(this.limit * CLEAR_DOWN_TO));
-      if (cleared.cleared > 0) {
-        ctx.conversation.replaceAll(cleared.messages);
-        ctx.emit({ type: 'context_cleared', cleared: cleared.cleared, freedTokens: Math.round(cleared.freedTokens * this.scale) });
-      }
+      // Estimates are raw (before scaling), the gauge is in the API's tokens.
+      const cleared = clearOldResults(history, protectedStart(history), (before - Math.floor(this.limit * CLEAR_DOWN_TO)) / this.scale);
+      this.replace(ctx, cleared);
       const after = this.estimate(ctx);
       if (after <= this.limit * COMPACT_ABOVE) {
         ctx.emit({ type: 'context', usedTokens: after, windowTokens: this.window, estimated: true });
         return { ok: true };
       }
     }
-    return this.compact(ctx, reason);
+    const compacted = await this.compact(ctx, reason);
+    if (!compacted.ok) return compacted;
+    const over = this.estimate(ctx) - this.limit;
+    if (over > 0) {
+      const history = ctx.conversation.history;
+      const unseenCleared = clearOldResults(history, history.length, over / this.scale);
+      this.replace(ctx, unseenCleared);
+      const still = this.estimate(ctx) - this.limit;
+      if (still > 0) this.replace(ctx, cutToFit(ctx.conversation.history, still / this.scale));
+      ctx.emit({ type: 'context', usedTokens: this.estimate(ctx), windowTokens: this.window, estimated: true });
+    }
+    return { ok: true };
+  }
+
+  private replace(ctx: ContextCallContext, outcome: ClearingOutcome): void {
+    if (outcome.cleared === 0) return;
+    ctx.conversation.replaceAll(outcome.messages);
+    ctx.emit({ type: 'context_cleared', cleared: outcome.cleared, freedTokens: Math.round(outcome.freedTokens * this.scale) });
   }
 
   private async compact(ctx: ContextCallContext, reason: CompactionReason): Promise<FitOutcome> {
     const history = [...ctx.conversation.history];
     const beforeTokens = this.estimate(ctx);
-    const tailStart = chooseTailStart(history, Math.floor(this.limit * KEEP_TAIL_SHARE));
+    // Asked for by the person: as short as it gets (the last exchange). Near the window: recent work stays whole.
+    const tailStart = chooseTailStart(history, reason === 'auto' ? Math.floor(this.limit * KEEP_TAIL_SHARE) : 0);
     ctx.emit({ type: 'compaction_start', reason });
     if (tailStart < 0) {
       ctx.emit({ type: 'compaction_end', reason, outcome: 'skipped', beforeTokens, afterTokens: beforeTokens, message: 'Nothing to compact yet: the model has not answered in this conversation.' });
@@ -149,14 +169,15 @@ export class ContextKeeper {
         ctx.emit({ type: 'compaction_end', reason, outcome: 'aborted', beforeTokens, afterTokens: beforeTokens });
         return made;
       }
-      // Refused as too long however small: drop the earlier part without a summary rather than end the session.
-      if (!made.tooLong || reason === 'manual') {
-        const message = `The conversation could not be compacted: ${made.message}`;
+      // No summary to be had (refused as too long however short, or no text came back): near the window the
+      // earlier part is dropped without one rather than end the session; asked for by the person, nothing changes.
+      if (!made.canDrop || reason === 'manual') {
+        const message = `The conversation could not be compacted: ${made.message}.`;
         ctx.emit({ type: 'compaction_end', reason, outcome: 'failed', beforeTokens, afterTokens: beforeTokens, message });
         return { ok: false, aborted: false, kind: made.kind, message };
       }
     }
-    const summary = made.ok ? made.summary : `(No summary could be made: ${made.message}.)`;
+    const summary = made.ok ? made.summary : `No summary could be made (${made.message}).`;
     let compacted = buildCompactedHistory({
       summary,
       summarised: made.ok,
@@ -164,17 +185,15 @@ export class ContextKeeper {
       tasks: ctx.manager.list().filter((t) => t.origin.conversationId === ctx.conversationId),
       tail: history.slice(tailStart),
       requestBudgetTokens: Math.floor(this.limit * KEEP_REQUESTS_SHARE),
+      tableBudgetTokens: Math.floor(this.limit * KEEP_TABLE_SHARE),
     });
-    // The kept exchanges can still hold large results the model has seen: clear those too, newest last.
-    const size = (m: readonly MessageParam[]): number => Math.ceil(estimateRequest(ctx.systemPrompt, ctx.tools.definitions, m) * this.scale);
-    const over = size(compacted) - Math.floor(this.limit * CLEAR_DOWN_TO);
-    if (over > 0) compacted = clearOldResults(compacted, compacted.length - 1, over).messages;
-    // Last resort: results the model has not seen yet are too large for the window on their own.
-    if (size(compacted) > this.limit) compacted = clearOldResults(compacted, compacted.length, Infinity).messages;
+    // The kept exchanges can still hold large results the model has seen: clear those too, oldest first.
+    const over = Math.ceil(estimateRequest(ctx.systemPrompt, ctx.tools.definitions, compacted) * this.scale) - Math.floor(this.limit * CLEAR_DOWN_TO);
+    if (over > 0) compacted = clearOldResults(compacted, compacted.length - 1, over / this.scale).messages;
     ctx.conversation.replaceAll(compacted);
     this.lastSent = undefined;
     const afterTokens = this.estimate(ctx);
-    ctx.emit({ type: 'compaction_end', reason, outcome: 'compacted', summary, summarised: made.ok, beforeTokens, afterTokens });
+    ctx.emit({ type: 'compaction_end', reason, outcome: 'compacted', summary, summarised: made.ok, beforeTokens, afterTokens, ...(!made.ok && { message: made.message }) });
     ctx.emit({ type: 'context', usedTokens: afterTokens, windowTokens: this.window, estimated: true });
     return { ok: true };
   }
@@ -183,7 +202,7 @@ export class ContextKeeper {
   private async summarise(
     ctx: ContextCallContext,
     history: readonly MessageParam[],
-  ): Promise<{ ok: true; summary: string } | { ok: false; aborted: true } | { ok: false; aborted: false; tooLong: boolean; kind: FailureKind; message: string }> {
+  ): Promise<{ ok: true; summary: string } | { ok: false; aborted: true } | { ok: false; aborted: false; canDrop: boolean; kind: FailureKind; message: string }> {
     const maxTokens = Math.min(this.maxTokens, Math.max(1024, Math.floor(this.window * 0.1)));
     let input: MessageParam[] = [...history];
     let lastMessage = '';
@@ -200,7 +219,7 @@ export class ContextKeeper {
         if (result.aborted) return { ok: false, aborted: true };
         lastMessage = ctx.redact(result.error.message);
         if (result.error.status === 400 && this.learnTooLong(ctx, prompt.messages, result.error.message)) continue;
-        return { ok: false, aborted: false, tooLong: false, kind: result.error.kind, message: lastMessage };
+        return { ok: false, aborted: false, canDrop: false, kind: result.error.kind, message: lastMessage };
       }
       const usage = usageOf(result.message);
       ctx.emit({ type: 'usage', request: usage, total: ctx.addUsage(usage) });
@@ -209,10 +228,10 @@ export class ContextKeeper {
         .map((b) => b.text)
         .join('\n')
         .trim();
-      if (summary === '') return { ok: false, aborted: false, tooLong: false, kind: 'api', message: 'the model answered the summary request without any text' };
+      if (summary === '') return { ok: false, aborted: false, canDrop: true, kind: 'api', message: 'the model answered the summary request without any text' };
       return { ok: true, summary: ctx.redact(summary) };
     }
-    return { ok: false, aborted: false, tooLong: true, kind: 'api', message: `the API refused even a shortened summary request as too long (${lastMessage})` };
+    return { ok: false, aborted: false, canDrop: true, kind: 'api', message: `the API refused even a shortened summary request as too long (${lastMessage})` };
   }
 
   /** What the summary call reads, cut to `budget` tokens: old results cleared, then the oldest exchanges left out. */
@@ -223,11 +242,12 @@ export class ContextKeeper {
     if (size(out) <= budget) return out;
     const start = chooseTailStart(out, Math.floor((budget * 0.8) / this.scale));
     if (start > 0) {
-      const left = personRequests(out.slice(0, start));
-      out = [
-        { role: 'user', content: [{ type: 'text', text: `[The ${start} earliest messages of this conversation are left out of this summary request to fit the context window. The person's requests among them were: ${left.length === 0 ? '(none)' : left.map((r) => JSON.stringify(r.slice(0, 2000))).join('; ')}]` }] },
-        ...out.slice(start),
-      ];
+      const dropped = out.slice(0, start);
+      const left = personRequests(dropped);
+      // An earlier compaction's summary is the memory of everything before it: it stays in what is summarised.
+      const earlierSummaries = summaryBlocks(dropped).map((text): TextBlockParam => ({ type: 'text', text }));
+      const note = `[The ${start} earliest messages of this conversation are left out of this summary request to fit the context window. The person's requests among them were: ${left.length === 0 ? '(none)' : left.map((r) => JSON.stringify(r.slice(0, 2000))).join('; ')}]`;
+      out = [{ role: 'user', content: [...earlierSummaries, { type: 'text', text: note }] }, ...out.slice(start)];
     }
     // What is left is the latest exchange alone: clear its results as well.
     if (size(out) > budget) out = clearOldResults(out, out.length, Infinity).messages;

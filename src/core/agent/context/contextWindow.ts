@@ -19,9 +19,15 @@ const KNOWN_WINDOWS: ReadonlyArray<readonly [prefix: string, tokens: number]> = 
   ['claude-', 200_000],
 ];
 
-/** The window a session works with: the setting when it is positive, else the model's known one, else 200k. */
+/**
+ * The least window we work in: the system prompt and the tools take about 2k tokens, and a summary, the
+ * task table and one exchange must fit beside them and the answer.
+ */
+export const MIN_CONTEXT_WINDOW = 10_000;
+
+/** The window a session works with: the setting when it is positive (at least MIN_CONTEXT_WINDOW), else the model's known one, else 200k. */
 export function resolveContextWindow(model: string, setting: number | undefined): number {
-  if (setting !== undefined && Number.isFinite(setting) && setting > 0) return Math.floor(setting);
+  if (setting !== undefined && Number.isFinite(setting) && setting > 0) return Math.max(MIN_CONTEXT_WINDOW, Math.floor(setting));
   return KNOWN_WINDOWS.find(([prefix]) => model.startsWith(prefix))?.[1] ?? DEFAULT_CONTEXT_WINDOW;
 }
 
