@@ -89,6 +89,8 @@ window.addEventListener('message', (event: MessageEvent<ExtensionMessage>) => {
     case 'init':
       chat.reset(message.state);
       composer.setBusy(message.state.busy);
+      // A compaction runs as a turn: the button waits for the turn (and its own run) to end.
+      compact.disabled = message.state.busy;
       showUsage(message.state.usage);
       showContext(message.state.context);
       status.textContent = '';
@@ -109,6 +111,7 @@ window.addEventListener('message', (event: MessageEvent<ExtensionMessage>) => {
       break;
     case 'busy':
       composer.setBusy(message.busy);
+      compact.disabled = message.busy;
       break;
     case 'usage':
       showUsage(message.usage);

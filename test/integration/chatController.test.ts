@@ -233,7 +233,8 @@ describe('Chat controller', function () {
 
   it('Compact Conversation: a divider with the summary, the context meter, a shorter history that a reload keeps', async () => {
     h = await startChatHarness({ server: { contextLimit: 200_000 } });
-    h.server.enqueue(toolCall('background_run', { command: 'sleep 30', description: 'kept by id' }), textReply('Started it.'));
+    writeFileSync(join(h.workspace, 'notes.txt'), 'a line of notes\n'.repeat(1500));
+    h.server.enqueue(toolCall('background_run', { command: 'sleep 30', description: 'kept by id' }), toolCall('read_file', { path: 'notes.txt' }), textReply('Started it.'));
     await h.controller.handle({ type: 'send', text: 'start a sleeper please' });
     await until(() => !h.controller.busy && h.view.of('assistant').at(-1)?.streaming === false, 'the first answer');
     assert.ok(h.view.context && h.view.context.usedTokens > 0 && h.view.context.windowTokens === 200_000, JSON.stringify(h.view.context));
@@ -246,6 +247,7 @@ describe('Chat controller', function () {
     const divider = h.view.of('compaction')[0];
     assert.equal(divider.summary, 'The person asked for a sleeper; it runs.');
     assert.equal(divider.reason, 'manual');
+    assert.ok(divider.afterTokens < divider.beforeTokens / 2, `${divider.beforeTokens} → ${divider.afterTokens}`);
     assert.equal(h.view.status, '', 'the "Summarizing" status is cleared');
     assert.deepEqual(h.view.shape.slice(0, 2), ['user', 'tool'], 'the person still sees everything above the divider');
 
@@ -253,7 +255,10 @@ describe('Chat controller', function () {
     h.server.enqueue(textReply('Still here.'));
     await h.controller.handle({ type: 'send', text: 'are you there?' });
     await until(() => h.view.of('assistant').some((a) => a.text === 'Still here.' && !a.streaming), 'the answer after compaction');
-    const first = JSON.stringify(h.server.accepted.at(-1)?.body?.messages?.[0]);
+    const messages = h.server.accepted.at(-1)?.body?.messages ?? [];
+    assert.equal(messages.length, 3, 'the summary, the last answer, the new message');
+    assert.doesNotMatch(JSON.stringify(messages), /a line of notes/, 'the file read before is gone from the history');
+    const first = JSON.stringify(messages[0]);
     assert.match(first, /The person asked for a sleeper; it runs\./);
     assert.match(first, /start a sleeper please/);
     assert.match(first, new RegExp(`${sleeper.id} \\| running`));

@@ -52,6 +52,8 @@ export class ChatRuntime implements Disposable {
   private pendingDelta = '';
   private deltaTimer: ReturnType<typeof setTimeout> | undefined;
   private retryStatusShown = false;
+  /** The person's Compact failed in this turn: its error offers no Retry. */
+  private compactionFailed = false;
   /** The approval cards of this chat; the person answers them through the controller. */
   readonly approvals: ChatApprovals;
 
@@ -184,6 +186,7 @@ export class ChatRuntime implements Disposable {
   private onAgentEvent(event: AgentEvent): void {
     switch (event.type) {
       case 'turn_start':
+        this.compactionFailed = false;
         this.disableRetries();
         this.post({ type: 'busy', busy: true });
         if (event.trigger === 'background') {
@@ -228,6 +231,8 @@ export class ChatRuntime implements Disposable {
       case 'compaction_end':
         this.post({ type: 'status', text: '' });
         this.retryStatusShown = false;
+        // Retry re-sends the last message; after a failed Compact the person clicks Compact again instead.
+        this.compactionFailed = event.outcome === 'failed' && event.reason === 'manual';
         if (event.outcome === 'compacted') {
           const { reason, summarised = true, beforeTokens, afterTokens } = event;
           this.add({ kind: 'compaction', id: nanoid(10), reason, summary: event.summary ?? '', summarised, beforeTokens, afterTokens });
@@ -248,7 +253,7 @@ export class ChatRuntime implements Disposable {
       }
       case 'error':
         this.finishAssistant();
-        this.add({ kind: 'error', id: nanoid(10), errorKind: event.kind, message: event.message, canRetry: event.kind !== 'max_turns' });
+        this.add({ kind: 'error', id: nanoid(10), errorKind: event.kind, message: event.message, canRetry: event.kind !== 'max_turns' && !this.compactionFailed });
         break;
       case 'turn_end':
         this.finishAssistant();
