@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_TURNS } from '../core/agent/agentSession';
+import { MIN_CONTEXT_WINDOW } from '../core/agent/context/contextWindow';
 import type { ApprovalMode } from '../core/approval/approvalPolicy';
 import { parseRule } from '../core/approval/commandRules';
 
@@ -92,8 +93,9 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): P
   let contextWindow: number | undefined;
   if (values['context-window'] !== undefined) {
     contextWindow = Number(values['context-window']);
-    // Below a few thousand tokens the system prompt and tools alone would not fit.
-    if (!Number.isInteger(contextWindow) || contextWindow < 4000) return { kind: 'error', message: `--context-window must be a whole number of tokens, at least 4000, not "${values['context-window']}".` };
+    if (!Number.isInteger(contextWindow) || contextWindow < MIN_CONTEXT_WINDOW) {
+      return { kind: 'error', message: `--context-window must be a whole number of tokens, at least ${MIN_CONTEXT_WINDOW}, not "${values['context-window']}".` };
+    }
   }
   if (values['no-wait'] && values.prompt === undefined) return { kind: 'error', message: '--no-wait only applies to -p.' };
   const allow = values.allow ?? [];

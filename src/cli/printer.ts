@@ -168,12 +168,12 @@ function compactionLine(event: Extract<AgentEvent, { type: 'compaction_end' }>):
   switch (event.outcome) {
     case 'compacted':
       return event.summarised === false
-        ? `[compacted: earlier messages dropped without a summary (${event.summary ?? ''}), ${size}, because ${why}]`
+        ? `[compacted: earlier messages dropped without a summary (${event.message ?? 'none could be made'}), ${size}, because ${why}]`
         : `[compacted: the conversation was summarized, ${size}, because ${why}; your requests and every task id are kept]`;
     case 'skipped':
       return `[not compacted: ${event.message ?? 'nothing to summarize'}]`;
     default:
-      return '[compaction stopped; the conversation is unchanged]';
+      return '[compaction stopped: nothing was summarized]';
   }
 }
 

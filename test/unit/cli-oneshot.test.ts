@@ -226,26 +226,30 @@ describe('cli failures', () => {
   });
 
   it('--context-window: a long run stays under it, clearing then compacting, with one stderr line per compaction', async () => {
-    const limited = await startScriptedServer({ contextLimit: 12_000 });
+    const limited = await startScriptedServer({ contextLimit: 20_000 });
     try {
       writeFileSync(path.join(workspace, 'big.txt'), Array.from({ length: 100 }, (_, i) => `${i} ${'z'.repeat(60)}`).join('\n'));
-      const chatter = `Thinking: ${'the file is long. '.repeat(200)}`;
+      const chatter = `Thinking: ${'the file is long. '.repeat(40)}`;
       let reads = 0;
       limited.enqueue(
-        ...Array.from({ length: 40 }, () =>
+        ...Array.from({ length: 60 }, () =>
           fnStep((request) => {
             if (JSON.stringify(request.body?.messages?.at(-1)).includes('compaction-request')) return textReply('SUMMARY of the reads so far.');
-            return reads++ < 10 ? toolCall('read_file', { path: 'big.txt' }, undefined, { text: chatter }) : textReply('Read it ten times.');
+            return reads++ < 20 ? toolCall('read_file', { path: 'big.txt' }, undefined, { text: chatter }) : textReply('Read it twenty times.');
           }),
         ),
       );
-      const run = runCli(['-p', 'read big.txt ten times', '--context-window', '12000'], { baseURL: limited.url, cwd: workspace });
+      const run = runCli(['-p', 'read big.txt twenty times', '--context-window', '20000'], { baseURL: limited.url, cwd: workspace });
       const { code } = await run.exited;
       assert.equal(code, 0, run.stderr());
-      assert.match(run.stdout(), /Read it ten times\./);
+      assert.match(run.stdout(), /Read it twenty times\./);
       assert.deepEqual(limited.rejected.map((r) => r.rejected), []);
       const lines = run.stderr().split('\n').filter((l) => l.startsWith('[compacted'));
-      assert.ok(lines.length >= 1, run.stderr());
+      const summaryCalls = limited.requests.filter((r) => JSON.stringify(r.body?.messages?.at(-1)).includes('compaction-request'));
+      assert.ok(summaryCalls.length >= 1, run.stderr());
+      assert.equal(lines.length, summaryCalls.length, 'one line per compaction');
+      const firstCleared = limited.requests.findIndex((r) => JSON.stringify(r.body?.messages).includes('Cleared to save context'));
+      assert.ok(firstCleared >= 0 && firstCleared < summaryCalls[0].index, 'old results were cleared before the first compaction');
       assert.match(lines[0], /^\[compacted: the conversation was summarized, [\d.k]+ → [\d.k]+ tokens, because the context was nearly full; your requests and every task id are kept\]$/);
     } finally {
       await limited.close();
@@ -270,7 +274,7 @@ describe('cli failures', () => {
     assert.match(bad.stderr(), /^--max-turns must be a whole number of at least 1, not "zero"\.\n$/);
     const tiny = cli(['--context-window', '100', '-p', 'x']);
     assert.equal((await tiny.exited).code, 2);
-    assert.match(tiny.stderr(), /^--context-window must be a whole number of tokens, at least 4000, not "100"\.\n$/);
+    assert.match(tiny.stderr(), /^--context-window must be a whole number of tokens, at least 10000, not "100"\.\n$/);
     const unknown = cli(['--frobnicate']);
     assert.equal((await unknown.exited).code, 2);
     assert.match(unknown.stderr(), /frobnicate/);
