@@ -55,8 +55,8 @@ export class Printer {
         if (event.reason === 'aborted') this.info('[stopped]');
         return;
       case 'compaction_end':
-        // A failed one is reported by its error event.
-        if (event.outcome !== 'failed') this.info(compactionLine(event));
+        // A failed one is reported by its error event; an automatic one skipped goes on by other means (cutting).
+        if (event.outcome !== 'failed' && !(event.outcome === 'skipped' && event.reason !== 'manual')) this.info(compactionLine(event));
         return;
       case 'request_start':
       case 'usage':
@@ -168,7 +168,7 @@ function compactionLine(event: Extract<AgentEvent, { type: 'compaction_end' }>):
   switch (event.outcome) {
     case 'compacted':
       return event.summarised === false
-        ? `[compacted: earlier messages dropped without a summary (${event.message ?? 'none could be made'}), ${size}, because ${why}]`
+        ? `[compacted: earlier messages dropped without a summary, ${size}, because ${why} (${event.message ?? 'none could be made'})]`
         : `[compacted: the conversation was summarized, ${size}, because ${why}; your requests and every task id are kept]`;
     case 'skipped':
       return `[not compacted: ${event.message ?? 'nothing to summarize'}]`;

@@ -41,6 +41,25 @@ describe('cli printer', () => {
     assert.equal(err.join(''), '⏺ bash: npm test ⏎ --watch=false\n  ⎿ Exit code 0 (1s). (+2 lines)\n');
   });
 
+  it('gives a compaction one stderr line; an automatic one skipped, a failed one (its error says it) and clearing none', () => {
+    const { printer, out, err } = capture();
+    const end = { type: 'compaction_end', beforeTokens: 41_200, afterTokens: 1500 } as const;
+    printer.onAgentEvent({ type: 'context_cleared', cleared: 3, freedTokens: 9000 });
+    printer.onAgentEvent({ ...end, reason: 'auto', outcome: 'compacted', summary: 'S', summarised: true });
+    printer.onAgentEvent({ ...end, reason: 'too_long', outcome: 'compacted', summary: 'No summary could be made (x).', summarised: false, message: 'no text came back' });
+    printer.onAgentEvent({ ...end, reason: 'manual', outcome: 'skipped', message: 'Nothing to compact yet: the model has not answered in this conversation.' });
+    printer.onAgentEvent({ ...end, reason: 'auto', outcome: 'skipped', message: 'Nothing to compact yet' });
+    printer.onAgentEvent({ ...end, reason: 'manual', outcome: 'failed', message: 'The conversation could not be compacted: x.' });
+    printer.onAgentEvent({ ...end, reason: 'manual', outcome: 'aborted' });
+    assert.deepEqual(out, []);
+    assert.deepEqual(err.join('').split('\n').slice(0, -1), [
+      '[compacted: the conversation was summarized, 41k → 1.5k tokens, because the context was nearly full; your requests and every task id are kept]',
+      '[compacted: earlier messages dropped without a summary, 41k → 1.5k tokens, because the API refused a request as too long (no text came back)]',
+      '[not compacted: Nothing to compact yet: the model has not answered in this conversation.]',
+      '[compaction stopped: nothing was summarized]',
+    ]);
+  });
+
   it('says results were delivered in one line per block, counting a burst instead of naming hundreds', () => {
     const { printer, err } = capture();
     printer.onAgentEvent({ type: 'notifications_delivered', taskIds: ['a1'] });

@@ -239,7 +239,8 @@ export class ChatRuntime implements Disposable {
           // Saved at once: a reload from here on must not bring back the long history.
           this.chat.history = [...(this.session?.history ?? this.chat.history)];
           this.touch();
-        } else if (event.outcome === 'skipped' && event.message) {
+        } else if (event.outcome === 'skipped' && event.reason === 'manual' && event.message) {
+          // Only the person's own Compact needs an answer; near the window the keeper goes on by other means.
           this.add({ kind: 'system', id: nanoid(10), tone: 'info', text: event.message });
         }
         break;
