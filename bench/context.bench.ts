@@ -15,7 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { createAgentSession } from '../src/core/agent/session';
 import { BackgroundManager } from '../src/core/tasks/backgroundManager';
 import { autoApproval } from '../test/support/approvals';
-import { fnStep, startScriptedServer, textReply, toolCall, type ContentBlockLike, type RecordedRequest } from '../test/support/scriptedServer';
+import { isSummaryCall } from '../test/support/agentHarness';
+import { fnStep, startScriptedServer, textReply, toolCall } from '../test/support/scriptedServer';
 import { runAsScript } from './table';
 import type { BenchModule, BenchResult } from './types';
 
@@ -23,11 +24,6 @@ const WORK_CALLS = 300;
 const TASKS = 50;
 const WINDOW = 30_000;
 const UNLIMITED = 100_000_000;
-
-const isSummaryCall = (request: RecordedRequest): boolean => {
-  const last = request.body?.messages?.at(-1)?.content;
-  return Array.isArray(last) && last.some((b: ContentBlockLike) => b.type === 'text' && String(b.text).includes('<compaction-request>'));
-};
 
 const TASK_EVERY = WORK_CALLS / TASKS;
 

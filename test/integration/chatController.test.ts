@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dropAfter, errorReply, fnStep, textReply, toolCall, toolCalls } from '../support/scriptedServer';
+import { isSummaryCall } from '../support/agentHarness';
 import { startChatHarness, until, type ChatHarness } from './chatHarness';
 
 describe('Chat controller', function () {
@@ -281,8 +282,7 @@ describe('Chat controller', function () {
     h.server.enqueue(
       ...Array.from({ length: 12 }, (_, i) =>
         fnStep((request) => {
-          const last = JSON.stringify(request.body?.messages?.at(-1));
-          if (last.includes('compaction-request')) return textReply('Summary: read big.txt twice.');
+          if (isSummaryCall(request)) return textReply('Summary: read big.txt twice.');
           return i < 3 ? toolCall('read_file', { path: 'big.txt' }) : textReply('Read it all.');
         }),
       ),

@@ -106,6 +106,11 @@ export function blocksOf(message: { content: string | ContentBlockLike[] } | Mes
   return typeof content === 'string' ? [{ type: 'text', text: content }] : content;
 }
 
+/** Is this the agent's summary call (a compaction), not a turn's call? Its last user text carries the instruction. */
+export function isSummaryCall(request: RecordedRequest | undefined): boolean {
+  return textOf(messagesOf(request).at(-1)).includes('<compaction-request>');
+}
+
 /** The text of every text block of a message, joined. */
 export function textOf(message: { content: string | ContentBlockLike[] } | MessageParam | undefined): string {
   return blocksOf(message)

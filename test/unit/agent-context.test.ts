@@ -12,7 +12,7 @@ import { buildCompactedHistory, chooseTailStart, personRequests, SUMMARY_INSTRUC
 import { clearOldResults, cutToFit } from '../../src/core/agent/context/contextClearing';
 import { parseTooLong, resolveContextWindow } from '../../src/core/agent/context/contextWindow';
 import type { TaskSnapshot } from '../../src/core/tasks/types';
-import { messagesOf, startAgentHarness, textOf, type AgentHarness } from '../support/agentHarness';
+import { isSummaryCall, messagesOf, startAgentHarness, textOf, type AgentHarness } from '../support/agentHarness';
 import { fnStep, stall, textReply, toolCall, validateMessagesRequest, type RecordedRequest, type Step } from '../support/scriptedServer';
 
 /** A line-numbered file of about `kib` KiB, so a read_file result is large. */
@@ -21,21 +21,19 @@ function bigFile(dir: string, name: string, kib: number): void {
   writeFileSync(join(dir, name), Array.from({ length: Math.ceil((kib * 1024) / 61) }, (_, i) => `${i} ${line}`).join('\n'));
 }
 
-/** Is this request the keeper's summary call? */
-const isSummaryCall = (request: RecordedRequest): boolean => textOf(messagesOf(request).at(-1)).includes('<compaction-request>');
 const allText = (request: RecordedRequest | undefined): string => JSON.stringify(request?.body?.messages ?? []);
 
 /**
  * A model that reads `big.txt` `reads` times, then says done; any summary call is answered with `summary`.
  * Every request goes through it, so the test does not need to know how many calls the keeper makes.
  */
-function readingModel(reads: number, summary = 'SUMMARY: read big.txt several times; next: say done.', chatterChars = 0): Step[] {
+function readingModel(reads: number, summary: string | (() => Step) = 'SUMMARY: read big.txt several times; next: say done.', chatterChars = 0): Step[] {
   let done = 0;
   // Text the model says with each call: clearing cannot shorten it, so enough of it needs a compaction.
   const text = chatterChars > 0 ? `Thinking aloud: ${'the file has many lines. '.repeat(Math.ceil(chatterChars / 24))}` : undefined;
   return Array.from({ length: reads * 3 + 10 }, () =>
     fnStep((request) => {
-      if (isSummaryCall(request)) return textReply(summary);
+      if (isSummaryCall(request)) return typeof summary === 'string' ? textReply(summary) : summary();
       return done++ < reads ? toolCall('read_file', { path: 'big.txt' }, undefined, { text }) : textReply('done');
     }),
   );
@@ -321,13 +319,7 @@ describe('context: a session under a small window', () => {
     bigFile(h.workspace, 'big.txt', 6);
     const harness = h;
     const toolOnly = () => toolCall('read_file', { path: 'big.txt' });
-    let reads = 0;
-    const chatter = `Thinking: ${'more lines. '.repeat(300)}`;
-    harness.server.enqueue(
-      ...Array.from({ length: 30 }, () =>
-        fnStep((request) => (isSummaryCall(request) ? toolOnly() : reads++ < 8 ? toolCall('read_file', { path: 'big.txt' }, undefined, { text: chatter }) : textReply('done'))),
-      ),
-    );
+    harness.server.enqueue(...readingModel(8, toolOnly, 3600));
     await harness.session.send('read');
     const end = harness.eventsOf('compaction_end')[0];
     assert.equal(end.outcome, 'compacted');
@@ -361,19 +353,11 @@ describe('context: a session under a small window', () => {
     h = await startAgentHarness({ session: { contextWindow: 12_000 }, server: { contextLimit: 12_000 } });
     bigFile(h.workspace, 'big.txt', 6);
     const harness = h;
-    let reads = 0;
-    const chatter = `Thinking: ${'more lines. '.repeat(300)}`;
-    harness.server.enqueue(
-      ...Array.from({ length: 30 }, () =>
-        fnStep((request) => {
-          if (isSummaryCall(request)) {
-            setTimeout(() => harness.session.stop(), 50);
-            return stall();
-          }
-          return reads++ < 8 ? toolCall('read_file', { path: 'big.txt' }, undefined, { text: chatter }) : textReply('done');
-        }),
-      ),
-    );
+    const stopWhileSummarising = (): Step => {
+      setTimeout(() => harness.session.stop(), 50);
+      return stall();
+    };
+    harness.server.enqueue(...readingModel(8, stopWhileSummarising, 3600));
     await harness.session.send('read');
     assert.equal(harness.eventsOf('compaction_end')[0].outcome, 'aborted');
     assert.equal(harness.eventsOf('turn_end').at(-1)?.reason, 'aborted');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CLI_PATH, killLeftoverClis, runCli } from '../support/cliProcess';
-import { blocksOf, messagesOf } from '../support/agentHarness';
+import { blocksOf, isSummaryCall, messagesOf } from '../support/agentHarness';
 import { errorReply, fnStep, startScriptedServer, textReply, toolCall, toolCalls, type ScriptedServer } from '../support/scriptedServer';
 import { isAlive, readPid, until } from '../support/toolEnv';
 
@@ -234,7 +234,7 @@ describe('cli failures', () => {
       limited.enqueue(
         ...Array.from({ length: 60 }, () =>
           fnStep((request) => {
-            if (JSON.stringify(request.body?.messages?.at(-1)).includes('compaction-request')) return textReply('SUMMARY of the reads so far.');
+            if (isSummaryCall(request)) return textReply('SUMMARY of the reads so far.');
             return reads++ < 20 ? toolCall('read_file', { path: 'big.txt' }, undefined, { text: chatter }) : textReply('Read it twenty times.');
           }),
         ),
@@ -245,7 +245,7 @@ describe('cli failures', () => {
       assert.match(run.stdout(), /Read it twenty times\./);
       assert.deepEqual(limited.rejected.map((r) => r.rejected), []);
       const lines = run.stderr().split('\n').filter((l) => l.startsWith('[compacted'));
-      const summaryCalls = limited.requests.filter((r) => JSON.stringify(r.body?.messages?.at(-1)).includes('compaction-request'));
+      const summaryCalls = limited.requests.filter(isSummaryCall);
       assert.ok(summaryCalls.length >= 1, run.stderr());
       assert.equal(lines.length, summaryCalls.length, 'one line per compaction');
       const firstCleared = limited.requests.findIndex((r) => JSON.stringify(r.body?.messages).includes('Cleared to save context'));

@@ -92,7 +92,12 @@ export class ContextKeeper {
     if (sent && sent.revision === ctx.conversation.revision && sent.length <= history.length && history[sent.length - 1] === sent.last) {
       return sent.tokens + Math.ceil(estimateMessages(history.slice(sent.length)) * this.scale);
     }
-    return Math.ceil(estimateRequest(ctx.systemPrompt, ctx.tools.definitions, history) * this.scale);
+    return this.sizeOf(ctx, history);
+  }
+
+  /** A whole request with these messages, in the API's tokens as far as the last calibration tells. */
+  private sizeOf(ctx: ContextCallContext, messages: readonly MessageParam[]): number {
+    return Math.ceil(estimateRequest(ctx.systemPrompt, ctx.tools.definitions, messages) * this.scale);
   }
 
   /** After a call the API answered: `sent` is the history it was given. */
@@ -188,7 +193,7 @@ export class ContextKeeper {
       tableBudgetTokens: Math.floor(this.limit * KEEP_TABLE_SHARE),
     });
     // The kept exchanges can still hold large results the model has seen: clear those too, oldest first.
-    const over = Math.ceil(estimateRequest(ctx.systemPrompt, ctx.tools.definitions, compacted) * this.scale) - Math.floor(this.limit * CLEAR_DOWN_TO);
+    const over = this.sizeOf(ctx, compacted) - Math.floor(this.limit * CLEAR_DOWN_TO);
     if (over > 0) compacted = clearOldResults(compacted, compacted.length - 1, over / this.scale).messages;
     ctx.conversation.replaceAll(compacted);
     this.lastSent = undefined;
@@ -236,7 +241,7 @@ export class ContextKeeper {
 
   /** What the summary call reads, cut to `budget` tokens: old results cleared, then the oldest exchanges left out. */
   private shrink(ctx: ContextCallContext, messages: MessageParam[], budget: number): MessageParam[] {
-    const size = (m: readonly MessageParam[]): number => Math.ceil(estimateRequest(ctx.systemPrompt, ctx.tools.definitions, m) * this.scale);
+    const size = (m: readonly MessageParam[]): number => this.sizeOf(ctx, m);
     if (size(messages) <= budget) return messages;
     let out = clearOldResults(messages, messages.length - 1, Infinity).messages;
     if (size(out) <= budget) return out;
