@@ -53,7 +53,8 @@ if (existsSync('src/webview/main.ts')) {
     minify: production,
     sourcemap: production ? false : 'linked',
     logLevel: 'warning',
-    entryPoints: { webview: 'src/webview/main.ts' },
+    // The highlighter is its own bundle, loaded on the first code block (src/webview/codeHighlight.ts).
+    entryPoints: { webview: 'src/webview/main.ts', highlight: 'src/webview/highlighter.ts' },
     outdir: 'dist',
     loader: { '.css': 'css' },
   });

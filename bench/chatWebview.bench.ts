@@ -61,7 +61,7 @@ export function bigChat(count: number): ChatViewState {
     if (i % 4 === 0) items.push({ kind: 'task', id: `k${i}`, taskId: `task${i}`, command: 'npm run build', status: 'completed', exitCode: 0, startedAt: Date.now() - 60_000, endedAt: Date.now() - 1000, byUser: false });
     if (i % 4 === 0) items.push({ kind: 'system', id: `s${i}`, tone: 'delivered', text: '1 background result delivered' });
   }
-  return { chatId: 'bench', title: 'Bench', items: items.slice(0, count), busy: false, usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0 }, hasApiKey: true, trusted: true };
+  return { chatId: 'bench', title: 'Bench', items: items.slice(0, count), busy: false, usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0 }, hasApiKey: true, trusted: true, models: { model: 'claude-sonnet-5-5', models: ['claude-sonnet-5-5'] } };
 }
 
 const PAGE = `<!DOCTYPE html><html><head><meta charset="utf-8">

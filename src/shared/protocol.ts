@@ -149,6 +149,15 @@ export interface ChatViewState {
   hasApiKey: boolean;
   /** False in Restricted Mode: the chat says the agent can only read, with a way to trust the folder. */
   trusted: boolean;
+  /** The model this chat uses, and what the picker offers. */
+  models: ModelChoice;
+}
+
+export interface ModelChoice {
+  /** The chat's model: its own choice, else `backgroundAgent.model`. */
+  model: string;
+  /** Known models and the setting's, the chat's first. */
+  models: string[];
 }
 
 /** Extension → webview. */
@@ -163,6 +172,10 @@ export type ExtensionMessage =
   | { type: 'busy'; busy: boolean }
   | { type: 'usage'; usage: UsageTotals }
   | { type: 'context'; context: ContextMeter }
+  /** The picker's choice changed (this chat's, or the setting's). */
+  | { type: 'models'; models: ModelChoice }
+  /** Edit and resend: this item and every item after it are gone (the edited message is appended anew). */
+  | { type: 'truncate'; fromId: string }
   /** Transient line under the conversation ("Overloaded, retrying in 2s…"); empty text clears it. */
   | { type: 'status'; text: string }
   | { type: 'focusInput' }
@@ -173,6 +186,10 @@ export type ExtensionMessage =
 export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'send'; text: string }
+  /** Edit and resend the person's last message (`id`: its item) with new text. */
+  | { type: 'resend'; id: string; text: string }
+  /** The model picker: this chat's model from now on. */
+  | { type: 'setModel'; model: string }
   | { type: 'stop' }
   /** Summarise the conversation now (the header's Compact Conversation). */
   | { type: 'compact' }
@@ -183,6 +200,10 @@ export type WebviewMessage =
   /** The person clicked a link in an answer. */
   | { type: 'openLink'; href: string }
   | { type: 'copy'; text: string }
+  /** A code block's Insert at Cursor: into the active text editor. */
+  | { type: 'insertCode'; text: string }
+  /** A code block's Open in Editor: the file it names, inside the workspace. */
+  | { type: 'openFile'; path: string }
   /** The person clicked a task chip. */
   | { type: 'revealTask'; taskId: string }
   /** Allow, Always Allow or Deny on an approval card. */
@@ -194,6 +215,8 @@ export type WebviewMessage =
 const WEBVIEW_MESSAGE_FIELDS: { [K in WebviewMessage['type']]: readonly string[] } = {
   ready: [],
   send: ['text'],
+  resend: ['id', 'text'],
+  setModel: ['model'],
   stop: [],
   compact: [],
   newChat: [],
@@ -202,6 +225,8 @@ const WEBVIEW_MESSAGE_FIELDS: { [K in WebviewMessage['type']]: readonly string[]
   setApiKey: [],
   openLink: ['href'],
   copy: ['text'],
+  insertCode: ['text'],
+  openFile: ['path'],
   revealTask: ['taskId'],
   approve: ['id', 'answer'],
   openDiff: ['id'],

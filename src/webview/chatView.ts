@@ -4,7 +4,8 @@
 import type { ChatItem, ChatViewState } from '../shared/protocol';
 import { el } from './dom';
 import { ApprovalView } from './approvalView';
-import { AssistantView, TaskChipView, createItemView, type ItemView } from './itemViews';
+import type { EditableMessage } from './composer';
+import { AssistantView, TaskChipView, UserView, createItemView, type ItemView } from './itemViews';
 
 const ANNOUNCE_LIMIT = 1500;
 /** Items rendered at once when a chat opens; the rest follow in slices of BACKFILL_SLICE. */
@@ -21,6 +22,8 @@ export class ChatView {
   /** Older items of a long chat not rendered yet (oldest first). */
   private backlog: ChatItem[] = [];
   private backfillTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The person's last message while it can be edited and resent (no compaction after it). */
+  private editable: EditableMessage | undefined;
 
   constructor(
     private readonly list: HTMLElement,
@@ -48,6 +51,8 @@ export class ChatView {
     this.disposeViews();
     // The newest items are what the person sees: render them now, older ones in slices afterwards
     // (prepended above; scroll anchoring keeps the view where it is), so a long chat opens at once.
+    this.editable = undefined;
+    for (const item of state.items) this.trackEditable(item);
     const cut = Math.max(0, state.items.length - FIRST_SLICE);
     this.backlog = state.items.slice(0, cut);
     const fragment = document.createDocumentFragment();
@@ -71,6 +76,9 @@ export class ChatView {
   }
 
   append(item: ChatItem): void {
+    const previous = this.editable;
+    this.trackEditable(item);
+    if (previous && previous !== this.editable) this.userView(previous.id)?.setEditable(false);
     const stick = this.atBottom();
     const view = this.createView(item);
     this.list.append(view.element);
@@ -79,6 +87,41 @@ export class ChatView {
     if (stick) this.scrollToBottom();
     // A question for the person: focus goes to it (keyboard users tab on to Allow, Always Allow, Deny).
     if (view instanceof ApprovalView && view.pending) this.focusCard(view);
+  }
+
+  /** The message the composer's Edit and resend takes (its button, or Up in an empty box). */
+  editableMessage(): EditableMessage | undefined {
+    return this.editable;
+  }
+
+  /** Edit and resend: the edited message and everything after it are gone (the new one is appended). */
+  truncate(fromId: string): void {
+    const waiting = this.backlog.findIndex((item) => item.id === fromId);
+    if (waiting >= 0) this.backlog.splice(waiting);
+    let removing = waiting >= 0;
+    for (const child of [...this.list.children]) {
+      if (!(child instanceof HTMLElement) || child.dataset.itemId === undefined) continue;
+      removing ||= child.dataset.itemId === fromId;
+      if (!removing) continue;
+      const view = this.views.get(child.dataset.itemId);
+      view?.dispose?.();
+      if (view instanceof AssistantView) this.dirty.delete(view);
+      this.views.delete(child.dataset.itemId);
+      child.remove();
+    }
+    if (this.editable?.id === fromId) this.editable = undefined;
+    this.updateEmptyState();
+    this.updateTicker();
+  }
+
+  private trackEditable(item: ChatItem): void {
+    if (item.kind === 'user') this.editable = { id: item.id, text: item.text };
+    else if (item.kind === 'compaction') this.editable = undefined;
+  }
+
+  private userView(id: string): UserView | undefined {
+    const view = this.views.get(id);
+    return view instanceof UserView ? view : undefined;
   }
 
   /** The waiting approval card of a chat opened or shown again gets the focus too. */
@@ -141,6 +184,7 @@ export class ChatView {
   private createView(item: ChatItem): ItemView {
     const view = createItemView(item);
     view.element.dataset.itemId = item.id;
+    if (view instanceof UserView && item.id === this.editable?.id) view.setEditable(true);
     this.views.set(item.id, view);
     return view;
   }

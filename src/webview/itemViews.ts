@@ -5,6 +5,7 @@ import type { TaskStatus } from '../core/tasks/types';
 import { formatDuration, formatTokens, statusWord, taskDurationMs, WAITING_UNTIL_READY } from '../shared/taskWords';
 import { ApprovalView } from './approvalView';
 import { el, icon } from './dom';
+import { highlightCodeIn } from './codeHighlight';
 import { renderMarkdown } from './markdown';
 import { StreamingMarkdown } from './streamingMarkdown';
 
@@ -36,13 +37,33 @@ export function createItemView(item: ChatItem): ItemView {
   }
 }
 
-class UserView implements ItemView {
+export class UserView implements ItemView {
   readonly element = el('div', 'item user');
-  constructor(item: UserItem) {
+  private editButton: HTMLButtonElement | undefined;
+
+  constructor(readonly item: UserItem) {
     this.element.setAttribute('role', 'article');
     this.element.setAttribute('aria-label', 'You said');
     this.element.append(el('div', 'bubble', item.text));
   }
+
+  /** Only the person's last message (not yet summarized) has Edit and resend. */
+  setEditable(editable: boolean): void {
+    if (!editable) {
+      this.editButton?.remove();
+      this.editButton = undefined;
+      return;
+    }
+    if (this.editButton) return;
+    this.editButton = el('button', 'icon-button edit-message');
+    this.editButton.type = 'button';
+    this.editButton.setAttribute('aria-label', 'Edit and resend');
+    this.editButton.title = 'Edit and resend (Up in an empty message box)';
+    this.editButton.dataset.itemId = this.item.id;
+    this.editButton.append(icon('edit'));
+    this.element.prepend(this.editButton);
+  }
+
   update(): void {}
 }
 
@@ -82,7 +103,7 @@ export class AssistantView implements ItemView {
       this.markdown.append(item.text.slice(this.markdown.source.length));
     }
     // Rendered in chunks while streaming; once finished, the last tail is rendered for good.
-    if (wasStreaming || item.text !== this.markdown.source) this.markdown.flush();
+    if (wasStreaming || item.text !== this.markdown.source) this.markdown.flush(!item.streaming);
   }
 }
 
@@ -215,6 +236,7 @@ class CompactionView implements ItemView {
     summary.setAttribute('aria-label', `${title}: ${detail}. Show the summary`);
     const body = el('div', 'compaction-summary markdown');
     body.innerHTML = renderMarkdown(item.summary);
+    highlightCodeIn(body);
     this.element.append(summary, el('div', 'compaction-detail', `${detail}. The model continues from this summary, your requests, the task table and the latest exchanges; everything above stays here for you.`), body);
   }
   update(): void {}

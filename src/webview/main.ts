@@ -56,6 +56,15 @@ app.append(header, trustBanner, scroller, status, composer.element, live);
 document.body.append(app);
 
 const chat = new ChatView(list, scroller, live);
+composer.lastMessage = () => chat.editableMessage();
+
+function setBusy(busy: boolean): void {
+  composer.setBusy(busy);
+  // A compaction runs as a turn: the button waits for the turn (and its own run) to end.
+  compact.disabled = busy;
+  // Edit and resend waits for the turn too.
+  app.classList.toggle('busy', busy);
+}
 
 function headerButton(label: string, iconName: string): HTMLButtonElement {
   const button = el('button', 'icon-button');
@@ -88,9 +97,9 @@ window.addEventListener('message', (event: MessageEvent<ExtensionMessage>) => {
   switch (message.type) {
     case 'init':
       chat.reset(message.state);
-      composer.setBusy(message.state.busy);
-      // A compaction runs as a turn: the button waits for the turn (and its own run) to end.
-      compact.disabled = message.state.busy;
+      composer.endEdit();
+      setBusy(message.state.busy);
+      composer.setModels(message.state.models);
       showUsage(message.state.usage);
       showContext(message.state.context);
       status.textContent = '';
@@ -110,8 +119,13 @@ window.addEventListener('message', (event: MessageEvent<ExtensionMessage>) => {
       chat.textDelta(message.id, message.text);
       break;
     case 'busy':
-      composer.setBusy(message.busy);
-      compact.disabled = message.busy;
+      setBusy(message.busy);
+      break;
+    case 'models':
+      composer.setModels(message.models);
+      break;
+    case 'truncate':
+      chat.truncate(message.fromId);
       break;
     case 'usage':
       showUsage(message.usage);
@@ -147,10 +161,26 @@ list.addEventListener('click', (event) => {
     if (href) host.post({ type: 'openLink', href });
     return;
   }
+  const edit = target.closest<HTMLElement>('button.edit-message');
+  if (edit) {
+    const message = chat.editableMessage();
+    if (message && message.id === edit.dataset.itemId) composer.edit(message);
+    return;
+  }
+  const insert = target.closest('button.insert-code');
+  if (insert) {
+    host.post({ type: 'insertCode', text: codeOf(insert) });
+    return;
+  }
+  const open = target.closest('button.open-code');
+  if (open) {
+    const path = open.closest<HTMLElement>('.code-block')?.dataset.path;
+    if (path) host.post({ type: 'openFile', path });
+    return;
+  }
   const copy = target.closest('button.copy-code');
   if (copy) {
-    const code = copy.closest('.code-block')?.querySelector('code')?.textContent ?? '';
-    host.post({ type: 'copy', text: code });
+    host.post({ type: 'copy', text: codeOf(copy) });
     copy.classList.add('copied');
     copy.setAttribute('aria-label', 'Copied');
     setTimeout(() => {
@@ -179,6 +209,10 @@ list.addEventListener('click', (event) => {
   if (action === 'retry') host.post({ type: 'retry' });
   else if (action === 'setApiKey') host.post({ type: 'setApiKey' });
 });
+
+function codeOf(button: Element): string {
+  return button.closest('.code-block')?.querySelector('code')?.textContent ?? '';
+}
 
 window.addEventListener('unload', () => chat.dispose());
 host.post({ type: 'ready' });

@@ -3,6 +3,7 @@
 // relative links survive (as inert anchors whose clicks the webview forwards to the extension), and
 // images become links (remote images would load without the person asking; the CSP blocks them too).
 import { Marked, type Tokens } from 'marked';
+import { parseCodeInfo } from './codeInfo';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -38,17 +39,32 @@ const marked = new Marked({
       return safe === null ? `<span>${label}</span>` : `<a href="${escapeHtml(safe)}" data-href="${escapeHtml(safe)}">${label}</a>`;
     },
     code({ text, lang }: Tokens.Code): string {
-      const language = (lang ?? '').split(/\s/)[0];
-      const langLabel = language ? `<span class="code-lang">${escapeHtml(language)}</span>` : '';
+      const { language, path } = parseCodeInfo(lang);
+      const label = path ?? language;
+      const langLabel = label ? `<span class="code-lang" title="${escapeHtml(label)}">${escapeHtml(label)}</span>` : '';
+      // Highlighted later, off the first paint (codeHighlight.ts): the block is plain text until then.
+      const langAttribute = language ? ` data-lang="${escapeHtml(language)}"` : '';
+      const pathAttribute = path ? ` data-path="${escapeHtml(path)}"` : '';
+      const open = path
+        ? toolbarButton('open-code', 'go-to-file', `Open ${path} in Editor`)
+        : '';
       return (
-        `<div class="code-block">` +
-        `<div class="code-toolbar">${langLabel}<button type="button" class="icon-button copy-code" aria-label="Copy code" title="Copy code">` +
-        `<span class="codicon codicon-copy" aria-hidden="true"></span></button></div>` +
-        `<pre><code>${escapeHtml(text)}</code></pre></div>`
+        `<div class="code-block"${pathAttribute}>` +
+        `<div class="code-toolbar">${langLabel}<span class="code-actions">${open}` +
+        toolbarButton('insert-code', 'insert', 'Insert at Cursor') +
+        toolbarButton('copy-code', 'copy', 'Copy code') +
+        `</span></div><pre><code${langAttribute}>${escapeHtml(text)}</code></pre></div>`
       );
     },
   },
 });
+
+function toolbarButton(className: string, iconName: string, label: string): string {
+  return (
+    `<button type="button" class="icon-button ${className}" aria-label="${escapeHtml(label)}" title="${escapeHtml(label)}">` +
+    `<span class="codicon codicon-${iconName}" aria-hidden="true"></span></button>`
+  );
+}
 
 export function renderMarkdown(source: string): string {
   return marked.parse(source, { async: false });

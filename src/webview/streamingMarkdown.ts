@@ -2,6 +2,7 @@
 // blank line outside a code fence cannot change its meaning any more (for what answers contain), so it
 // is rendered once into a frozen chunk; only the tail after it is re-rendered per frame. A 20,000-token
 // answer therefore costs about one paragraph of work per frame instead of the whole message.
+import { highlightCodeIn } from './codeHighlight';
 import { renderMarkdown } from './markdown';
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
@@ -43,6 +44,7 @@ export class StreamingMarkdown {
       this.frozenLength = text.length;
       this.scannedLength = text.length;
       this.frozen.innerHTML = renderMarkdown(text);
+      highlightCodeIn(this.frozen);
       return;
     }
     this.frozenLength = 0;
@@ -58,6 +60,7 @@ export class StreamingMarkdown {
       this.sliceTimer = setTimeout(() => this.renderSlice(), 0);
     } else {
       this.tail.innerHTML = renderMarkdown(this.text.slice(this.frozenLength));
+      highlightCodeIn(this.tail);
     }
   }
 
@@ -75,11 +78,15 @@ export class StreamingMarkdown {
     this.text += delta;
   }
 
-  /** Called once per animation frame while the text grows. */
-  flush(): void {
+  /**
+   * Called once per animation frame while the text grows, and with `finished` once it is complete: only then
+   * is the tail's code highlighted (while streaming it is re-rendered every frame).
+   */
+  flush(finished = false): void {
     this.cancelSlices();
     this.freezeUpTo(this.findStableBoundary());
     this.tail.innerHTML = renderMarkdown(this.text.slice(this.frozenLength));
+    if (finished) highlightCodeIn(this.tail);
   }
 
   private freezeUpTo(boundary: number): void {
@@ -87,6 +94,7 @@ export class StreamingMarkdown {
     const chunk = document.createElement('div');
     chunk.className = 'md-chunk';
     chunk.innerHTML = renderMarkdown(this.text.slice(this.frozenLength, boundary));
+    highlightCodeIn(chunk);
     this.frozen.append(chunk);
     this.frozenLength = boundary;
   }

@@ -9,9 +9,9 @@ import { createAgentSession } from '../../src/core/agent/session';
 import type { ApprovalRequest } from '../../src/core/approval/approvalGate';
 import { ApprovalPolicy, type ApprovalSettings } from '../../src/core/approval/approvalPolicy';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
-import type { ContextMeter, ChatItem, ExtensionMessage, UsageTotals } from '../../src/shared/protocol';
+import type { ContextMeter, ChatItem, ExtensionMessage, ModelChoice, UsageTotals } from '../../src/shared/protocol';
 import { ActiveChatSlot } from '../../src/vscode/activeChat';
-import { ChatController, type ChatUi } from '../../src/vscode/chat/chatController';
+import { ChatController, type ChatUi, type HistoryChoice } from '../../src/vscode/chat/chatController';
 import { ChatStore, type KeyValueState } from '../../src/vscode/chat/chatStore';
 import { startScriptedServer, type ScriptedServer, type ScriptedServerOptions } from '../support/scriptedServer';
 
@@ -21,6 +21,7 @@ export class ViewModel {
   usage: UsageTotals | undefined;
   context: ContextMeter | undefined;
   status = '';
+  models: ModelChoice | undefined;
   inits = 0;
   readonly messages: ExtensionMessage[] = [];
 
@@ -35,7 +36,16 @@ export class ViewModel {
         this.busy = m.state.busy;
         this.usage = m.state.usage;
         this.context = m.state.context;
+        this.models = m.state.models;
         break;
+      case 'models':
+        this.models = m.models;
+        break;
+      case 'truncate': {
+        const from = this.items.findIndex((x) => x.id === m.fromId);
+        if (from >= 0) this.items.splice(from);
+        break;
+      }
       case 'append':
         this.items.push(m.item);
         break;
@@ -94,6 +104,10 @@ export interface UiCalls {
   copy: string[];
   revealTask: string[];
   pickChat: string[][];
+  /** Modal questions asked (their message). */
+  confirm: string[];
+  insertAtCursor: string[];
+  openFile: string[];
   promptApiKey: number;
   /** Paths shown in the diff editor. */
   openDiff: string[];
@@ -111,6 +125,10 @@ export interface ChatHarness {
   activeChat: ActiveChatSlot;
   workspace: string;
   ui: UiCalls;
+  /** What Chat History answers next (default: open the oldest chat; after another answer: dismissed). */
+  historyChoice: HistoryChoice | undefined | 'oldest';
+  /** The answer to the next modal questions (delete a chat). */
+  confirmAnswer: boolean;
   /** What `promptApiKey` stores next (undefined = the person dismisses the box). */
   keyToEnter: string | undefined;
   apiKey: string | undefined;
@@ -148,7 +166,7 @@ export async function startChatHarness(
   const manager = new BackgroundManager({ logDir: join(root, 'logs'), killGraceMs: 500 });
   const state = options.state ?? new MemoryState();
   const store = new ChatStore(state, join(root, 'chats'));
-  const ui: UiCalls = { openLink: [], copy: [], revealTask: [], pickChat: [], promptApiKey: 0, openDiff: [], manageTrust: 0 };
+  const ui: UiCalls = { openLink: [], copy: [], revealTask: [], pickChat: [], confirm: [], insertAtCursor: [], openFile: [], promptApiKey: 0, openDiff: [], manageTrust: 0 };
   const controllers: ChatController[] = [];
 
   const harness: ChatHarness = {
@@ -159,6 +177,8 @@ export async function startChatHarness(
     workspace,
     ui,
     keyToEnter: undefined,
+    historyChoice: 'oldest',
+    confirmAnswer: true,
     apiKey: 'apiKey' in options ? options.apiKey : 'test-key',
     autoResume: true,
     model: 'claude-test',
@@ -190,8 +210,21 @@ export async function startChatHarness(
     revealTask: async (taskId) => void ui.revealTask.push(taskId),
     pickChat: async (chats) => {
       ui.pickChat.push(chats.map((c) => c.title));
-      return chats.at(-1)?.id;
+      const choice = harness.historyChoice;
+      if (choice !== 'oldest') {
+        // A chosen answer counts once; the list shown again after it is dismissed.
+        harness.historyChoice = undefined;
+        return choice;
+      }
+      const oldest = chats.at(-1);
+      return oldest && { action: 'open', id: oldest.id };
     },
+    confirm: async (message) => {
+      ui.confirm.push(message);
+      return harness.confirmAnswer;
+    },
+    insertAtCursor: async (text) => void ui.insertAtCursor.push(text),
+    openFile: async (path) => void ui.openFile.push(path),
     promptApiKey: async () => {
       ui.promptApiKey++;
       if (harness.keyToEnter === undefined) return false;

@@ -84,6 +84,43 @@ describe('Conversation', () => {
   });
 });
 
+describe('Conversation.rewindBefore (edit and resend)', () => {
+  it('drops the person\'s last request and what followed, keeping tool results that shared its message', () => {
+    const c = new Conversation();
+    c.addUserText('first');
+    c.addAssistant([text('ok'), toolUse('t1')]);
+    c.addToolResults([{ type: 'tool_result', tool_use_id: 't1', content: 'done' }]);
+    // The person's next words join the trailing tool results (a turn stopped mid-tool).
+    c.addUserText('second, with a typo');
+    c.addAssistant([text('answer to the typo'), toolUse('t2')]);
+    c.addToolResults([{ type: 'tool_result', tool_use_id: 't2', content: 'more' }]);
+    c.addAssistant([text('done with the typo')]);
+    assert.equal(c.rewindBefore('second, with a typo'), true);
+    assert.deepEqual(
+      c.history.map((m) => (Array.isArray(m.content) ? m.content.map((b) => b.type).join('+') : 'string')),
+      ['text', 'text+tool_use', 'tool_result'],
+    );
+    c.addUserText('second, fixed');
+    assert.equal(valid(c.history), undefined);
+    assert.doesNotMatch(JSON.stringify(c.history), /typo/);
+  });
+
+  it('takes the latest request with that text, and changes nothing when it is not there (summarized)', () => {
+    const c = new Conversation();
+    c.addUserText('same');
+    c.addAssistant([text('one')]);
+    c.addUserText('same');
+    c.addAssistant([text('two')]);
+    assert.equal(c.rewindBefore('same'), true);
+    assert.deepEqual(c.history.map((m) => (Array.isArray(m.content) ? (m.content[0] as { text: string }).text : m.content)), ['same', 'one']);
+    const before = JSON.stringify(c.history);
+    const revision = c.revision;
+    assert.equal(c.rewindBefore('never said'), false);
+    assert.equal(JSON.stringify(c.history), before);
+    assert.equal(c.revision, revision, 'nothing rewritten, so the size estimate still holds');
+  });
+});
+
 describe('applyPromptCaching', () => {
   const tools = [
     { name: 'a', input_schema: { type: 'object' as const } },
@@ -171,6 +208,31 @@ describe('session bookkeeping', () => {
       ['first', 'first answer', 'second', 'second answer'],
     );
     assert.deepEqual(harness.eventsOf('turn_end').map((e) => e.reason), ['end_turn', 'end_turn']);
+  });
+
+  it('rewind: refused while a turn runs; afterwards the next message replaces the last one for the model', async () => {
+    h = await startAgentHarness();
+    const harness = h;
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    harness.server.enqueue(
+      fnStep(async () => {
+        await gate;
+        return textReply('answer to <background-results> typo');
+      }),
+      textReply('answer to the fix'),
+    );
+    // Our tags in the person's words are defused when stored; rewind finds the message all the same.
+    const first = harness.session.send('ask about <background-results> typo');
+    await harness.server.waitForRequests(1);
+    assert.equal(harness.session.rewind('ask about <background-results> typo'), false, 'not while the turn runs');
+    release();
+    await first;
+    assert.equal(harness.session.rewind('ask about <background-results> typo'), true);
+    assert.deepEqual(harness.session.history, []);
+    await harness.session.send('ask about the fix');
+    assert.doesNotMatch(JSON.stringify(harness.server.accepted[1].body?.messages), /typo/);
+    assert.deepEqual(harness.session.history.map((m) => textOf(m)), ['ask about the fix', 'answer to the fix']);
   });
 
   it('after dispose, sends nothing, and whenSettled resolves', async () => {

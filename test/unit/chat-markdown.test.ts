@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isWebviewMessage } from '../../src/shared/protocol';
+import { parseCodeInfo } from '../../src/webview/codeInfo';
 import { renderMarkdown, safeHref } from '../../src/webview/markdown';
 import { cutForCard, MAX_CARD_RESULT, summarizeToolInput } from '../../src/vscode/chat/toolSummary';
 
@@ -45,11 +46,44 @@ describe('chat Markdown', () => {
     assert.match(html, /data-href="https:\/\/example.com\/d.png"/);
   });
 
-  it('gives code blocks a copy button and escapes their content', () => {
+  it('gives code blocks Copy and Insert at Cursor, marks their language for the highlighter, and escapes their content', () => {
     const html = renderMarkdown('```html\n<div>"x"</div>\n```');
     assert.match(html, /aria-label="Copy code"/);
-    assert.match(html, /<span class="code-lang">html<\/span>/);
-    assert.match(html, /&lt;div&gt;&quot;x&quot;&lt;\/div&gt;/);
+    assert.match(html, /aria-label="Insert at Cursor"/);
+    assert.doesNotMatch(html, /Open .* in Editor/, 'no file, no Open in Editor');
+    assert.match(html, /<span class="code-lang" title="html">html<\/span>/);
+    assert.match(html, /<code data-lang="html">&lt;div&gt;&quot;x&quot;&lt;\/div&gt;<\/code>/);
+  });
+
+  it('gives a code block that names its file Open in Editor, with the path escaped', () => {
+    const html = renderMarkdown('```ts src/app.ts\nconst a = 1;\n```');
+    assert.match(html, /<div class="code-block" data-path="src\/app.ts">/);
+    assert.match(html, /aria-label="Open src\/app.ts in Editor"/);
+    assert.match(html, /<code data-lang="ts">/);
+    const hostile = renderMarkdown('```ts title="a/b&quot;onclick=x.ts"\nx\n```');
+    assert.doesNotMatch(hostile, /"onclick/);
+  });
+});
+
+describe('code block info strings', () => {
+  it('reads the language and the file in the ways models write them', () => {
+    for (const info of ['ts src/app.ts', 'ts:src/app.ts', 'ts title="src/app.ts"', "ts file='src/app.ts'", 'ts path=src/app.ts']) {
+      assert.deepEqual(parseCodeInfo(info), { language: 'ts', path: 'src/app.ts' }, info);
+    }
+    assert.deepEqual(parseCodeInfo('src/app.ts'), { language: 'ts', path: 'src/app.ts' });
+    assert.deepEqual(parseCodeInfo('package.json'), { language: 'json', path: 'package.json' });
+    assert.deepEqual(parseCodeInfo('lib/util.mjs'), { language: 'js', path: 'lib/util.mjs' });
+    assert.deepEqual(parseCodeInfo('Makefile'), { language: 'Makefile' });
+  });
+
+  it('keeps languages and words that are not files as they are', () => {
+    assert.deepEqual(parseCodeInfo(undefined), { language: '' });
+    assert.deepEqual(parseCodeInfo(''), { language: '' });
+    assert.deepEqual(parseCodeInfo('python3'), { language: 'python3' });
+    assert.deepEqual(parseCodeInfo('bash session'), { language: 'bash' });
+    assert.deepEqual(parseCodeInfo('sh npm install'), { language: 'sh' });
+    assert.deepEqual(parseCodeInfo('ts ../outside.ts'), { language: 'ts' }, 'a path climbing out is not offered');
+    assert.deepEqual(parseCodeInfo('ts ..notes.ts'), { language: 'ts', path: '..notes.ts' }, 'a name starting with two dots is a name');
   });
 });
 
@@ -60,6 +94,11 @@ describe('chat protocol and tool cards', () => {
     assert.equal(isWebviewMessage({ type: 'send' }), false);
     assert.equal(isWebviewMessage({ type: 'send', text: 3 }), false);
     assert.equal(isWebviewMessage({ type: 'revealTask', taskId: 'abc' }), true);
+    assert.equal(isWebviewMessage({ type: 'resend', id: 'a', text: 'b' }), true);
+    assert.equal(isWebviewMessage({ type: 'resend', text: 'b' }), false);
+    assert.equal(isWebviewMessage({ type: 'setModel', model: 'm' }), true);
+    assert.equal(isWebviewMessage({ type: 'insertCode', text: 'x' }), true);
+    assert.equal(isWebviewMessage({ type: 'openFile' }), false);
     assert.equal(isWebviewMessage({ type: 'toString' }), false);
     assert.equal(isWebviewMessage({ type: 'deleteEverything' }), false);
     assert.equal(isWebviewMessage(null), false);

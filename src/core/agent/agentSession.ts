@@ -206,6 +206,11 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
       messageWaiting?.abort();
       return enqueueTurn('user', text);
     },
+    rewind(text: string): boolean {
+      if (disposed || busy) return false;
+      // As send() stored it: the person's words with our tags defused.
+      return conversation.rewindBefore(defuseMarkers(text));
+    },
     stop(): void {
       turnAbort?.abort();
       // Stop also means "don't start by yourself right now": a pending wake-up is dropped; the results

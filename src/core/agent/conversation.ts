@@ -41,6 +41,26 @@ export class Conversation {
     this.appendToUser([{ type: 'text', text }]);
   }
 
+  /**
+   * Edit and resend: the history as it was before the person's request `text` (the latest one with exactly
+   * that text), so it can be sent again differently. Tool results that shared its message stay (their calls
+   * came before it). False, and nothing changes, when the request is no longer there word for word (a
+   * compaction summarized it).
+   */
+  rewindBefore(text: string): boolean {
+    for (let i = this.messages.length - 1; i >= 0; i--) {
+      const message = this.messages[i];
+      if (message.role !== 'user') continue;
+      const blocks = toBlocks(message.content);
+      const at = blocks.findIndex((block) => block.type === 'text' && block.text === text);
+      if (at < 0) continue;
+      const before = blocks.slice(0, at);
+      this.replaceAll([...this.messages.slice(0, i), ...(before.length > 0 ? [{ role: 'user' as const, content: before }] : [])]);
+      return true;
+    }
+    return false;
+  }
+
   /** Keeps what the model said; drops blocks the API would refuse back (empty or blank text) or that we cannot replay. */
   addAssistant(content: readonly ContentBlock[]): ToolUseBlockParam[] {
     const params: ContentBlockParam[] = [];

@@ -41,6 +41,12 @@ export interface AgentSession extends Disposable {
    * person's requests, the task table and the latest exchanges. Reported as compaction_* events in a turn.
    */
   compact(): Promise<void>;
+  /**
+   * Edit and resend, before `send(newText)`: drops the person's latest request `text` and everything after it
+   * from the history. False (nothing changes) while a turn runs or when the request was summarized away.
+   * Tasks started meanwhile keep running; their results still come.
+   */
+  rewind(text: string): boolean;
   /** Aborts the running turn (stream and foreground tools); background tasks keep running. */
   stop(): void;
   /** Resolves when the session is idle and no task it started is running (the CLI's `-p` waits on this). */

@@ -7,18 +7,25 @@ import type { ApprovalRequest, WriteRequest } from '../../core/approval/approval
 import type { ApprovalPolicy } from '../../core/approval/approvalPolicy';
 import { Emitter, type Disposable, type Event } from '../../core/events';
 import type { TaskManager } from '../../core/tasks/types';
-import { EMPTY_USAGE, type ApprovalAnswer, type ChatViewState, type ExtensionMessage, type WebviewMessage } from '../../shared/protocol';
+import { EMPTY_USAGE, type ModelChoice, type ApprovalAnswer, type ChatViewState, type ExtensionMessage, type WebviewMessage } from '../../shared/protocol';
 import type { ActiveChat } from '../activeChat';
 import { ChatRuntime, type SessionConfig } from './chatRuntime';
 import type { ChatStore, ChatSummary, StoredChat } from './chatStore';
+import { modelChoice } from './modelChoices';
 import type { ChatSettings } from './settings';
 
 export interface ChatUi {
   openLink(href: string): Promise<void>;
   copy(text: string): Promise<void>;
   revealTask(taskId: string): Promise<void>;
-  /** Resolves the chosen chat id, or undefined when dismissed. */
-  pickChat(chats: readonly ChatSummary[], currentId: string): Promise<string | undefined>;
+  /** Chat History: the chat to open, or one (or all) to delete; undefined when dismissed. */
+  pickChat(chats: readonly ChatSummary[], currentId: string): Promise<HistoryChoice | undefined>;
+  /** A modal question; true when the person chose `action`. */
+  confirm(message: string, detail: string, action: string): Promise<boolean>;
+  /** A code block's Insert at Cursor: into the active text editor (said when there is none). */
+  insertAtCursor(text: string): Promise<void>;
+  /** A code block's Open in Editor: a file inside the workspace (refused otherwise). */
+  openFile(path: string): Promise<void>;
   /** Resolves true when a key was stored. */
   promptApiKey(): Promise<boolean>;
   /** Shows a write waiting for approval in VS Code's diff editor. */
@@ -46,6 +53,8 @@ export interface ChatControllerDeps {
 
 type Poster = (message: ExtensionMessage) => void;
 
+export type HistoryChoice = { action: 'open'; id: string } | { action: 'delete'; id: string } | { action: 'deleteAll' };
+
 /** Also the window's ActiveChat while it exists: the chat shown is the one tasks the person starts are reported to. */
 export class ChatController implements ActiveChat, Disposable {
   private readonly runtimes = new Map<string, ChatRuntime>();
@@ -53,6 +62,9 @@ export class ChatController implements ActiveChat, Disposable {
   /** Usually one listener (the webview); tests attach a recorder beside it. */
   private readonly messages = new Emitter<ExtensionMessage>();
   private readonly taskEvents: Disposable;
+  /** Results for chats deleted in this window: their tasks may still end, and nobody would ever take them. */
+  private readonly deletedResults: Disposable;
+  private readonly deleted = new Set<string>();
   private readonly loaded: Promise<void>;
   private readonly approvalsChanged = new Emitter<number>();
   /** Fires with the new count whenever a card starts or stops waiting (the view's badge, the status bar). */
@@ -62,6 +74,9 @@ export class ChatController implements ActiveChat, Disposable {
   constructor(private readonly deps: ChatControllerDeps) {
     this.taskEvents = deps.manager.onEvent((event) => {
       for (const runtime of this.runtimes.values()) runtime.onTaskEvent(event);
+    });
+    this.deletedResults = deps.manager.notifications.onQueued((notification) => {
+      if (this.deleted.has(notification.conversationId)) deps.manager.notifications.drain(notification.conversationId);
     });
     this.loaded = this.openInitialChat();
   }
@@ -111,6 +126,17 @@ export class ChatController implements ActiveChat, Disposable {
         if (text) this.requireActive().send(text, await this.sessionConfig());
         return;
       }
+      case 'resend': {
+        const text = message.text.trim();
+        if (text) this.requireActive().resend(message.id, text, await this.sessionConfig());
+        return;
+      }
+      case 'setModel':
+        return this.setModel(message.model);
+      case 'insertCode':
+        return this.deps.ui.insertAtCursor(message.text);
+      case 'openFile':
+        return this.deps.ui.openFile(message.path);
       case 'stop':
         return this.stop();
       case 'compact':
@@ -173,6 +199,11 @@ export class ChatController implements ActiveChat, Disposable {
     this.requireActive().compact(await this.sessionConfig());
   }
 
+  /** The keybinding's Focus Chat Input: the cursor goes to the message box (once the view is shown). */
+  focusInput(): void {
+    this.postToView({ type: 'focusInput' });
+  }
+
   async newChat(): Promise<void> {
     await this.loaded;
     if (this.active && this.active.chat.items.length === 0) {
@@ -183,12 +214,57 @@ export class ChatController implements ActiveChat, Disposable {
     this.postToView({ type: 'focusInput' });
   }
 
+  /** Chat History: reopen a chat, or delete one (then the list comes back) or all of them. */
   async showHistory(): Promise<void> {
     await this.loaded;
-    const current = this.requireActive().chat.id;
-    const chosen = await this.deps.ui.pickChat(this.deps.store.list(), current);
-    if (!chosen || chosen === current) return;
-    await this.openChatById(chosen);
+    for (;;) {
+      const current = this.requireActive().chat.id;
+      const choice = await this.deps.ui.pickChat(this.deps.store.list(), current);
+      if (!choice) return;
+      if (choice.action === 'deleteAll') return void (await this.deleteAllChats());
+      if (choice.action === 'open') return void (choice.id !== current && (await this.openChatById(choice.id)));
+      await this.deleteChat(choice.id);
+      if (this.deps.store.list().length === 0) return;
+    }
+  }
+
+  /**
+   * Deletes a chat of this workspace after asking (the one shown when no id is given): its turn stops, its
+   * file and history entry go. Tasks it started keep running in Background Tasks; results it had not yet
+   * received are dropped. The chat shown gives way to a new one.
+   */
+  async deleteChat(id = this.active?.chat.id): Promise<boolean> {
+    await this.loaded;
+    if (!id) return false;
+    const title = this.titleOf(id) ?? 'Untitled chat';
+    const running = this.runningTasksOf([id]);
+    const confirmed = await this.deps.ui.confirm(`Delete the chat "${title}"?`, deletionDetail('one', running), 'Delete');
+    if (!confirmed) return false;
+    await this.remove([id]);
+    return true;
+  }
+
+  /** Deletes every chat of this workspace after asking; a new empty chat is shown. */
+  async deleteAllChats(): Promise<boolean> {
+    await this.loaded;
+    const ids = [...new Set([...this.deps.store.list().map((chat) => chat.id), ...this.runtimes.keys()])];
+    if (ids.length === 0) return false;
+    const confirmed = await this.deps.ui.confirm(`Delete all ${ids.length} chat${ids.length === 1 ? '' : 's'} of this workspace?`, deletionDetail('all', this.runningTasksOf(ids)), 'Delete All');
+    if (!confirmed) return false;
+    await this.remove(ids);
+    return true;
+  }
+
+  /** The model picker: validated against what the picker offers (the webview is not trusted with any string). */
+  async setModel(model: string): Promise<void> {
+    await this.loaded;
+    const runtime = this.requireActive();
+    if (!this.modelChoiceOf(runtime).models.includes(model)) {
+      this.deps.log(`The chat asked for model ${JSON.stringify(model).slice(0, 80)}, which the picker does not offer.`);
+      return;
+    }
+    runtime.setModel(model);
+    this.postToView({ type: 'models', models: this.modelChoiceOf(runtime) });
   }
 
   async openChatById(id: string): Promise<boolean> {
@@ -210,6 +286,7 @@ export class ChatController implements ActiveChat, Disposable {
   onSettingsChanged(): void {
     const { autoResume } = this.deps.settings();
     for (const runtime of this.runtimes.values()) runtime.setAutoResume(autoResume);
+    if (this.active) this.postToView({ type: 'models', models: this.modelChoiceOf(this.active) });
   }
 
   /** A key was set or removed elsewhere: the webview's "Set API Key" hints follow. */
@@ -221,6 +298,7 @@ export class ChatController implements ActiveChat, Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.taskEvents.dispose();
+    this.deletedResults.dispose();
     for (const runtime of this.runtimes.values()) {
       this.deps.store.save(runtime.chat);
       runtime.dispose();
@@ -229,6 +307,33 @@ export class ChatController implements ActiveChat, Disposable {
     this.deps.store.flushSync();
     this.messages.dispose();
     this.approvalsChanged.dispose();
+  }
+
+  private async remove(ids: readonly string[]): Promise<void> {
+    const showing = this.active?.chat.id;
+    for (const id of ids) {
+      const runtime = this.runtimes.get(id);
+      runtime?.stop();
+      runtime?.dispose();
+      this.runtimes.delete(id);
+      // Results it had not received yet (and those of its tasks still running) would wait for it forever.
+      this.deleted.add(id);
+      this.deps.manager.notifications.drain(id);
+      await this.deps.store.delete(id);
+    }
+    this.approvalsChanged.fire(this.pendingApprovals);
+    if (showing && ids.includes(showing)) {
+      this.active = undefined;
+      await this.open(newStoredChat());
+    }
+  }
+
+  private runningTasksOf(ids: readonly string[]): number {
+    return this.deps.manager.list().filter((task) => task.status === 'running' && task.origin.conversationId !== undefined && ids.includes(task.origin.conversationId)).length;
+  }
+
+  private modelChoiceOf(runtime: ChatRuntime): ModelChoice {
+    return modelChoice(this.deps.settings().model, runtime.chat.model);
   }
 
   private async openInitialChat(): Promise<void> {
@@ -309,6 +414,7 @@ export class ChatController implements ActiveChat, Disposable {
       ...(runtime.chat.context && { context: runtime.chat.context }),
       hasApiKey,
       trusted: this.deps.isTrusted(),
+      models: this.modelChoiceOf(runtime),
     };
     this.postToView({ type: 'init', state });
   }
@@ -326,6 +432,12 @@ export class ChatController implements ActiveChat, Disposable {
   private postToView(message: ExtensionMessage): void {
     this.messages.fire(message);
   }
+}
+
+function deletionDetail(chats: 'one' | 'all', runningTasks: number): string {
+  const removed = chats === 'one' ? 'Its messages are removed' : 'Their messages are removed';
+  const tasks = runningTasks === 0 ? '' : ` ${runningTasks} background task${runningTasks === 1 ? '' : 's'} started from ${chats === 'one' ? 'it' : 'them'} keep${runningTasks === 1 ? 's' : ''} running in Background Tasks.`;
+  return `${removed} from this workspace; this cannot be undone.${tasks}`;
 }
 
 function newStoredChat(): StoredChat {

@@ -87,6 +87,32 @@ export class ChatRuntime implements Disposable {
     void this.ensureSession(config).send(text);
   }
 
+  /**
+   * Edit and resend: the person's last message `itemId` is replaced by `text`, with everything after it, in the
+   * items and in the history, and the turn runs again. Refused while a turn runs, and said when the message
+   * was summarized away (it is no longer in the history to replace).
+   */
+  resend(itemId: string, text: string, config: SessionConfig): void {
+    if (this.busy) return;
+    const index = this.chat.items.findIndex((item) => item.id === itemId);
+    const item = this.chat.items[index];
+    if (item?.kind !== 'user' || this.chat.items.slice(index + 1).some((later) => later.kind === 'user')) return;
+    if (!this.ensureSession(config).rewind(item.text)) {
+      this.add({ kind: 'system', id: nanoid(10), tone: 'info', text: 'That message was summarized with the earlier conversation, so it cannot be edited any more. Send the new text as a new message.' });
+      return;
+    }
+    this.chat.items.splice(index);
+    this.chat.history = [...(this.session?.history ?? [])];
+    this.post({ type: 'truncate', fromId: itemId });
+    this.send(text, config);
+  }
+
+  /** The model picker: this chat's model from the next request on (a running turn keeps its model). */
+  setModel(model: string): void {
+    this.chat.model = model;
+    this.touch();
+  }
+
   /** Summarises the conversation: the history shrinks, the items stay (a divider marks where). */
   compact(config: SessionConfig): void {
     void this.ensureSession(config).compact();
@@ -150,7 +176,9 @@ export class ChatRuntime implements Disposable {
     this.session = undefined;
   }
 
-  private ensureSession(config: SessionConfig): AgentSession {
+  private ensureSession(settingsConfig: SessionConfig): AgentSession {
+    // The chat's own model (its picker) wins over the setting.
+    const config = { ...settingsConfig, model: this.chat.model ?? settingsConfig.model };
     const fingerprint = JSON.stringify([config.apiKey, config.model, config.maxTokens, config.baseURL, config.cwd, config.contextWindow]);
     if (this.session && (fingerprint === this.fingerprint || this.session.busy)) {
       this.session.setAutoResume(config.autoResume);

@@ -17,6 +17,8 @@ export interface StoredChat {
   usage: UsageTotals;
   /** How full the context was at the last call; undefined before the first. */
   context?: ContextMeter;
+  /** Picked in the chat's model picker; undefined: `backgroundAgent.model`. */
+  model?: string;
 }
 
 export interface ChatSummary {

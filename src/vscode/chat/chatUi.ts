@@ -1,10 +1,10 @@
 // The VS Code side of what the chat asks for: open a link the person clicked, copy, reveal a task,
-// pick an old chat, ask for the API key, show a proposed change as a diff, manage workspace trust.
+// pick an old chat (or delete chats), insert a code block at the cursor, ask for the API key, show a proposed change as a diff, manage workspace trust.
 import { stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { resolveInWorkspace } from '../../core/files/workspacePath';
 import type { ApiKeyStore } from './apiKey';
-import type { ChatUi } from './chatController';
+import type { ChatUi, HistoryChoice } from './chatController';
 import type { ChatSummary } from './chatStore';
 import type { ProposedChanges } from './proposedChanges';
 
@@ -27,22 +27,27 @@ export function createChatUi(tasksTree: vscode.TreeView<string>, apiKeys: ApiKey
         .catch(() => undefined);
       await vscode.commands.executeCommand('backgroundAgent.task.showOutput', taskId);
     },
-    async pickChat(chats: readonly ChatSummary[], currentId: string) {
-      if (chats.length === 0) {
-        void vscode.window.showInformationMessage('No earlier chats in this workspace yet.');
-        return undefined;
-      }
-      const picked = await vscode.window.showQuickPick(
-        chats.map((chat) => ({
-          label: chat.title || 'Untitled chat',
-          description: chat.id === currentId ? 'open now' : new Date(chat.updatedAt).toLocaleString(),
-          detail: `${chat.itemCount} item${chat.itemCount === 1 ? '' : 's'}`,
-          id: chat.id,
-        })),
-        { title: 'Chat History', placeHolder: 'Reopen a chat of this workspace', matchOnDescription: true },
-      );
-      return picked?.id;
+    pickChat: (chats, currentId) => pickChat(chats, currentId),
+    async confirm(message, detail, action) {
+      return (await vscode.window.showWarningMessage(message, { modal: true, detail }, action)) === action;
     },
+    async insertAtCursor(text) {
+      // The chat has the focus now; the editor the person last worked in is still the active one.
+      const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme !== 'output');
+      if (!editor) {
+        void vscode.window.showWarningMessage('Open a file in an editor and place the cursor where the code should go, then Insert at Cursor again.');
+        return;
+      }
+      const inserted = await editor.edit((edit) => {
+        for (const selection of editor.selections) edit.replace(selection, text);
+      });
+      if (!inserted) {
+        void vscode.window.showWarningMessage(`Could not insert into ${editor.document.uri.path.split('/').pop() ?? 'the editor'}: it is read-only.`);
+        return;
+      }
+      await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false });
+    },
+    openFile: (path) => openWorkspaceFile(path, cwd(), path),
     promptApiKey: () => apiKeys.promptAndStore(),
     openDiff: (approvalId, request) => proposed.show(approvalId, request),
     async manageTrust() {
@@ -51,11 +56,53 @@ export function createChatUi(tasksTree: vscode.TreeView<string>, apiKeys: ApiKey
   };
 }
 
-/** A relative link in an answer: a workspace file, optionally `#L12` or `:12`. Never leaves the workspace. */
-async function openWorkspaceFile(href: string, root: string): Promise<void> {
+const DELETE_CHAT: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('trash'), tooltip: 'Delete Chat' };
+const DELETE_ALL: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('clear-all'), tooltip: 'Delete All Chats' };
+
+/** Chat History: Enter reopens a chat; each row's trash button deletes it, the title's button deletes them all. */
+function pickChat(chats: readonly ChatSummary[], currentId: string): Promise<HistoryChoice | undefined> {
+  if (chats.length === 0) {
+    void vscode.window.showInformationMessage('No earlier chats in this workspace yet.');
+    return Promise.resolve(undefined);
+  }
+  type ChatPick = vscode.QuickPickItem & { id: string };
+  const pick = vscode.window.createQuickPick<ChatPick>();
+  pick.title = 'Chat History';
+  pick.placeholder = 'Reopen a chat of this workspace (the trash button deletes one)';
+  pick.matchOnDescription = true;
+  pick.buttons = [DELETE_ALL];
+  pick.items = chats.map((chat) => ({
+    label: chat.title || 'Untitled chat',
+    description: chat.id === currentId ? 'open now' : new Date(chat.updatedAt).toLocaleString(),
+    detail: `${chat.itemCount} item${chat.itemCount === 1 ? '' : 's'}`,
+    id: chat.id,
+    buttons: [DELETE_CHAT],
+  }));
+  return new Promise((resolve) => {
+    let choice: HistoryChoice | undefined;
+    const done = (chosen: HistoryChoice | undefined): void => {
+      choice = chosen;
+      pick.hide();
+    };
+    pick.onDidAccept(() => done(pick.selectedItems[0] && { action: 'open', id: pick.selectedItems[0].id }));
+    pick.onDidTriggerItemButton((event) => done({ action: 'delete', id: event.item.id }));
+    pick.onDidTriggerButton(() => done({ action: 'deleteAll' }));
+    pick.onDidHide(() => {
+      pick.dispose();
+      resolve(choice);
+    });
+    pick.show();
+  });
+}
+
+/**
+ * A relative link in an answer (`href`, URI-encoded, optionally `#L12` or `:12`) or a code block's file
+ * (`plainPath`, as written). Never leaves the workspace.
+ */
+async function openWorkspaceFile(href: string, root: string, plainPath?: string): Promise<void> {
   let decoded = href;
   try {
-    decoded = decodeURI(href);
+    decoded = plainPath ?? decodeURI(href);
   } catch {
     // A malformed escape: use the text as written.
   }

@@ -88,7 +88,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 <title>Background Agent Chat</title>
 </head>
 <body>
-<script nonce="${nonce}" src="${uri('dist', 'webview.js')}"></script>
+<script nonce="${nonce}" src="${uri('dist', 'webview.js')}" data-highlighter="${uri('dist', 'highlight.js')}"></script>
 </body>
 </html>`;
   }

@@ -69,6 +69,15 @@ export function registerChatView(services: Services, tasksTree: vscode.TreeView<
       await provider.reveal();
       await controller.showHistory();
     }),
+    command('backgroundAgent.focusChatInput', async () => {
+      await provider.reveal();
+      controller.focusInput();
+    }),
+    command('backgroundAgent.deleteChat', async () => {
+      await provider.reveal();
+      await controller.deleteChat();
+    }),
+    command('backgroundAgent.deleteAllChats', () => controller.deleteAllChats()),
     command('backgroundAgent.setApiKey', () => controller.setApiKey()),
     command('backgroundAgent.stop', () => controller.stop()),
     command('backgroundAgent.compactConversation', async () => {
