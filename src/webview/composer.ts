@@ -23,6 +23,8 @@ export class Composer {
   private busy = false;
   /** The message being edited, and the draft it displaced. */
   private editing: { message: EditableMessage; draft: string } | undefined;
+  /** A resend on its way: its text stays in the box until the extension takes it (a refusal loses nothing). */
+  private resending: { draft: string } | undefined;
   /** The person's last message, when it can still be edited (ChatView says). */
   lastMessage: (() => EditableMessage | undefined) | undefined;
 
@@ -44,6 +46,7 @@ export class Composer {
     cancelEdit.setAttribute('aria-label', 'Cancel editing');
     this.editBar.append(icon('edit'), el('span', 'edit-text', 'Editing your last message: sending replaces it and everything after it.'), cancelEdit);
     this.editBar.hidden = true;
+    this.editBar.id = 'edit-bar';
     const buttons = el('div', 'composer-buttons');
     buttons.append(this.model, el('span', 'composer-spacer'), this.stop, this.send);
     this.element.append(this.editBar, this.input, buttons);
@@ -108,9 +111,11 @@ export class Composer {
   /** Puts the person's last message into the box to be changed and sent again. */
   edit(message: EditableMessage): void {
     if (this.busy) return;
-    this.editing = { message, draft: this.editing?.draft ?? this.input.value };
+    this.editing = { message, draft: this.editing?.draft ?? this.resending?.draft ?? this.input.value };
+    this.resending = undefined;
     this.input.value = message.text;
     this.editBar.hidden = false;
+    this.input.setAttribute('aria-describedby', this.editBar.id);
     this.sendLabel.textContent = 'Resend';
     this.input.focus();
     this.input.setSelectionRange(message.text.length, message.text.length);
@@ -122,8 +127,17 @@ export class Composer {
     this.input.value = this.editing.draft;
     this.editing = undefined;
     this.editBar.hidden = true;
+    this.input.removeAttribute('aria-describedby');
     this.sendLabel.textContent = 'Send';
     this.input.focus();
+  }
+
+  /** The extension replaced the message (it removed the old one): the draft typed before the edit comes back. */
+  resendTaken(): void {
+    if (!this.resending) return;
+    this.input.value = this.resending.draft;
+    this.resending = undefined;
+    this.host.saveState({ draft: this.input.value });
   }
 
   private submit(): void {
@@ -132,13 +146,15 @@ export class Composer {
     if (this.editing) {
       const { message, draft } = this.editing;
       this.host.post({ type: 'resend', id: message.id, text });
+      this.resending = { draft };
       this.editing = undefined;
       this.editBar.hidden = true;
+      this.input.removeAttribute('aria-describedby');
       this.sendLabel.textContent = 'Send';
-      this.input.value = draft;
       this.input.focus();
       return;
     }
+    this.resending = undefined;
     this.host.post({ type: 'send', text });
     this.input.value = '';
     this.host.saveState({ draft: '' });

@@ -98,6 +98,7 @@ window.addEventListener('message', (event: MessageEvent<ExtensionMessage>) => {
     case 'init':
       chat.reset(message.state);
       composer.endEdit();
+      composer.resendTaken();
       setBusy(message.state.busy);
       composer.setModels(message.state.models);
       showUsage(message.state.usage);
@@ -126,6 +127,7 @@ window.addEventListener('message', (event: MessageEvent<ExtensionMessage>) => {
       break;
     case 'truncate':
       chat.truncate(message.fromId);
+      composer.resendTaken();
       break;
     case 'usage':
       showUsage(message.usage);

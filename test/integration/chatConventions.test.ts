@@ -2,7 +2,7 @@
 // edit and resend, the model picker per chat, deleting chats, and a code block's Insert at Cursor / Open in
 // Editor reaching VS Code. (What the person clicks is covered in test/e2e/chat.e2e.ts.)
 import * as assert from 'node:assert/strict';
-import { textReply, toolCall } from '../support/scriptedServer';
+import { fnStep, textReply, toolCall } from '../support/scriptedServer';
 import { startChatHarness, until, type ChatHarness } from './chatHarness';
 
 describe('Chat conventions', function () {
@@ -49,6 +49,23 @@ describe('Chat conventions', function () {
     assert.deepEqual(reloaded.view.of('user').map((u) => u.text), ['first question', 'second question, fixed']);
   });
 
+  it('edit and resend keeps the background results the replaced turn received: the model still gets them', async () => {
+    h = await startChatHarness();
+    h.server.enqueue(toolCall('background_run', { command: 'echo built-the-thing', description: 'build' }), textReply('Started the build.'), textReply('The build printed built-the-thing.'));
+    await h.controller.handle({ type: 'send', text: 'build it, with a typo' });
+    // The task ends, its result wakes the chat, the model reads it in the auto-resumed turn.
+    await until(() => !h.controller.busy && h.view.of('assistant').some((a) => a.text === 'The build printed built-the-thing.' && !a.streaming), 'the resumed answer');
+    const edited = h.view.of('user').at(-1)!;
+    h.server.enqueue(textReply('Fixed request answered.'));
+    await h.controller.handle({ type: 'resend', id: edited.id, text: 'build it, fixed' });
+    await until(() => !h.controller.busy && h.view.of('assistant').some((a) => a.text === 'Fixed request answered.' && !a.streaming), 'the new answer');
+    const sent = JSON.stringify(h.server.accepted.at(-1)?.body?.messages);
+    assert.match(sent, /background-results/, 'the delivered result is still there for the model');
+    assert.match(sent, /built-the-thing/);
+    assert.match(sent, /build it, fixed/);
+    assert.doesNotMatch(sent, /with a typo|Started the build/);
+  });
+
   it('edit and resend only takes the last message, never while a turn runs, and not once it was summarized', async () => {
     h = await startChatHarness();
     await exchange('one', 'Answer one.');
@@ -77,6 +94,9 @@ describe('Chat conventions', function () {
     assert.equal(h.view.models?.model, 'claude-haiku-4-5');
     await exchange('again', 'From the picked model.');
     assert.deepEqual(h.server.accepted.map((r) => r.body?.model), ['claude-test', 'claude-haiku-4-5']);
+    // Usage adds up across the two models' sessions (each request: 100 in, 20 out).
+    assert.equal(h.view.usage?.inputTokens, 200);
+    assert.equal(h.view.usage?.outputTokens, 40);
     assert.match(JSON.stringify(h.server.accepted[1].body?.messages), /From the setting’s model/, 'the history goes on');
 
     // A model the picker does not offer is refused (the webview is not trusted with any string).
@@ -149,6 +169,35 @@ describe('Chat conventions', function () {
     await until(() => h.manager.notifications.pendingCount(chatId) === 0, 'the dropped result');
     assert.equal(h.controller.busy, false);
     assert.deepEqual(h.view.items, []);
+  });
+
+  it('deleting a chat mid-answer stops its turn, and nothing that was still saving brings it back', async () => {
+    h = await startChatHarness();
+    await exchange('an earlier chat', 'Earlier.');
+    await h.controller.handle({ type: 'newChat' });
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    h.server.enqueue(
+      fnStep(async () => {
+        await gate;
+        return textReply('An answer nobody will see.', { chunkSize: 3 });
+      }),
+    );
+    await h.controller.handle({ type: 'send', text: 'doomed chat' });
+    await h.server.waitForRequests(2);
+    const doomed = h.controller.activeChatId!;
+    assert.equal(h.controller.busy, true);
+    await h.controller.deleteChat();
+    release();
+    await h.store.flush();
+    assert.notEqual(h.controller.activeChatId, doomed);
+    assert.equal(h.controller.busy, false, 'its turn stopped; the new chat is idle');
+    assert.deepEqual(h.store.list().map((c) => c.title), ['an earlier chat']);
+    assert.equal(await h.store.load(doomed), undefined);
+    // A message to the controller now goes to the new chat, never to the deleted one.
+    await exchange('after the deletion', 'Fresh.');
+    await h.store.flush();
+    assert.deepEqual(h.store.list().map((c) => c.title).sort(), ['after the deletion', 'an earlier chat']);
   });
 
   it('forwards a code block’s Insert at Cursor and Open in Editor', async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { parseRetryAfter } from '../../src/core/agent/apiErrors';
 import { applyPromptCaching } from '../../src/core/agent/cache';
+import { isInjected } from '../../src/core/agent/context/compaction';
 import { Conversation, INTERRUPTED_RESULT } from '../../src/core/agent/conversation';
 import { DEFAULT_RETRY, retryDelayMs } from '../../src/core/agent/retryPolicy';
 import { startAgentHarness, textOf, type AgentHarness } from '../support/agentHarness';
@@ -85,6 +86,8 @@ describe('Conversation', () => {
 });
 
 describe('Conversation.rewindBefore (edit and resend)', () => {
+  const results = (id: string): string => `<background-results>\n[bg:${id}] completed (exit 0)\n</background-results>`;
+
   it('drops the person\'s last request and what followed, keeping tool results that shared its message', () => {
     const c = new Conversation();
     c.addUserText('first');
@@ -95,7 +98,7 @@ describe('Conversation.rewindBefore (edit and resend)', () => {
     c.addAssistant([text('answer to the typo'), toolUse('t2')]);
     c.addToolResults([{ type: 'tool_result', tool_use_id: 't2', content: 'more' }]);
     c.addAssistant([text('done with the typo')]);
-    assert.equal(c.rewindBefore('second, with a typo'), true);
+    assert.equal(c.rewindBefore('second, with a typo', isInjected), true);
     assert.deepEqual(
       c.history.map((m) => (Array.isArray(m.content) ? m.content.map((b) => b.type).join('+') : 'string')),
       ['text', 'text+tool_use', 'tool_result'],
@@ -105,19 +108,37 @@ describe('Conversation.rewindBefore (edit and resend)', () => {
     assert.doesNotMatch(JSON.stringify(c.history), /typo/);
   });
 
-  it('takes the latest request with that text, and changes nothing when it is not there (summarized)', () => {
+  it('keeps background results delivered with or after the request: they were taken off the queue once', () => {
+    const c = new Conversation();
+    c.addUserText('build it');
+    c.addUserText(results('aaaa1111'));
+    c.addAssistant([text('building')]);
+    c.addUserText(results('bbbb2222'));
+    c.addAssistant([text('both done')]);
+    assert.equal(c.rewindBefore('build it', isInjected), true);
+    c.addUserText('build it twice');
+    const sent = JSON.stringify(c.history);
+    assert.match(sent, /aaaa1111/);
+    assert.match(sent, /bbbb2222/);
+    assert.doesNotMatch(sent, /building|both done/);
+    assert.equal(valid(c.history), undefined);
+    assert.equal(c.history.length, 1, 'one user message: the results, then the new request');
+  });
+
+  it('takes only the last request: an older one with the same text, or a text that is not the last, changes nothing', () => {
     const c = new Conversation();
     c.addUserText('same');
     c.addAssistant([text('one')]);
-    c.addUserText('same');
+    c.addUserText('later');
     c.addAssistant([text('two')]);
-    assert.equal(c.rewindBefore('same'), true);
-    assert.deepEqual(c.history.map((m) => (Array.isArray(m.content) ? (m.content[0] as { text: string }).text : m.content)), ['same', 'one']);
     const before = JSON.stringify(c.history);
     const revision = c.revision;
-    assert.equal(c.rewindBefore('never said'), false);
+    assert.equal(c.rewindBefore('same', isInjected), false, 'not the last request');
+    assert.equal(c.rewindBefore('never said', isInjected), false);
     assert.equal(JSON.stringify(c.history), before);
     assert.equal(c.revision, revision, 'nothing rewritten, so the size estimate still holds');
+    assert.equal(c.rewindBefore('later', isInjected), true);
+    assert.deepEqual(c.history.map((m) => (Array.isArray(m.content) ? (m.content[0] as { text: string }).text : m.content)), ['same', 'one']);
   });
 });
 

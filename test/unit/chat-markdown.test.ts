@@ -60,8 +60,10 @@ describe('chat Markdown', () => {
     assert.match(html, /<div class="code-block" data-path="src\/app.ts">/);
     assert.match(html, /aria-label="Open src\/app.ts in Editor"/);
     assert.match(html, /<code data-lang="ts">/);
-    const hostile = renderMarkdown('```ts title="a/b&quot;onclick=x.ts"\nx\n```');
-    assert.doesNotMatch(hostile, /"onclick/);
+    // Whatever the info string holds ends up escaped: the language in an attribute and a label, never markup.
+    const hostile = renderMarkdown('```"><img src=x onerror=alert(1)> a.ts\nx\n```');
+    assert.doesNotMatch(hostile, /<img/);
+    assert.match(hostile, /data-lang="&quot;&gt;&lt;img"/);
   });
 });
 

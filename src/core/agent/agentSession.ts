@@ -4,7 +4,7 @@
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { Emitter, type Disposable } from '../events';
 import type { TaskNotification } from '../tasks/types';
-import { defuseMarkers } from './context/compaction';
+import { defuseMarkers, isInjected } from './context/compaction';
 import { ContextKeeper } from './context/contextKeeper';
 import { resolveContextWindow } from './context/contextWindow';
 import { Conversation } from './conversation';
@@ -209,7 +209,7 @@ export function createAgentSessionWith(options: AgentSessionOptions, deps: Agent
     rewind(text: string): boolean {
       if (disposed || busy) return false;
       // As send() stored it: the person's words with our tags defused.
-      return conversation.rewindBefore(defuseMarkers(text));
+      return conversation.rewindBefore(defuseMarkers(text), isInjected);
     },
     stop(): void {
       turnAbort?.abort();

@@ -42,21 +42,29 @@ export class Conversation {
   }
 
   /**
-   * Edit and resend: the history as it was before the person's request `text` (the latest one with exactly
-   * that text), so it can be sent again differently. Tool results that shared its message stay (their calls
-   * came before it). False, and nothing changes, when the request is no longer there word for word (a
-   * compaction summarized it).
+   * Edit and resend: the history as it was before the person's last request, so it can be sent again
+   * differently. `text` must be that request (the last text block that `isInjected` does not claim);
+   * otherwise nothing changes and the answer is false (it was summarized, or never reached the history).
+   * Tool results that shared its message stay (their calls came before it), and so does every injected
+   * block after it (background results): they were taken off the queue once and exist nowhere else.
    */
-  rewindBefore(text: string): boolean {
+  rewindBefore(text: string, isInjected: (text: string) => boolean): boolean {
     for (let i = this.messages.length - 1; i >= 0; i--) {
       const message = this.messages[i];
       if (message.role !== 'user') continue;
       const blocks = toBlocks(message.content);
-      const at = blocks.findIndex((block) => block.type === 'text' && block.text === text);
-      if (at < 0) continue;
-      const before = blocks.slice(0, at);
-      this.replaceAll([...this.messages.slice(0, i), ...(before.length > 0 ? [{ role: 'user' as const, content: before }] : [])]);
-      return true;
+      for (let at = blocks.length - 1; at >= 0; at--) {
+        const block = blocks[at];
+        if (block.type !== 'text' || isInjected(block.text)) continue;
+        if (block.text !== text) return false;
+        const carried = [...blocks.slice(at + 1), ...this.messages.slice(i + 1).flatMap((later) => (later.role === 'user' ? toBlocks(later.content) : []))].filter(
+          (b) => b.type === 'text' && isInjected(b.text),
+        );
+        const before = blocks.slice(0, at);
+        this.replaceAll([...this.messages.slice(0, i), ...(before.length > 0 ? [{ role: 'user' as const, content: before }] : [])]);
+        if (carried.length > 0) this.appendToUser(carried);
+        return true;
+      }
     }
     return false;
   }

@@ -311,6 +311,8 @@ export class ChatController implements ActiveChat, Disposable {
 
   private async remove(ids: readonly string[]): Promise<void> {
     const showing = this.active?.chat.id;
+    // Synchronously first: no message may reach a deleted chat while the files go.
+    if (showing && ids.includes(showing)) this.active = undefined;
     for (const id of ids) {
       const runtime = this.runtimes.get(id);
       runtime?.stop();
@@ -319,13 +321,10 @@ export class ChatController implements ActiveChat, Disposable {
       // Results it had not received yet (and those of its tasks still running) would wait for it forever.
       this.deleted.add(id);
       this.deps.manager.notifications.drain(id);
-      await this.deps.store.delete(id);
     }
     this.approvalsChanged.fire(this.pendingApprovals);
-    if (showing && ids.includes(showing)) {
-      this.active = undefined;
-      await this.open(newStoredChat());
-    }
+    await this.deps.store.delete(ids);
+    if (!this.active) await this.open(newStoredChat());
   }
 
   private runningTasksOf(ids: readonly string[]): number {
@@ -343,8 +342,11 @@ export class ChatController implements ActiveChat, Disposable {
     // Other chats whose tasks still run after a reload (taken over from the last window) wake on their ends too.
     const others = new Set(this.deps.manager.list().flatMap((t) => (t.status === 'running' && t.origin.conversationId ? [t.origin.conversationId] : [])));
     for (const id of others) {
-      const chat = this.runtimes.has(id) ? undefined : await this.deps.store.load(id);
+      if (this.runtimes.has(id)) continue;
+      const chat = await this.deps.store.load(id);
       if (chat && !this.disposed) await this.wakeable(this.runtimeOf(chat));
+      // A chat deleted in an earlier window: its tasks' results have nobody to go to.
+      else if (!chat) this.deleted.add(id);
     }
   }
 
@@ -435,7 +437,7 @@ export class ChatController implements ActiveChat, Disposable {
 }
 
 function deletionDetail(chats: 'one' | 'all', runningTasks: number): string {
-  const removed = chats === 'one' ? 'Its messages are removed' : 'Their messages are removed';
+  const removed = chats === 'one' ? 'A turn it is running stops, and its messages are removed' : 'Turns they are running stop, and their messages are removed';
   const tasks = runningTasks === 0 ? '' : ` ${runningTasks} background task${runningTasks === 1 ? '' : 's'} started from ${chats === 'one' ? 'it' : 'them'} keep${runningTasks === 1 ? 's' : ''} running in Background Tasks.`;
   return `${removed} from this workspace; this cannot be undone.${tasks}`;
 }

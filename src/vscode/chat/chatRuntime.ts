@@ -54,6 +54,8 @@ export class ChatRuntime implements Disposable {
   private retryStatusShown = false;
   /** The person's Compact failed in this turn: its error offers no Retry. */
   private compactionFailed = false;
+  /** Deleted (or its window closing): nothing may start a session or save the chat again. */
+  private disposed = false;
   /** The approval cards of this chat; the person answers them through the controller. */
   readonly approvals: ChatApprovals;
 
@@ -81,7 +83,7 @@ export class ChatRuntime implements Disposable {
   }
 
   send(text: string, config: SessionConfig): void {
-    if (this.busy) return;
+    if (this.busy || this.disposed) return;
     if (!this.chat.title) this.chat.title = text.split('\n')[0].slice(0, TITLE_LENGTH);
     this.add({ kind: 'user', id: nanoid(10), text });
     void this.ensureSession(config).send(text);
@@ -93,11 +95,14 @@ export class ChatRuntime implements Disposable {
    * was summarized away (it is no longer in the history to replace).
    */
   resend(itemId: string, text: string, config: SessionConfig): void {
-    if (this.busy) return;
+    if (this.busy || this.disposed) return;
     const index = this.chat.items.findIndex((item) => item.id === itemId);
     const item = this.chat.items[index];
-    if (item?.kind !== 'user' || this.chat.items.slice(index + 1).some((later) => later.kind === 'user')) return;
-    if (!this.ensureSession(config).rewind(item.text)) {
+    const later = this.chat.items.slice(index + 1);
+    if (item?.kind !== 'user' || later.some((i) => i.kind === 'user')) return;
+    // Not once a compaction summarized it (the webview hides the button; it is not trusted to), nor when the
+    // history no longer ends with it word for word.
+    if (later.some((i) => i.kind === 'compaction') || !this.ensureSession(config).rewind(item.text)) {
       this.add({ kind: 'system', id: nanoid(10), tone: 'info', text: 'That message was summarized with the earlier conversation, so it cannot be edited any more. Send the new text as a new message.' });
       return;
     }
@@ -115,12 +120,13 @@ export class ChatRuntime implements Disposable {
 
   /** Summarises the conversation: the history shrinks, the items stay (a divider marks where). */
   compact(config: SessionConfig): void {
+    if (this.disposed) return;
     void this.ensureSession(config).compact();
   }
 
   /** The failed message is still the last one in the history, so an empty send re-runs the turn. */
   retry(config: SessionConfig): void {
-    if (this.busy) return;
+    if (this.busy || this.disposed) return;
     this.disableRetries();
     void this.ensureSession(config).send('');
   }
@@ -169,6 +175,7 @@ export class ChatRuntime implements Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.approvals.dispose();
     this.dropPendingDelta();
     this.sessionEvents?.dispose();
@@ -208,7 +215,7 @@ export class ChatRuntime implements Disposable {
 
   /** A chat reopened with tasks still running needs a session to be woken by their results. */
   attachSession(config: SessionConfig): void {
-    this.ensureSession(config);
+    if (!this.disposed) this.ensureSession(config);
   }
 
   private onAgentEvent(event: AgentEvent): void {
@@ -243,10 +250,19 @@ export class ChatRuntime implements Disposable {
         this.add({ kind: 'system', id: nanoid(10), tone: 'delivered', text: `${n} background result${n === 1 ? '' : 's'} delivered` });
         break;
       }
-      case 'usage':
-        this.chat.usage = { ...event.total };
+      case 'usage': {
+        // Added per request: a new session (another model, a reload) starts its own total at zero.
+        const u = this.chat.usage;
+        const r = event.request;
+        this.chat.usage = {
+          inputTokens: u.inputTokens + r.inputTokens,
+          outputTokens: u.outputTokens + r.outputTokens,
+          cacheReadTokens: u.cacheReadTokens + r.cacheReadTokens,
+          cacheCreationTokens: u.cacheCreationTokens + r.cacheCreationTokens,
+        };
         this.post({ type: 'usage', usage: this.chat.usage });
         break;
+      }
       case 'context':
         this.chat.context = { usedTokens: event.usedTokens, windowTokens: event.windowTokens };
         this.post({ type: 'context', context: this.chat.context });
@@ -367,6 +383,7 @@ export class ChatRuntime implements Disposable {
   }
 
   private touch(): void {
+    if (this.disposed) return;
     this.chat.updatedAt = Date.now();
     this.host.save(this.chat);
   }

@@ -42,6 +42,8 @@ export class ChatStore {
   private readonly pending = new Map<string, StoredChat>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** Chats deleted in this window: a save still on its way must not bring one back. */
+  private readonly deleted = new Set<string>();
 
   constructor(
     private readonly state: KeyValueState,
@@ -79,6 +81,7 @@ export class ChatStore {
 
   /** Debounced: a streaming answer changes the chat many times a second, the disk sees a few writes. */
   save(chat: StoredChat): void {
+    if (this.deleted.has(chat.id)) return;
     this.pending.set(chat.id, chat);
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
@@ -120,17 +123,24 @@ export class ChatStore {
     void this.updateIndex(chats);
   }
 
-  async delete(id: string): Promise<void> {
-    this.pending.delete(id);
-    await this.state.update(INDEX_KEY, this.list().filter((s) => s.id !== id));
-    await rm(this.fileOf(id), { force: true });
+  /** Removes chats for good: queued behind any write under way, so none of them is written again after. */
+  async delete(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      this.deleted.add(id);
+      this.pending.delete(id);
+    }
+    this.writing = this.writing.then(async () => {
+      await this.state.update(INDEX_KEY, this.list().filter((s) => !this.deleted.has(s.id)));
+      for (const id of ids) await rm(this.fileOf(id), { force: true });
+    });
+    return this.writing.catch(() => undefined);
   }
 
   private updateIndex(chats: readonly StoredChat[]): Thenable<void> {
     const byId = new Map(this.list().map((s) => [s.id, s]));
     for (const chat of chats) {
       // An empty chat is not worth a history entry.
-      if (chat.items.length === 0) continue;
+      if (chat.items.length === 0 || this.deleted.has(chat.id)) continue;
       byId.set(chat.id, { id: chat.id, title: chat.title, updatedAt: chat.updatedAt, itemCount: chat.items.length });
     }
     return this.state.update(INDEX_KEY, [...byId.values()]);

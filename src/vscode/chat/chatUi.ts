@@ -32,8 +32,11 @@ export function createChatUi(tasksTree: vscode.TreeView<string>, apiKeys: ApiKey
       return (await vscode.window.showWarningMessage(message, { modal: true, detail }, action)) === action;
     },
     async insertAtCursor(text) {
-      // The chat has the focus now; the editor the person last worked in is still the active one.
-      const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme !== 'output');
+      // The chat has the focus now; the editor the person last worked in is still the active one. Only a
+      // person's own documents: never a task's output, a proposed change waiting for approval, or an output view.
+      const editable = (e: vscode.TextEditor | undefined): e is vscode.TextEditor => !!e && EDITABLE_SCHEMES.has(e.document.uri.scheme);
+      const active = vscode.window.activeTextEditor;
+      const editor = editable(active) ? active : vscode.window.visibleTextEditors.find(editable);
       if (!editor) {
         void vscode.window.showWarningMessage('Open a file in an editor and place the cursor where the code should go, then Insert at Cursor again.');
         return;
@@ -41,11 +44,7 @@ export function createChatUi(tasksTree: vscode.TreeView<string>, apiKeys: ApiKey
       const inserted = await editor.edit((edit) => {
         for (const selection of editor.selections) edit.replace(selection, text);
       });
-      if (!inserted) {
-        void vscode.window.showWarningMessage(`Could not insert into ${editor.document.uri.path.split('/').pop() ?? 'the editor'}: it is read-only.`);
-        return;
-      }
-      await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false });
+      if (!inserted) void vscode.window.showWarningMessage(`Could not insert into ${editor.document.uri.path.split('/').pop() ?? 'the editor'}: it is read-only.`);
     },
     openFile: (path) => openWorkspaceFile(path, cwd(), path),
     promptApiKey: () => apiKeys.promptAndStore(),
@@ -55,6 +54,9 @@ export function createChatUi(tasksTree: vscode.TreeView<string>, apiKeys: ApiKey
     },
   };
 }
+
+/** Documents Insert at Cursor may change: files and new untitled ones (also in a remote window or a notebook). */
+const EDITABLE_SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-notebook-cell']);
 
 const DELETE_CHAT: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('trash'), tooltip: 'Delete Chat' };
 const DELETE_ALL: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('clear-all'), tooltip: 'Delete All Chats' };

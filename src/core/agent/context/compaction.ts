@@ -43,7 +43,8 @@ export function defuseMarkers(text: string): string {
 }
 
 /** True for a user text block we wrote (not the person's words): results, a summary, kept requests, the task table. */
-function isInjected(text: string): boolean {
+/** Text we put in a user message ourselves (results, a summary, the task table), not the person's words. */
+export function isInjected(text: string): boolean {
   return text.startsWith(RESULTS_BLOCK_OPEN) || text.startsWith(SUMMARY_OPEN) || text.startsWith(TASKS_OPEN) || text.startsWith('<compaction-request>');
 }
 
