@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { createServices, type Services } from './vscode/services';
 import { registerTasksView, type TasksViewHandle } from './vscode/tasks/register';
 import { registerChatView } from './vscode/chat/register';
+import { registerLmTools, type LmToolsHandle } from './vscode/lmTools/register';
 import type { ChatController } from './vscode/chat/chatController';
 
 /** What integration tests and benchmarks reach through `activate()`'s result. */
@@ -12,6 +13,8 @@ export interface BackgroundAgentApi {
   readonly tasksView: TasksViewHandle;
   /** The chat controller: tests attach a recorder and drive it as the webview would. */
   readonly chat: ChatController;
+  /** Our tools as other agents call them through VS Code (`vscode.lm`). */
+  readonly lmTools: LmToolsHandle;
 }
 
 export function activate(context: vscode.ExtensionContext): BackgroundAgentApi {
@@ -21,7 +24,9 @@ export function activate(context: vscode.ExtensionContext): BackgroundAgentApi {
   context.subscriptions.push(tasksView);
   const chatView = registerChatView(services, tasksView.view);
   context.subscriptions.push(chatView);
-  return { services, tasksView, chat: chatView.controller };
+  const lmTools = registerLmTools(services);
+  context.subscriptions.push(lmTools);
+  return { services, tasksView, chat: chatView.controller, lmTools };
 }
 
 export function deactivate(): void {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TaskSnapshot } from '../../src/core/tasks/types';
 import { formatBytes, formatDuration } from '../../src/shared/taskWords';
-import { lastLines, taskAccessibleLabel, taskDescription, taskLabel } from '../../src/vscode/tasks/taskText';
+import { lastLines, origin, taskAccessibleLabel, taskDescription, taskLabel } from '../../src/vscode/tasks/taskText';
 
 const T0 = Date.UTC(2026, 10, 25, 20, 0, 0);
 
@@ -57,6 +57,13 @@ describe('tasks view: text', () => {
       'Background task npm test, failed with exit code 1 after 2 seconds, started by you (reported to chat c2)',
     );
     assert.equal(taskAccessibleLabel(task({ status: 'interrupted' }), T0), 'Background task npm test, interrupted when the window closed, started by the agent (chat chat-1)');
+  });
+
+  it("says when another agent started a task through VS Code's tools", () => {
+    const outside = task({ origin: { kind: 'externalAgent' } });
+    assert.equal(taskDescription(outside, T0 + 3_000), 'running · 3s · other agent');
+    assert.equal(origin(outside.origin), "another agent, through VS Code's language-model tools");
+    assert.equal(taskAccessibleLabel(outside, T0 + 1_000), "Background task npm test, running for 1 second, started by another agent, through VS Code's language-model tools");
   });
 
   it('formats elapsed times and sizes compactly', () => {

@@ -19,7 +19,7 @@ import { OwnerGuard, processId } from './ownerGuard';
 import { checkOutputPattern } from './outputPattern';
 import { waitUntilReady, type ReadyConditions, type ReadyOutcome } from './readiness';
 import { TakeOver } from './takeOver';
-import { HIDDEN_FROM_AGENT_TASKS, UnknownTaskError, type BackgroundManagerOptions, type Disposable, type OutputSlice } from './types';
+import { HIDDEN_FROM_AGENT_TASKS, startedByModel, UnknownTaskError, type BackgroundManagerOptions, type Disposable, type OutputSlice } from './types';
 import type { ProcessResult, StartTaskOptions, TaskEvent, TaskManager, TaskNotification, TaskSnapshot } from './types';
 
 export { UnknownTaskError, type BackgroundManagerOptions } from './types';
@@ -31,7 +31,7 @@ interface QueuedSpawn {
   readonly record: Task;
   /** Variables added to the inherited environment (StartTaskOptions.env). */
   readonly env: Readonly<Record<string, string>>;
-  /** Inherited variables the task does not get (HIDDEN_FROM_AGENT_TASKS when the agent started it). */
+  /** Inherited variables the task does not get (HIDDEN_FROM_AGENT_TASKS when a model started it). */
   readonly unset: readonly string[];
 }
 
@@ -127,7 +127,7 @@ export class BackgroundManager implements TaskManager {
       return record.snapshot();
     }
     // The runner creates the log file (a failure ends the task as failed, with the reason).
-    const queued: QueuedSpawn = { record, env: definedValues(options.env), unset: options.origin.kind === 'agent' ? HIDDEN_FROM_AGENT_TASKS : [] };
+    const queued: QueuedSpawn = { record, env: definedValues(options.env), unset: startedByModel(options.origin) ? HIDDEN_FROM_AGENT_TASKS : [] };
     this.pacer.submit(queued, () => this.spawn(queued));
     record.armTimeout(() => void this.kill([record]));
     this.followMatches(record, 0);

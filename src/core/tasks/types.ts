@@ -17,13 +17,24 @@ export const FINISHED_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 
 export type TaskOrigin =
   | { kind: 'agent'; conversationId: string }
   /** Started by the person (command palette, tree title). `conversationId` set = report to that chat. */
-  | { kind: 'user'; conversationId?: string };
+  | { kind: 'user'; conversationId?: string }
+  /**
+   * Started by another extension's agent (Copilot's agent mode, …) through the tools we contribute to VS Code
+   * (src/vscode/lmTools). No conversation of ours hears of its end: the result waits in check_background and
+   * the tree.
+   */
+  | { kind: 'externalAgent'; conversationId?: undefined };
 
 /**
- * Not given to any task whose origin is the agent (also when the person restarts one): the person's API key
- * must never reach the model, and `env` or a test's debug output would show it.
+ * Not given to any task a model started, ours or another agent's (also when the person restarts one): the
+ * person's API key must never reach a model, and `env` or a test's debug output would show it.
  */
 export const HIDDEN_FROM_AGENT_TASKS: readonly string[] = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'];
+
+/** True for every task a model asked for (ours or another agent's), false only for the person's own. */
+export function startedByModel(origin: TaskOrigin): boolean {
+  return origin.kind !== 'user';
+}
 
 export interface TaskSnapshot {
   readonly id: string;

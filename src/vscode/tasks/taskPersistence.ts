@@ -97,7 +97,7 @@ function isSnapshot(value: unknown): value is TaskSnapshot {
     (v.droppedOutput === undefined || isRange(v.droppedOutput)) &&
     (v.reattach === undefined || isReattachInfo(v.reattach)) &&
     !!origin &&
-    (origin.kind === 'agent' || origin.kind === 'user')
+    (origin.kind === 'agent' || origin.kind === 'user' || origin.kind === 'externalAgent')
   );
 }
 

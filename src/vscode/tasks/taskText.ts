@@ -34,8 +34,9 @@ export function taskDescription(task: TaskSnapshot, now: number): string {
 }
 
 function withOrigin(parts: string[], origin: TaskOrigin): string {
-  // Who started it is visible without hovering: the person's tasks say so; the agent's are the default.
+  // Who started it is visible without hovering: the person's tasks and other agents' say so; ours are the default.
   if (origin.kind === 'user') parts.push('you');
+  else if (origin.kind === 'externalAgent') parts.push('other agent');
   return parts.join(' · ');
 }
 
@@ -61,6 +62,7 @@ function spokenPorts(ports: readonly { readonly port: number }[]): string {
 
 export function origin(o: TaskOrigin, titleOf?: ChatTitleLookup): string {
   if (o.kind === 'agent') return `the agent (${chatName(o.conversationId, titleOf)})`;
+  if (o.kind === 'externalAgent') return "another agent, through VS Code's language-model tools";
   return o.conversationId ? `you (reported to ${chatName(o.conversationId, titleOf)})` : 'you';
 }
 
