@@ -1,7 +1,7 @@
 // The Background Tasks view in a real extension host: the tree provider's items, its coalesced refreshes,
 // every task command, the live output document, the badge and persistence, over real child processes.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { BackgroundAgentApi } from '../../src/extension';
 import type { TaskSnapshot } from '../../src/core/tasks/types';
@@ -293,6 +293,71 @@ describe('Background Tasks view', function () {
     await s.manager.cancel(task.id);
     await until(() => /^Task \S+: cancelled, /m.test(document.getText()), 'the header to show the end');
     // Read-only-ness is what a person sees when typing: checked in the e2e test (the API has no flag for it).
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('Show Output follows a running task by appending: the header stays, the tail is the log end, every update one insertion or deletion', async () => {
+    // Batches of numbered lines, each released by a `go` file once the document showed the one before
+    // (no timing): small ones are appended, big ones jump ahead, and the growing document is re-based.
+    const batches = [
+      [1, 2000],
+      [2001, 3000],
+      [3001, 40000],
+      [40001, 41000],
+      [41001, 42000],
+      [42001, 43000],
+      [43001, 44000],
+      [44001, 100000],
+      [100001, 100100],
+    ];
+    const go = `${cwd}/go-${Date.now()}`;
+    const script = batches.map(([a, b]) => `while [ ! -e ${go} ]; do sleep 0.02; done; rm ${go}; seq ${a} ${b}`).join('; ');
+    const task = s.manager.start({ command: `${script}; sleep 60`, cwd, origin: { kind: 'user' } });
+    const released = (): void => void writeFileSync(go, '');
+    released();
+    await until(() => s.manager.get(task.id)!.outputBytes > 0, 'the first batch');
+    const editor = await vscode.commands.executeCommand<vscode.TextEditor>('backgroundAgent.task.showOutput', task.id);
+    assert.ok(editor);
+    const document = editor.document;
+    const changes: vscode.TextDocumentContentChangeEvent[] = [];
+    const listener = vscode.workspace.onDidChangeTextDocument((e) => e.document === document && changes.push(...e.contentChanges));
+    try {
+      const header = document.getText().split('─'.repeat(60))[0];
+      assert.match(header, new RegExp(`^\\$ .*\\nTask ${task.id}: running since [^\\n]*\\.\\n`));
+      for (const [index, [, last]] of batches.entries()) {
+        if (index > 0) released();
+        await until(() => document.getText().endsWith(`\n${last}\n`), `the document to show line ${last}`);
+        const text = document.getText();
+        assert.ok(text.startsWith(header), 'the header does not change while the task runs');
+        assert.ok(text.length < 100_000, `${text.length} characters: VS Code diffs documents up to 100,000 only`);
+        // After the header: runs of consecutive numbers from 1, broken only by lines saying output was left out.
+        const body = text.slice(header.length).split('\n').slice(1, -1);
+        let expected = 1;
+        let leftOut = false;
+        for (const line of body) {
+          if (/^…|^$/.test(line)) {
+            leftOut = true;
+            continue;
+          }
+          const n = Number(line);
+          assert.ok(n === expected || (leftOut && n > expected), `line ${line} after ${expected - 1} (left out: ${leftOut})`);
+          expected = n + 1;
+          leftOut = false;
+        }
+        assert.equal(expected, last + 1);
+      }
+      assert.match(document.getText(), /\n… output left out here\. The whole log: .*\n\n/, 'the head and the rest apart');
+      assert.match(document.getText(), /\n… [\d.]+ [KM]B more not shown here …\n/, 'a jump says how much it skipped');
+      // What keeps the renderer smooth: VS Code found each update to be one insertion or one deletion (a
+      // replacement here would mean its editor worker gave up on the diff, which takes it 1 s).
+      assert.ok(changes.length >= batches.length, `${changes.length} changes`);
+      for (const change of changes) assert.ok(change.rangeLength === 0 || change.text === '', `a replacement: ${JSON.stringify(change).slice(0, 200)}`);
+    } finally {
+      listener.dispose();
+      rmSync(go, { force: true });
+    }
+    await s.manager.cancel(task.id);
+    await until(() => /^Task \S+: cancelled, .* of output\.$/m.test(document.getText()), 'the header to show the end and the size');
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 

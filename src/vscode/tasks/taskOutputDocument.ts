@@ -6,22 +6,26 @@
 // failed build is; the head shows how the command started (its configuration, the first error of a cascade).
 // Reads are bounded (`manager.readOutput` with maxBytes), so opening a 1 GB log costs the same as a 2 MB one.
 //
-// While a task runs the tail is smaller (RUNNING_TAIL_BYTES) and a flood re-renders at most every FLOOD_FOLLOW_MS:
-// each update replaces the document in the renderer, and bench/tasksView.bench.ts measured a 1 MB window
-// refreshed twice a second keeping the workbench's main thread busy half the time (1.1 s long tasks).
+// While a task runs its document follows the log (followedOutput.ts, followedDocuments.ts): checked every
+// FOLLOW_MS while it is visible, it is only ever appended to (a flood: its newest lines, after a line saying how
+// much was skipped) and now and then its older part deleted, so VS Code diffs and renders just the new lines.
+// Measured in bench/tasksView.bench.ts (a 10 s `yes` flood, real code-server + Chromium): the old way,
+// re-rendering head + 64 KB tail at most every 2 s, replaced the whole 130,000-character model each time
+// (VS Code does not diff texts over 100,000 characters, and a changing byte count in the header plus new
+// output made the diff of smaller ones take seconds): 1–2 renderer tasks of 60–75 ms in 8 s, an update every
+// ~2 s. Appending ~2 KB twice a second: 0–1 (one 59 ms right after opening), no replacements.
+// The header is frozen while the task runs (its size is in the tree) and rendered anew once it ends.
 import * as vscode from 'vscode';
-import { readableTerminalText } from '../../core/tasks/outputText';
-import type { OutputSlice, TaskManager, TaskSnapshot } from '../../core/tasks/types';
+import type { TaskManager, TaskSnapshot } from '../../core/tasks/types';
 import { formatBytes, formatDuration, statusWord, taskDurationMs } from '../../shared/taskWords';
+import { FollowedDocuments } from './followedDocuments';
+import { dropPartialFirstLine, dropPartialLastLine, sliceText } from './followedOutput';
 import { origin, type ChatTitleLookup } from './taskText';
 
 export const TASK_OUTPUT_SCHEME = 'background-task';
 export const HEAD_BYTES = 64 * 1024;
 export const TAIL_BYTES = 1024 * 1024;
-export const RUNNING_TAIL_BYTES = 64 * 1024;
 const FOLLOW_MS = 500;
-/** When the whole window would be new text anyway (a flood), nobody reads it faster than this. */
-const FLOOD_FOLLOW_MS = 2000;
 
 export function taskOutputUri(task: Pick<TaskSnapshot, 'id' | 'command' | 'description'>): vscode.Uri {
   // The file name is what the editor tab shows: make it say which task this is.
@@ -37,15 +41,15 @@ export function taskIdOf(uri: vscode.Uri): string | undefined {
 interface Rendered {
   outputBytes: number;
   status: string;
-  /** Date.now() of the render. */
-  at: number;
 }
 
 export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changeEmitter.event;
-  /** What each document showed last, by uri string: a tick re-renders only documents whose task moved on. */
+  /** What each document of an ended task showed last, by uri string: it is rendered again only when that changes. */
   private readonly rendered = new Map<string, Rendered>();
+  /** Documents of running tasks. */
+  private readonly followed: FollowedDocuments;
   /** Editors scrolled to the end before an update keep following the end after it. */
   private readonly following = new Set<vscode.TextEditor>();
   private followTimer: NodeJS.Timeout | undefined;
@@ -55,12 +59,16 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
     private readonly manager: TaskManager,
     private readonly titleOf?: ChatTitleLookup,
   ) {
+    this.followed = new FollowedDocuments(manager, (uri) => this.fire(uri));
     this.disposables.push(
       this.changeEmitter,
       vscode.workspace.registerTextDocumentContentProvider(TASK_OUTPUT_SCHEME, this),
       vscode.window.onDidChangeVisibleTextEditors(() => this.onVisibleEditorsChanged()),
       vscode.workspace.onDidChangeTextDocument((e) => this.onDocumentChanged(e.document)),
-      vscode.workspace.onDidCloseTextDocument((doc) => this.rendered.delete(doc.uri.toString())),
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        this.rendered.delete(doc.uri.toString());
+        this.followed.forget(doc.uri.toString());
+      }),
     );
     const events = manager.onEvent((event) => {
       if (event.type === 'ended' || event.type === 'removed') this.refreshVisible(event.type === 'ended' ? event.task.id : event.taskId);
@@ -73,11 +81,15 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const id = taskIdOf(uri);
     const task = id ? this.manager.get(id) : undefined;
+    const key = uri.toString();
     if (!id || !task) {
-      this.rendered.delete(uri.toString());
+      this.rendered.delete(key);
+      this.followed.forget(key);
       return `No background task ${id ?? ''} in this window (it was removed, or belongs to another window).\n`;
     }
-    this.rendered.set(uri.toString(), { outputBytes: task.outputBytes, status: task.status, at: Date.now() });
+    if (task.status === 'running') return this.followed.text(key, task, header(task, this.titleOf), leftOutLine(task));
+    this.followed.forget(key);
+    this.rendered.set(key, { outputBytes: task.outputBytes, status: task.status });
     let body: string;
     try {
       body = await this.readBounded(task);
@@ -88,23 +100,22 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
   }
 
   private async readBounded(task: TaskSnapshot): Promise<string> {
-    const tailBytes = task.status === 'running' ? RUNNING_TAIL_BYTES : TAIL_BYTES;
-    const tail = await this.manager.readOutput(task.id, { maxBytes: tailBytes });
-    if (tail.offset === 0) return tail.totalBytes === 0 ? '(no output yet)\n' : shown(tail);
+    const tail = await this.manager.readOutput(task.id, { maxBytes: TAIL_BYTES });
+    if (tail.offset === 0) return tail.totalBytes === 0 ? '(no output yet)\n' : sliceText(tail);
     if (tail.offset <= HEAD_BYTES) {
       // Small enough to show whole (head and tail overlap): one read from the start, still bounded.
-      const whole = await this.manager.readOutput(task.id, { offset: 0, maxBytes: HEAD_BYTES + tailBytes });
-      return shown(whole);
+      const whole = await this.manager.readOutput(task.id, { offset: 0, maxBytes: HEAD_BYTES + TAIL_BYTES });
+      return sliceText(whole);
     }
     const head = await this.manager.readOutput(task.id, { offset: 0, maxBytes: HEAD_BYTES });
     const skipped = tail.offset - head.nextOffset;
     const note =
       `\n… ${formatBytes(skipped)} of output left out here. Shown: the first ${formatBytes(HEAD_BYTES)} and the last ` +
-      `${formatBytes(tailBytes)} of ${formatBytes(tail.totalBytes)}${task.status === 'running' ? ' so far (more once it ends)' : ''}. ` +
+      `${formatBytes(TAIL_BYTES)} of ${formatBytes(tail.totalBytes)}. ` +
       `The whole log: ${task.logPath}${droppedNote(task)}\n\n`;
     // Cut lines at the edges are dropped; a hex dump has none.
-    const first = head.binary ? shown(head) : dropPartialLastLine(shown(head));
-    const last = tail.binary ? shown(tail) : dropPartialFirstLine(shown(tail));
+    const first = head.binary ? sliceText(head) : dropPartialLastLine(sliceText(head));
+    const last = tail.binary ? sliceText(tail) : dropPartialFirstLine(sliceText(tail));
     return first + note + last;
   }
 
@@ -119,7 +130,7 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
   private onVisibleEditorsChanged(): void {
     // A document shown again after being hidden catches up once.
     for (const editor of vscode.window.visibleTextEditors) {
-      if (editor.document.uri.scheme === TASK_OUTPUT_SCHEME && this.isStale(editor.document.uri)) this.fire(editor.document.uri);
+      if (editor.document.uri.scheme === TASK_OUTPUT_SCHEME && this.isStale(editor.document.uri)) this.catchUp(editor.document);
     }
     this.updateFollowing();
   }
@@ -127,6 +138,7 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
   private isStale(uri: vscode.Uri): boolean {
     const id = taskIdOf(uri);
     const task = id ? this.manager.get(id) : undefined;
+    if (task?.status === 'running') return this.followed.isBehind(uri.toString(), task);
     const last = this.rendered.get(uri.toString());
     if (!task || !last) return false;
     return task.outputBytes !== last.outputBytes || task.status !== last.status;
@@ -152,18 +164,15 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
       const uri = editor.document.uri;
       if (uri.scheme !== TASK_OUTPUT_SCHEME || seen.has(uri.toString())) continue;
       seen.add(uri.toString());
-      if (this.isStale(uri) && !this.floodingTooFast(uri)) this.fire(uri);
+      if (this.isStale(uri)) this.catchUp(editor.document);
     }
     this.updateFollowing();
   }
 
-  /** True when the next render would replace the whole window again sooner than FLOOD_FOLLOW_MS. */
-  private floodingTooFast(uri: vscode.Uri): boolean {
-    const last = this.rendered.get(uri.toString());
-    const id = taskIdOf(uri);
-    const task = id ? this.manager.get(id) : undefined;
-    if (!last || !task || task.status !== 'running') return false;
-    return task.outputBytes - last.outputBytes > RUNNING_TAIL_BYTES && Date.now() - last.at < FLOOD_FOLLOW_MS;
+  /** A running task's document catches up (followedDocuments.ts); any other is rendered again. */
+  private catchUp(document: vscode.TextDocument): void {
+    const task = this.manager.get(taskIdOf(document.uri) ?? '');
+    if (task?.status !== 'running' || !this.followed.catchUp(document, task)) this.fire(document.uri);
   }
 
   private fire(uri: vscode.Uri): void {
@@ -178,8 +187,9 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
     for (const editor of [...this.following]) {
       if (editor.document !== document) continue;
       this.following.delete(editor);
-      revealEnd(editor);
+      scrollToEnd(editor);
     }
+    this.followed.onChanged(document);
   }
 
   dispose(): void {
@@ -187,6 +197,7 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
     this.followTimer = undefined;
     this.following.clear();
     this.rendered.clear();
+    this.followed.clear();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
@@ -200,19 +211,20 @@ function header(task: TaskSnapshot, titleOf: ChatTitleLookup | undefined): strin
         : `${statusWord(task.status)}${task.exitCode !== null ? `, exit code ${task.exitCode}` : ''}${task.signal ? `, signal ${task.signal}` : ''}, after ${formatDuration(taskDurationMs(task, Date.now()))}`;
   const lines = [
     `$ ${task.command}`,
-    `Task ${task.id}: ${status}. ${formatBytes(task.outputBytes)} of output.`,
+    // While it runs the header stays as it is (followedOutput.ts): the size is in the tree, and here once it ends.
+    `Task ${task.id}: ${status}.${task.status === 'running' ? '' : ` ${formatBytes(task.outputBytes)} of output.`}`,
     `Folder: ${task.cwd}`,
     `Started by ${origin(task.origin, titleOf)}${task.pid !== undefined ? `, process id ${task.pid}` : ''}.`,
   ];
   if (task.error) lines.push(`Error: ${task.error}`);
   lines.push('─'.repeat(60), '');
-  return lines.join('\n');
+  // Only \n: the document is compared with what was sent (a lone \r would be a line break there).
+  return lines.join('\n').replace(/\r\n?/g, '\n');
 }
 
-/** A slice as a person reads it: terminal escapes applied; binary output as a note and a hex dump of its start. */
-function shown(slice: OutputSlice): string {
-  if (!slice.binary) return readableTerminalText(slice.text);
-  return `[Binary output: ${formatBytes(slice.nextOffset - slice.offset)} here are not text, so they are not shown. The first bytes in hex:]\n${slice.binary.hex}\n`;
+/** Where a running task's document leaves output out: fixed text, so updates after it stay appends. */
+function leftOutLine(task: TaskSnapshot): string {
+  return `\n… output left out here. The whole log: ${task.logPath}\n\n`;
 }
 
 function droppedNote(task: TaskSnapshot): string {
@@ -220,23 +232,23 @@ function droppedNote(task: TaskSnapshot): string {
   return dropped ? ` (${formatBytes(dropped.to - dropped.from)} from its middle were dropped while it flooded, so it could not fill the disk)` : '';
 }
 
-function dropPartialLastLine(text: string): string {
-  const end = text.lastIndexOf('\n');
-  return end >= 0 ? text.slice(0, end + 1) : text;
-}
-
-function dropPartialFirstLine(text: string): string {
-  const start = text.indexOf('\n');
-  return start >= 0 ? text.slice(start + 1) : text;
-}
-
 function isAtEnd(editor: vscode.TextEditor): boolean {
   const last = editor.visibleRanges[editor.visibleRanges.length - 1];
   return !last || last.end.line >= editor.document.lineCount - 2;
 }
 
+/** Puts the cursor at the end and scrolls there (Show Output). */
 export function revealEnd(editor: vscode.TextEditor): void {
   const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
   editor.selection = new vscode.Selection(end, end);
+  scrollToEnd(editor);
+}
+
+/**
+ * Scrolls to the end and leaves the cursor where it is: moving it on every update made the renderer redo
+ * cursor-bound work each time (the cursor's own layout read, the current line, word highlights).
+ */
+function scrollToEnd(editor: vscode.TextEditor): void {
+  const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
   editor.revealRange(new vscode.Range(end, end), vscode.TextEditorRevealType.Default);
 }
