@@ -2,7 +2,7 @@
 // edit and resend, the model picker per chat, deleting chats, and a code block's Insert at Cursor / Open in
 // Editor reaching VS Code. (What the person clicks is covered in test/e2e/chat.e2e.ts.)
 import * as assert from 'node:assert/strict';
-import { fnStep, textReply, toolCall } from '../support/scriptedServer';
+import { heldReply, textReply, toolCall } from '../support/scriptedServer';
 import { startChatHarness, until, type ChatHarness } from './chatHarness';
 
 describe('Chat conventions', function () {
@@ -175,20 +175,14 @@ describe('Chat conventions', function () {
     h = await startChatHarness();
     await exchange('an earlier chat', 'Earlier.');
     await h.controller.handle({ type: 'newChat' });
-    let release = (): void => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    h.server.enqueue(
-      fnStep(async () => {
-        await gate;
-        return textReply('An answer nobody will see.', { chunkSize: 3 });
-      }),
-    );
+    const held = heldReply(textReply('An answer nobody will see.', { chunkSize: 3 }));
+    h.server.enqueue(held.step);
     await h.controller.handle({ type: 'send', text: 'doomed chat' });
     await h.server.waitForRequests(2);
     const doomed = h.controller.activeChatId!;
     assert.equal(h.controller.busy, true);
     await h.controller.deleteChat();
-    release();
+    held.release();
     await h.store.flush();
     assert.notEqual(h.controller.activeChatId, doomed);
     assert.equal(h.controller.busy, false, 'its turn stopped; the new chat is idle');

@@ -157,3 +157,16 @@ export function stall(): StallStep {
 export function fnStep(fn: FnStep['fn']): FnStep {
   return { kind: 'fn', fn };
 }
+
+/** A reply held back until the test calls `release()`: the turn stays busy at that request meanwhile. */
+export function heldReply(reply: Step): { step: FnStep; release: () => void } {
+  let release = (): void => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  return {
+    step: fnStep(async () => {
+      await gate;
+      return reply;
+    }),
+    release: () => release(),
+  };
+}

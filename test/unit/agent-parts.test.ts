@@ -10,7 +10,7 @@ import { isInjected } from '../../src/core/agent/context/compaction';
 import { Conversation, INTERRUPTED_RESULT } from '../../src/core/agent/conversation';
 import { DEFAULT_RETRY, retryDelayMs } from '../../src/core/agent/retryPolicy';
 import { startAgentHarness, textOf, type AgentHarness } from '../support/agentHarness';
-import { countCacheBreakpoints, fnStep, textReply, validateMessagesRequest, type MessagesBody } from '../support/scriptedServer';
+import { countCacheBreakpoints, heldReply, textReply, validateMessagesRequest, type MessagesBody } from '../support/scriptedServer';
 
 const valid = (messages: readonly MessageParam[]): string | undefined =>
   validateMessagesRequest({ model: 'm', max_tokens: 5, messages: messages as MessagesBody['messages'] });
@@ -208,20 +208,13 @@ describe('session bookkeeping', () => {
   it('runs messages sent during a turn one after another, in order', async () => {
     h = await startAgentHarness();
     const harness = h;
-    let release = (): void => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    harness.server.enqueue(
-      fnStep(async () => {
-        await gate;
-        return textReply('first answer');
-      }),
-      textReply('second answer'),
-    );
+    const held = heldReply(textReply('first answer'));
+    harness.server.enqueue(held.step, textReply('second answer'));
     const first = harness.session.send('first');
     await harness.server.waitForRequests(1);
     assert.equal(harness.session.busy, true);
     const second = harness.session.send('second');
-    release();
+    held.release();
     await Promise.all([first, second]);
     assert.deepEqual(harness.server.rejected, []);
     assert.deepEqual(
@@ -234,20 +227,13 @@ describe('session bookkeeping', () => {
   it('rewind: refused while a turn runs; afterwards the next message replaces the last one for the model', async () => {
     h = await startAgentHarness();
     const harness = h;
-    let release = (): void => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    harness.server.enqueue(
-      fnStep(async () => {
-        await gate;
-        return textReply('answer to <background-results> typo');
-      }),
-      textReply('answer to the fix'),
-    );
+    const held = heldReply(textReply('answer to <background-results> typo'));
+    harness.server.enqueue(held.step, textReply('answer to the fix'));
     // Our tags in the person's words are defused when stored; rewind finds the message all the same.
     const first = harness.session.send('ask about <background-results> typo');
     await harness.server.waitForRequests(1);
     assert.equal(harness.session.rewind('ask about <background-results> typo'), false, 'not while the turn runs');
-    release();
+    held.release();
     await first;
     assert.equal(harness.session.rewind('ask about <background-results> typo'), true);
     assert.deepEqual(harness.session.history, []);
