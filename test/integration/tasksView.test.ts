@@ -296,6 +296,23 @@ describe('Background Tasks view', function () {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
+  it('Show Output hidden behind another editor when its task ends shows the end once it is shown again', async () => {
+    const task = s.manager.start({ command: 'echo while-it-ran; sleep 30', cwd, origin: { kind: 'user' } });
+    await until(() => s.manager.outputPreview(task.id).includes('while-it-ran'), 'the first line');
+    const editor = await vscode.commands.executeCommand<vscode.TextEditor>('backgroundAgent.task.showOutput', task.id);
+    assert.ok(editor);
+    const document = editor.document;
+    await until(() => /^while-it-ran$/m.test(document.getText()), 'the output');
+    // Another editor in the same group hides it; the task ends meanwhile.
+    const other = await vscode.workspace.openTextDocument({ content: 'another file' });
+    await vscode.window.showTextDocument(other, { viewColumn: editor.viewColumn, preview: false });
+    await until(() => !vscode.window.visibleTextEditors.some((e) => e.document === document), 'the output to be hidden');
+    await s.manager.cancel(task.id);
+    await vscode.window.showTextDocument(document, { viewColumn: editor.viewColumn });
+    await until(() => /^Task \S+: cancelled, /m.test(document.getText()), 'the header to show the end');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('Show Output follows a running task by appending: the header stays, the tail is the log end, every update one insertion or deletion', async () => {
     // Batches of numbered lines, each released by a `go` file once the document showed the one before
     // (no timing): small ones are appended, big ones jump ahead, and the growing document is re-based.

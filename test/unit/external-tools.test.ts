@@ -7,10 +7,9 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { RESTRICTED_MESSAGE, type CommandRequest } from '../../src/core/approval/approvalGate';
 import { ApprovalPolicy, type ApprovalSettings } from '../../src/core/approval/approvalPolicy';
-import { codeBlock, inlineCode, runConfirmation } from '../../src/core/externalTools/confirmationText';
-import { ExternalToolCalls, NOT_NOTIFIED_NOTE } from '../../src/core/externalTools/externalCalls';
+import { commandQuestion, visible } from '../../src/core/externalTools/confirmationText';
+import { ExternalToolCalls, NOT_APPROVED, NOT_NOTIFIED_NOTE } from '../../src/core/externalTools/externalCalls';
 import { EXTERNAL_TOOLS, externalInputSchema, externalName } from '../../src/core/externalTools/externalTools';
-import { HostConfirmations } from '../../src/core/externalTools/hostConfirmations';
 import { executeTool } from '../../src/core/tools';
 import { withEnv } from '../support/tasksKit';
 import { createToolEnv, until, type ToolEnv } from '../support/toolEnv';
@@ -35,6 +34,10 @@ const never = new AbortController().signal;
 let env: ToolEnv;
 let policy: ApprovalPolicy;
 let calls: ExternalToolCalls;
+/** What the person answers when asked (the modal dialog), and what they were asked. */
+let personSays: boolean | 'cannot-ask';
+let asked: Array<{ request: CommandRequest; description: string | undefined }>;
+const FAKE_KEY = 'sk-ant-test-stored-key-0123456789abcdef';
 
 function settings(changes: Partial<ApprovalSettings> = {}): ApprovalSettings {
   return { mode: 'ask', allowCommands: [], denyCommands: [], trusted: true, ...changes };
@@ -43,7 +46,19 @@ function settings(changes: Partial<ApprovalSettings> = {}): ApprovalSettings {
 beforeEach(async () => {
   env = await createToolEnv();
   policy = new ApprovalPolicy(settings());
-  calls = new ExternalToolCalls({ manager: env.manager, policy, cwd: () => env.cwd });
+  personSays = false;
+  asked = [];
+  calls = new ExternalToolCalls({
+    manager: env.manager,
+    policy,
+    cwd: () => env.cwd,
+    askPerson: async (request, description) => {
+      asked.push({ request, description });
+      if (personSays === 'cannot-ask') throw new Error('DialogService: refused to show dialog in tests.');
+      return personSays;
+    },
+    secrets: async () => [FAKE_KEY],
+  });
 });
 afterEach(() => env.dispose());
 
@@ -74,20 +89,16 @@ describe('external tools: what VS Code reads from package.json', () => {
 
 describe('external tools: prepare', () => {
   it('lets a read-only command or an allow rule run without a confirmation, and starts nothing', async () => {
-    assert.deepEqual(await calls.prepare('background_run', { command: 'sleep 5' }, never), { kind: 'run', invocationMessage: 'Starting in the background: sleep 5' });
+    assert.deepEqual(await calls.prepare('background_run', { command: 'sleep 5' }, never), { kind: 'run', invocationMessage: 'Starting in the background: sleep 5', asks: false });
     policy.update(settings({ allowCommands: ['npm test'] }));
     assert.equal((await calls.prepare('background_run', { command: 'npm test -- --watch' }, never)).kind, 'run');
     assert.equal(env.manager.list().length, 0, 'prepare is a dry run');
   });
 
-  it('asks for confirmation with the command, the folder and the part that needs approval, and starts nothing', async () => {
+  it('says when the person will be asked first, and starts nothing (no confirmation of VS Code\'s stands for theirs)', async () => {
     const prepared = await calls.prepare('background_run', { command: 'ls && touch made.txt', cwd: '.' }, never);
-    assert.equal(prepared.kind, 'confirm');
-    assert.ok(prepared.kind === 'confirm');
-    assert.equal(prepared.title, 'Run a command in the background?');
-    assert.ok(prepared.message.includes('```\nls && touch made.txt\n```'), prepared.message);
-    assert.ok(prepared.message.includes(`Folder: \`${env.cwd}\``), prepared.message);
-    assert.ok(prepared.message.includes('- `touch made.txt`: \\`touch\\` is not on the allow list'), prepared.message);
+    assert.deepEqual(prepared, { kind: 'run', invocationMessage: 'Starting in the background: ls && touch made.txt (Background Agent asks you first)', asks: true });
+    assert.deepEqual(asked, [], 'prepare never asks');
     assert.equal(env.manager.list().length, 0);
   });
 
@@ -115,36 +126,59 @@ describe('external tools: invoke', () => {
     assert.equal(result.content, `Background task ${task.id} started: echo from-outside; sleep 30${NOT_NOTIFIED_NOTE}`);
   });
 
-  it('refuses an "ask" command VS Code did not confirm, and runs it once after the prepare that asked', async () => {
-    const input = { command: 'touch made.txt' };
-    const unasked = await calls.invoke('background_run', input, never);
-    assert.equal(unasked.isError, true);
-    assert.match(unasked.content, /needs the person's approval under Background Agent's settings, and VS Code did not ask them/);
+  it('asks the person itself about an "ask" command, every time, with the command, folder, description and why', async () => {
+    const input = { command: 'touch made.txt', description: 'make a file' };
+    const no = await calls.invoke('background_run', input, never);
+    assert.equal(no.isError, true);
+    assert.equal(no.content, NOT_APPROVED);
     assert.equal(env.manager.list().length, 0, 'nothing started');
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0].request.command, 'touch made.txt');
+    assert.equal(asked[0].request.cwd, env.cwd);
+    assert.equal(asked[0].description, 'make a file');
+    assert.deepEqual(asked[0].request.parts.map((p) => p.text), ['touch made.txt']);
 
-    assert.equal((await calls.prepare('background_run', input, never)).kind, 'confirm');
-    // VS Code showed the confirmation and the person confirmed: it calls invoke.
-    const confirmed = await calls.invoke('background_run', input, never);
-    assert.equal(confirmed.isError, false, confirmed.content);
+    personSays = true;
+    const yes = await calls.invoke('background_run', input, never);
+    assert.equal(yes.isError, false, yes.content);
     assert.equal(env.manager.list().length, 1);
     const again = await calls.invoke('background_run', input, never);
-    assert.equal(again.isError, true, 'one confirmation, one run');
-    assert.equal(calls.pendingConfirmations, 0);
+    assert.equal(again.isError, false);
+    assert.equal(asked.length, 3, 'asked again for the second run: a yes is for one command once');
+
+    // Where no dialog can be shown (a test host, a headless window), the answer is no.
+    personSays = 'cannot-ask';
+    const cannot = await calls.invoke('background_run', { command: 'touch other.txt' }, never);
+    assert.equal(cannot.content, NOT_APPROVED);
+    assert.equal(env.manager.list().length, 2);
   });
 
-  it('judges again at invoke: settings that changed since prepare count, a deny rule always wins', async () => {
+  it('judges again at invoke: settings that changed since prepare count, a deny rule always wins without asking', async () => {
     const input = { command: 'touch made.txt' };
     policy.update(settings({ allowCommands: ['touch'] }));
     assert.equal((await calls.prepare('background_run', input, never)).kind, 'run');
     policy.update(settings());
+    personSays = false;
     const now = await calls.invoke('background_run', input, never);
-    assert.equal(now.isError, true, 'allowed when prepared, asks now: VS Code did not ask the person');
+    assert.equal(now.content, NOT_APPROVED, 'allowed when prepared, asks now: the person was asked and said no');
+    assert.equal(asked.length, 1);
 
-    assert.equal((await calls.prepare('background_run', input, never)).kind, 'confirm');
-    policy.update(settings({ denyCommands: ['touch'] }));
+    personSays = true;
+    policy.update(settings({ mode: 'auto', denyCommands: ['touch'] }));
     const denied = await calls.invoke('background_run', input, never);
     assert.match(denied.content, /^Refused by the deny rule "touch"/);
+    assert.equal(asked.length, 1, 'a denied command is never put to the person');
     assert.equal(env.manager.list().length, 0, 'a denied command never starts');
+  });
+
+  it('hides the API key in everything the caller reads, as for our own agent', async () => {
+    policy.update(settings({ mode: 'auto' }));
+    const result = await calls.invoke('background_run', { command: `echo "found ${FAKE_KEY} in a file"` }, never);
+    const id = /Background task (\S+) started/.exec(result.content)?.[1] ?? '';
+    await env.manager.waitForEnd(id);
+    const checked = await calls.invoke('check_background', { task_id: id }, never);
+    assert.match(checked.content, /found \[API key hidden\] in a file/);
+    assert.doesNotMatch(checked.content + result.content, new RegExp(FAKE_KEY));
   });
 
   it('answers bad input with the tool\'s own sentence, and notify_on with why it is not offered', async () => {
@@ -208,23 +242,15 @@ describe('external tools: invoke', () => {
   });
 });
 
-describe('external tools: confirmations and their text', () => {
-  it('remembers a bounded number of confirmations; the latest prepare of a command wins', async () => {
-    const confirmations = new HostConfirmations();
-    for (let i = 0; i < 250; i++) confirmations.prepared(`touch f${i}`, '/w', true);
-    assert.equal(confirmations.size, 100);
-    confirmations.prepared('touch f249', '/w', false);
-    const request: CommandRequest = { kind: 'command', tool: 'background_run', command: 'touch f249', cwd: '/w', parts: [], rules: undefined };
-    assert.equal((await confirmations.ask(request)).kind, 'deny');
-    assert.equal((await confirmations.ask({ ...request, command: 'touch f248' })).kind, 'allow');
-    assert.equal((await confirmations.ask({ ...request, command: 'touch f248', cwd: '/elsewhere' })).kind, 'deny', 'the folder is part of what was confirmed');
-  });
-
-  it('quotes the command so that it cannot close its block or become a link', () => {
-    assert.equal(codeBlock('echo ```\n# title'), '````\necho ```\n# title\n````');
-    assert.equal(inlineCode('a `b` c'), '``a `b` c``');
-    assert.equal(inlineCode('`x'), '`` `x ``');
-    const text = runConfirmation({ kind: 'command', tool: 'background_run', command: 'x', cwd: '/w', parts: [{ text: 'x', why: 'it writes to the file [a](http://e)' }], rules: undefined });
-    assert.ok(text.message.includes('it writes to the file \\[a\\]\\(http://e\\)'), text.message);
+describe('external tools: the question put to the person', () => {
+  it('names the command, its description, folder and why, with hidden characters shown', () => {
+    const request: CommandRequest = { kind: 'command', tool: 'background_run', command: 'rm -rf x\u202e/ tsil', cwd: '/w', parts: [{ text: 'rm -rf x', why: '`rm` is not on the allow list' }], rules: undefined };
+    const question = commandQuestion(request, 'clean up');
+    assert.match(question.message, /Another agent asks Background Agent to run a command in the background/);
+    assert.match(question.detail, /Command:\nrm -rf x\\u\{202e\}\/ tsil/);
+    assert.match(question.detail, /Described as: clean up/);
+    assert.match(question.detail, /Folder: \/w/);
+    assert.match(question.detail, /• rm -rf x: `rm` is not on the allow list/);
+    assert.equal(visible('a\u200bb\u2066c'), 'a\\u{200b}b\\u{2066}c');
   });
 });

@@ -163,3 +163,45 @@ describe('FollowedOutput: the document of a running task', () => {
     assert.ok(shown.length < 40_000, `${shown.length} characters`);
   });
 });
+
+describe('a followed output document, on output that is not plain lines', () => {
+  it('shows a progress bar redrawn with \\r and no newline as its latest drawing, never glued drawings', async () => {
+    const log = new FakeLog();
+    const output = new FollowedOutput(HEADER, LEFT_OUT);
+    log.print('downloading\n');
+    let shown = await update(output, log, '');
+    // 300 redraws of about 30 characters: over the 4,096 a line may wait for its newline.
+    for (let step = 0; step < 3; step++) {
+      let bar = '';
+      for (let p = step * 100; p < (step + 1) * 100; p++) bar += `\rdl ${String(p).padStart(3)}% ${'#'.repeat(20)}`;
+      log.print(bar);
+      shown = await update(output, log, shown);
+    }
+    const lastLine = shown.slice(shown.lastIndexOf('\n') + 1);
+    assert.equal(lastLine, `dl 299% ${'#'.repeat(20)}`);
+    assert.doesNotMatch(shown, /%.{0,30}dl /, 'no two drawings on one line');
+  });
+
+  it('never goes back over shown lines when the log is gone under it (a removed file reads as empty)', async () => {
+    const log = new FakeLog();
+    const output = new FollowedOutput(HEADER, LEFT_OUT);
+    log.print(numbered(1, 50));
+    const shown = await update(output, log, '');
+    const gone: LogReader = async () => ({ text: '', offset: 0, nextOffset: 0, totalBytes: 0 });
+    assert.deepEqual(await output.advance(gone, log.text.length + 100), []);
+    assert.equal(output.text(), shown);
+    assert.equal(output.readUpTo, log.text.length);
+  });
+
+  it('says where an update longer than the document keeps was cut', async () => {
+    const log = new FakeLog();
+    const output = new FollowedOutput(HEADER, LEFT_OUT);
+    log.print('start\n');
+    let shown = await update(output, log, '');
+    // Control bytes are escaped 4 characters each: 8 KB of them is 32,000 characters in one update.
+    log.print(`${'\x01'.repeat(8000)}\nend\n`);
+    shown = await update(output, log, shown);
+    assert.match(shown, /… [\d.]+ [KM]?B more not shown here …\n/);
+    assert.ok(shown.endsWith('end\n'));
+  });
+});

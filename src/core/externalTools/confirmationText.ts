@@ -1,28 +1,33 @@
-// What the person is shown when another agent's command needs their approval (VS Code's confirmation: a card
-// in the caller's chat, or a modal dialog), and the progress line of each call. Markdown, built from text the
-// caller chose (the command, its folder, the parts the policy picked out of it): every piece of it is quoted
-// or escaped, so a command cannot turn into a link or a heading in front of the person.
+// What the person is asked when another agent's command needs their approval (our own modal dialog: VS Code's
+// per-tool approvals cannot answer it for them), and the progress line of each call. Plain text built from what
+// the caller chose (the command, its folder, the parts the policy picked out of it); characters that would hide
+// or reorder what the person reads (bidirectional controls, zero-width ones) are shown escaped.
 import type { CommandRequest } from '../approval/approvalGate';
 import type { ExternalToolName } from './externalTools';
 
-export interface ConfirmationText {
-  readonly title: string;
-  /** Markdown. */
+export interface CommandQuestion {
   readonly message: string;
+  /** The dialog's detail text. */
+  readonly detail: string;
 }
 
-export function runConfirmation(request: CommandRequest): ConfirmationText {
-  const parts = request.parts.map((part) => `- ${inlineCode(part.text)}: ${escapeMarkdown(part.why)}`);
+export function commandQuestion(request: CommandRequest, description: string | undefined): CommandQuestion {
+  const parts = request.parts.map((part) => `• ${visible(part.text)}: ${visible(part.why)}`);
   return {
-    title: 'Run a command in the background?',
-    message: [
-      'Another agent asks Background Agent to run this command in the background:',
-      codeBlock(request.command),
-      `Folder: ${inlineCode(request.cwd)}`,
+    message: 'Another agent asks Background Agent to run a command in the background. Allow it?',
+    detail: [
+      `Command:\n${visible(request.command)}`,
+      ...(description ? [`Described as: ${visible(description)}`] : []),
+      `Folder: ${visible(request.cwd)}`,
       `Your Background Agent approval settings ask first, because:\n${parts.join('\n')}`,
       'It will show in Background Tasks, where you can watch and cancel it.',
     ].join('\n\n'),
   };
+}
+
+/** Bidirectional and invisible characters as `\u{…}`: what is shown is what runs. */
+export function visible(text: string): string {
+  return text.replace(/[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g, (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
 }
 
 /** The progress line while a call runs (plain words; VS Code shows it in the caller's chat). */
@@ -40,28 +45,6 @@ export function invocationMessage(name: ExternalToolName, input: unknown): strin
     case 'cancel_background':
       return `Cancelling background task ${shorten(taskId ?? '(no id)', 40)}`;
   }
-}
-
-/** A fenced block whose fence is longer than any run of backticks inside, so the text cannot close it. */
-export function codeBlock(text: string): string {
-  const fence = '`'.repeat(Math.max(3, longestBacktickRun(text) + 1));
-  return `${fence}\n${text}\n${fence}`;
-}
-
-/** Inline code that holds any text (backticks included) on one line. */
-export function inlineCode(text: string): string {
-  const flat = text.replace(/\s*\n\s*/g, ' ');
-  const ticks = '`'.repeat(longestBacktickRun(flat) + 1);
-  const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
-  return `${ticks}${pad}${flat}${pad}${ticks}`;
-}
-
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()<>#+\-.!|~]/g, '\\$&');
-}
-
-function longestBacktickRun(text: string): number {
-  return Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
 }
 
 function shorten(text: string, max: number): string {

@@ -6,7 +6,11 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { ExternalToolCalls, type Preparation } from '../../core/externalTools/externalCalls';
 import { EXTERNAL_TOOLS, externalName, type ExternalToolName } from '../../core/externalTools/externalTools';
+import { commandQuestion } from '../../core/externalTools/confirmationText';
+import { ApiKeyStore } from '../chat/apiKey';
 import type { Services } from '../services';
+
+const ALLOW = 'Allow';
 
 export interface LmToolsHandle extends vscode.Disposable {
   /** The tools as registered, by their VS Code name (tests call prepareInvocation on them directly). */
@@ -15,10 +19,17 @@ export interface LmToolsHandle extends vscode.Disposable {
 }
 
 export function registerLmTools(services: Services): LmToolsHandle {
+  const apiKeys = new ApiKeyStore(services.context.secrets);
   const calls = new ExternalToolCalls({
     manager: services.manager,
     policy: services.approvalPolicy,
     cwd: () => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir(),
+    askPerson: async (request, description) => {
+      // Modal: the person answers before anything else happens, and sees the very command each time.
+      const question = commandQuestion(request, description);
+      return (await vscode.window.showWarningMessage(question.message, { modal: true, detail: question.detail }, ALLOW)) === ALLOW;
+    },
+    secrets: async () => [await apiKeys.get(), process.env.ANTHROPIC_API_KEY, process.env.ANTHROPIC_AUTH_TOKEN],
   });
   const tools = new Map(EXTERNAL_TOOLS.map((name) => [externalName(name), lmTool(calls, name)] as const));
   const registrations = [...tools].map(([name, tool]) => vscode.lm.registerTool(name, tool));
@@ -46,12 +57,9 @@ function lmTool(calls: ExternalToolCalls, name: ExternalToolName): vscode.Langua
 function prepared(preparation: Preparation): vscode.PreparedToolInvocation {
   switch (preparation.kind) {
     case 'run':
+      // No confirmationMessages of ours: a command the settings ask about is asked about in invoke (see
+      // core/externalTools/externalCalls.ts for why VS Code's confirmation cannot stand for the person's).
       return { invocationMessage: preparation.invocationMessage };
-    case 'confirm':
-      return {
-        invocationMessage: preparation.invocationMessage,
-        confirmationMessages: { title: preparation.title, message: new vscode.MarkdownString(preparation.message) },
-      };
     case 'refuse':
       // Nothing to confirm: invoke refuses with this very reason. (VS Code 1.99 still shows its generic
       // confirmation for every extension tool; the person then reads the refusal as the result.)

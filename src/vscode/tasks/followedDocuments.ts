@@ -46,6 +46,11 @@ export class FollowedDocuments {
     return !followed || followed.steps.length > 0 || task.outputBytes > followed.output.readUpTo;
   }
 
+  /** True while the document is shown as a running task's (its state is kept here). */
+  has(key: string): boolean {
+    return this.documents.has(key);
+  }
+
   forget(key: string): void {
     this.documents.delete(key);
   }

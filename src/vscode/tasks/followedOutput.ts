@@ -87,12 +87,16 @@ export class FollowedOutput {
     if (first && totalBytes > most) {
       const head = await read(0, RUNNING_HEAD_BYTES);
       this.head = head.binary ? sliceText(head) : dropPartialLastLine(readableTerminalText(head.text));
+      // Escaped control bytes take 4 characters each: the bound is on characters.
+      if (this.head.length > RUNNING_HEAD_BYTES) this.head = dropPartialLastLine(this.head.slice(0, RUNNING_HEAD_BYTES));
       this.separated = true;
       this.end = head.nextOffset;
       most = CHUNK_BYTES;
     }
     const flooding = totalBytes - this.end > most;
     const slice = await read(flooding ? undefined : this.end, flooding && !first ? FLOOD_TAIL_BYTES : most);
+    // The log went away or was cut under us (its file removed): nothing to add, and never go back over shown lines.
+    if (slice.nextOffset < this.end) return [];
     const skipped = slice.offset - this.end;
     // The line being printed changes only after the re-base below: each step changes one place.
     let added: string;
@@ -113,7 +117,11 @@ export class FollowedOutput {
     // A read that stopped where a trimmed-out range begins: the next one starts after it, as a jump.
     this.end = slice.dropped && slice.offset < slice.dropped.from ? slice.dropped.from : slice.nextOffset;
     // Escaped control bytes take 4 characters each: the bound is on characters.
-    if (added.length > BODY_MAX_CHARS - BODY_KEEP_CHARS) added = keepEnd(added, BODY_MAX_CHARS - BODY_KEEP_CHARS);
+    if (added.length > BODY_MAX_CHARS - BODY_KEEP_CHARS) {
+      const kept = keepEnd(added, BODY_MAX_CHARS - BODY_KEEP_CHARS - 100);
+      // What is cut is said, as for a flood: the shown lines never look continuous where they are not.
+      added = skippedLine(Buffer.byteLength(added.slice(0, added.length - kept.length))) + kept;
+    }
     const steps = this.body.length + added.length > BODY_MAX_CHARS ? this.rebase() : [];
     const before = this.text();
     const stable = this.stableText();
@@ -162,10 +170,19 @@ export class FollowedOutput {
 /** Whole lines of `pending + text`, cleaned, and the raw rest after the last newline (the line being printed). */
 function wholeLines(pending: string, text: string): { text: string; pending: string } {
   const raw = pending + text;
-  let cut = raw.lastIndexOf('\n') + 1;
-  // A line longer than this without its newline is shown as it comes (the next text continues it).
-  if (raw.length - cut > PENDING_MAX_CHARS) cut = raw.length;
-  return { text: cut > 0 ? readableTerminalText(raw.slice(0, cut)) : '', pending: raw.slice(cut) };
+  const cut = raw.lastIndexOf('\n') + 1;
+  let rest = raw.slice(cut);
+  if (rest.length > PENDING_MAX_CHARS) {
+    // A progress bar redraws its line (\r) without ever ending it: only its latest drawing counts.
+    const redrawn = rest.lastIndexOf('\r');
+    if (redrawn > 0) rest = rest.slice(redrawn);
+  }
+  if (rest.length <= PENDING_MAX_CHARS) return { text: cut > 0 ? readableTerminalText(raw.slice(0, cut)) : '', pending: rest };
+  // A line longer than this without its newline is shown as it comes (the next text continues it), cut
+  // before an escape sequence that is not complete yet.
+  const escape = rest.lastIndexOf('\x1b');
+  const split = escape >= 0 && rest.length - escape < 32 && !/[@-~]/.test(rest.slice(escape + 2)) ? escape : rest.length;
+  return { text: readableTerminalText(raw.slice(0, cut) + rest.slice(0, split)), pending: rest.slice(split) };
 }
 
 /** The line where a flood was faster than the document: fixed once written, so later updates only append. */

@@ -139,6 +139,8 @@ export class TaskOutputDocuments implements vscode.TextDocumentContentProvider, 
     const id = taskIdOf(uri);
     const task = id ? this.manager.get(id) : undefined;
     if (task?.status === 'running') return this.followed.isBehind(uri.toString(), task);
+    // Followed while it ran and hidden when it ended: it still shows the running task.
+    if (task && this.followed.has(uri.toString())) return true;
     const last = this.rendered.get(uri.toString());
     if (!task || !last) return false;
     return task.outputBytes !== last.outputBytes || task.status !== last.status;
