@@ -235,7 +235,9 @@ describe('external tools: invoke', () => {
     await until(() => env.manager.list()[0]?.waitingUntilReady === true, 'the wait to begin');
     stop.abort();
     const result = await waiting;
-    assert.match(result.content, /^Stopped waiting after/);
+    assert.match(result.content, /^Stopped waiting after .*: the call was cancelled\. /);
+    assert.match(result.content, /nothing is delivered to you when it ends/);
+    assert.doesNotMatch(result.content, /notified|pressed Stop/);
     const [task] = env.manager.list();
     assert.equal(task.status, 'running', 'a cancelled call never kills its task');
     assert.ok(!task.foreground, 'it is an ordinary background task now');

@@ -92,6 +92,6 @@ export class ExternalToolCalls {
   }
 
   private context(signal: AbortSignal, approval: ApprovalGate): ToolContext {
-    return { cwd: this.options.cwd(), manager: this.tasks, conversationId: EXTERNAL_CONVERSATION, signal, approval };
+    return { cwd: this.options.cwd(), manager: this.tasks, conversationId: EXTERNAL_CONVERSATION, signal, approval, external: true };
   }
 }

@@ -19,11 +19,12 @@ export async function waitUntilReadyResult(ctx: ToolContext, taskId: string, con
   // It may have ended in the instant between the outcome and the move: then it simply ended.
   if (outcome.kind === 'ended' || task.status !== 'running') return endedBeforeReady(ctx, task, conditions, outcome.kind === 'ended' ? outcome.line : undefined);
   const last = await lastLines(ctx, taskId);
-  const keeps = `It keeps running in the background: you will be notified when it ends; check_background with task_id "${taskId}" reads its output, cancel_background stops it.`;
-  return describeOutcome(outcome, task, conditions, keeps, last);
+  const told = ctx.external ? 'nothing is delivered to you when it ends' : 'you will be notified when it ends';
+  const keeps = `It keeps running in the background: ${told}; check_background with task_id "${taskId}" reads its output, cancel_background stops it.`;
+  return describeOutcome(outcome, task, conditions, keeps, last, ctx.external ? 'the call was cancelled' : 'the person pressed Stop');
 }
 
-function describeOutcome(outcome: Exclude<ReadyOutcome, { kind: 'ended' }>, task: TaskSnapshot, conditions: ReadyConditions, keeps: string, last: string): ToolResult {
+function describeOutcome(outcome: Exclude<ReadyOutcome, { kind: 'ended' }>, task: TaskSnapshot, conditions: ReadyConditions, keeps: string, last: string, stopped: string): ToolResult {
   const tail = `${portsLine(task)}\n${last}`;
   switch (outcome.kind) {
     case 'ready':
@@ -40,7 +41,7 @@ function describeOutcome(outcome: Exclude<ReadyOutcome, { kind: 'ended' }>, task
       return ok(`Background task ${task.id} is not ready after ${formatDuration(outcome.afterMs)} (\`wait_timeout_s\`): ${missing.join('; ')}. It is still running (not killed). ${keeps}${tail}`);
     }
     case 'stopped':
-      return ok(`Stopped waiting after ${formatDuration(outcome.afterMs)}: the person pressed Stop. Background task ${task.id} was not killed. ${keeps}${tail}`);
+      return ok(`Stopped waiting after ${formatDuration(outcome.afterMs)}: ${stopped}. Background task ${task.id} was not killed. ${keeps}${tail}`);
     case 'pattern_failed':
       return fail(`Stopped waiting for \`wait_for\` /${conditions.pattern?.source}/ after ${formatDuration(outcome.afterMs)}: ${outcome.reason}. Background task ${task.id} was not killed. ${keeps}${tail}`);
   }

@@ -12,6 +12,11 @@ export interface ToolContext {
   signal: AbortSignal;
   /** Every command and every write passes it first. */
   approval: ApprovalGate;
+  /**
+   * Another agent through VS Code's tools: nothing is delivered to it when a task ends, and its Stop is its own
+   * cancellation, not the person's button. The texts must not promise otherwise.
+   */
+  external?: boolean;
 }
 
 
