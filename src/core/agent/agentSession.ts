@@ -8,7 +8,7 @@ import { defuseMarkers, isInjected } from './context/compaction';
 import { ContextKeeper } from './context/contextKeeper';
 import { resolveContextWindow } from './context/contextWindow';
 import { Conversation } from './conversation';
-import type { AgentEvent, TokenUsage, TurnTrigger } from './events';
+import { addUsage, type AgentEvent, type TokenUsage, type TurnTrigger } from './events';
 import { runTurn, type ToolRunner, type TurnContext, type TurnEndReason } from './loop';
 import { createRedactor } from './redactSecrets';
 import { createModelClient, type ModelClient } from './modelClient';
@@ -277,11 +277,3 @@ async function compactNow(turn: TurnContext): Promise<TurnEndReason> {
   return 'error';
 }
 
-function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
-    cacheCreationTokens: a.cacheCreationTokens + b.cacheCreationTokens,
-  };
-}

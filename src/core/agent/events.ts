@@ -8,6 +8,16 @@ export interface TokenUsage {
   cacheCreationTokens: number;
 }
 
+/** Two counts added up (a session's total, a chat's total across its sessions). */
+export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+    cacheCreationTokens: a.cacheCreationTokens + b.cacheCreationTokens,
+  };
+}
+
 /** Why a turn started: the person sent a message, finished background tasks woke the agent, or the person asked to compact. */
 export type TurnTrigger = 'user' | 'background' | 'compact';
 

@@ -3,7 +3,7 @@
 // exactly what a connected one saw. No `vscode` import: integration tests drive it against the scripted server.
 import { nanoid } from 'nanoid';
 import { INTERRUPTED_RESULT } from '../../core/agent/conversation';
-import type { AgentEvent } from '../../core/agent/events';
+import { addUsage, type AgentEvent } from '../../core/agent/events';
 import type { AgentSession, AgentSessionOptions } from '../../core/agent/types';
 import { ApprovalGate, type ApprovalRequest } from '../../core/approval/approvalGate';
 import type { ApprovalPolicy } from '../../core/approval/approvalPolicy';
@@ -250,19 +250,11 @@ export class ChatRuntime implements Disposable {
         this.add({ kind: 'system', id: nanoid(10), tone: 'delivered', text: `${n} background result${n === 1 ? '' : 's'} delivered` });
         break;
       }
-      case 'usage': {
+      case 'usage':
         // Added per request: a new session (another model, a reload) starts its own total at zero.
-        const u = this.chat.usage;
-        const r = event.request;
-        this.chat.usage = {
-          inputTokens: u.inputTokens + r.inputTokens,
-          outputTokens: u.outputTokens + r.outputTokens,
-          cacheReadTokens: u.cacheReadTokens + r.cacheReadTokens,
-          cacheCreationTokens: u.cacheCreationTokens + r.cacheCreationTokens,
-        };
+        this.chat.usage = addUsage(this.chat.usage, event.request);
         this.post({ type: 'usage', usage: this.chat.usage });
         break;
-      }
       case 'context':
         this.chat.context = { usedTokens: event.usedTokens, windowTokens: event.windowTokens };
         this.post({ type: 'context', context: this.chat.context });
