@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { BackgroundManager } from '../src/core/tasks/backgroundManager';
 import { DEFAULT_MAX_LOG_BYTES } from '../src/core/tasks/logTrimmer';
-import { findTaskProcesses, isDead, readProcess, readProcessTable } from '../src/core/tasks/processTree';
+import { findMembers } from '../src/core/tasks/killPlan';
+import { isDead, processTable } from '../src/core/tasks/processTable';
 import type { TaskNotification } from '../src/core/tasks/types';
 import { runAsScript } from './table';
 import type { BenchModule, BenchResult } from './types';
@@ -178,14 +179,14 @@ async function cancelTree(manager: BackgroundManager, dir: string): Promise<Benc
     for (let i = 0; i < 500 && tree.length < 9; i++) {
       await sleep(10);
       const pid = manager.get(task.id)?.pid; // the launcher reports it a moment after start
-      if (pid !== undefined) tree = findTaskProcesses(readProcessTable(), [pid], new Set(), false).map((p) => p.pid);
+      if (pid !== undefined) tree = findMembers(processTable.readSync(), { roots: [pid], known: new Map([[pid, undefined]]), self: process.pid }).map((p) => p.pid);
     }
     if (tree.length < 9) throw new Error(`the tree to cancel has only ${tree.length} processes`);
     processes = tree.length;
     const started = performance.now();
     await manager.cancel(task.id);
     times.push(performance.now() - started);
-    const survivors = tree.filter((pid) => !isDead(readProcess(pid)));
+    const survivors = tree.filter((pid) => !isDead(processTable.readOne(pid)));
     if (survivors.length > 0) throw new Error(`pids ${survivors.join(', ')} survived the cancel`);
     manager.remove(task.id);
   }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
 import { exitOfStatus, parseReport, quoteForSh } from '../../src/core/tasks/shellLauncher';
-import { isDead, readProcessTable, type ProcessInfo } from '../../src/core/tasks/processTree';
+import { isDead, processTable, type ProcessInfo } from '../../src/core/tasks/processTable';
 import { createTasksEnv, isAlive, pidOf, until, withEnv, type TasksEnv } from '../support/tasksKit';
 
 const TRICKY = [
@@ -55,7 +55,7 @@ afterEach(() => env.dispose());
 
 /** Processes whose parent is `parent`, as /proc shows them now. */
 function childrenOf(parent: number): ProcessInfo[] {
-  return [...readProcessTable().values()].filter((info) => info.ppid === parent);
+  return [...processTable.readSync().values()].filter((info) => info.ppid === parent);
 }
 
 /** The manager's launcher: our child running `/bin/sh -s`. */

@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { formatListeningPort, parseLsof, parseProcNetTcp, PortScanner, readNetTable, type ListeningPort } from '../../src/core/tasks/listeningPorts';
 import { PortWatcher } from '../../src/core/tasks/portWatcher';
-import { hasProcFs } from '../../src/core/tasks/processTree';
+import { platform } from '../../src/core/platform';
+
+const hasProcFs = platform.processSource === 'proc';
 import { until } from '../support/tasksKit';
 
 // Listens where told (argv: host, "v6only"), prints one JSON line; SIGUSR2 closes the port, the process stays.

@@ -13,11 +13,12 @@ import { constants, existsSync, type BigIntStats, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isInside } from './workspacePath';
+import { platform } from '../platform';
 
 const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0, O_DIRECTORY = 0 } = constants;
 
 /** Linux names every open descriptor under /proc/self/fd: the kernel's own answer to "what did I open?". */
-const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
+const PROC_FD = platform.processSource === 'proc' && existsSync('/proc/self/fd');
 
 /** A refusal whose message is the sentence the model reads. */
 export class FileRefusal extends Error {

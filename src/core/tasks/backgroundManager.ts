@@ -11,7 +11,7 @@ import { PatternThread } from './patternThread';
 import { NOTIFICATION_TAIL_BYTES, NotificationQueue } from './notifications';
 import { DEFAULT_HEAD_BYTES, DEFAULT_TAIL_BYTES } from './outputBuffer';
 import { AttachedProcess, ProcessRunner, SpawnPacer } from './processRunner';
-import { TASK_MARKER_ENV } from './processTree';
+import { TASK_MARKER_ENV } from './processTable';
 import { cwdProblem, newInstanceId, newTaskId, Task, type OutputMemory } from './task';
 import { killAllNow, killTasks, LeftoverSweeper, type KillContext } from './taskKiller';
 import { exitPathOf, LogFolder, OutputWatcher } from './taskLog';

@@ -8,7 +8,9 @@
 import { execFile } from 'node:child_process';
 import { endianness } from 'node:os';
 import { open, readdir, readlink } from 'node:fs/promises';
-import { findTaskProcesses, hasProcFs, inBatches, readProcessTableAsync, type ProcessInfo } from './processTree';
+import { findMembers } from './killPlan';
+import { platform } from '../platform';
+import { inBatches, processTable, type ProcessTable } from './processTable';
 
 export interface ListeningPort { readonly address: string; readonly port: number }
 /** A LISTEN row of /proc/net/tcp{,6}. */
@@ -131,10 +133,11 @@ async function tcpInUse(): Promise<[number | undefined, number | undefined]> {
 }
 
 /** Each live process of the trees, mapped to the task of its nearest root ancestor. */
-function taskOfEachMember(table: ReadonlyMap<number, ProcessInfo>, roots: ReadonlyMap<string, number>): Map<number, string> {
+function taskOfEachMember(table: ProcessTable, roots: ReadonlyMap<string, number>): Map<number, string> {
   const taskOfRoot = new Map([...roots].map(([id, pid]) => [pid, id]));
   const members = new Map<number, string>();
-  for (const { pid } of findTaskProcesses(table, taskOfRoot.keys(), new Set(), false)) {
+  const query = { roots: [...taskOfRoot.keys()], known: new Map([...taskOfRoot.keys()].map((pid) => [pid, undefined])), self: process.pid };
+  for (const { pid } of findMembers(table, query)) {
     let at: number | undefined = pid;
     for (let steps = 0; at !== undefined && !taskOfRoot.has(at) && steps < table.size; steps++) at = table.get(at)?.ppid;
     const id = at === undefined ? undefined : taskOfRoot.get(at);
@@ -158,7 +161,7 @@ export class PortScanner {
   private queue: Promise<Map<string, ListeningPort[]>> = Promise.resolve(new Map());
 
   constructor(options: { method?: Method } = {}) {
-    this.method = options.method ?? (hasProcFs ? 'proc' : process.platform === 'win32' ? 'none' : 'lsof');
+    this.method = options.method ?? platform.ports;
   }
 
   /** False where nothing can be found (no /proc, no lsof): pollers stop. */
@@ -222,7 +225,7 @@ export class PortScanner {
    * ("not ours" so far) only in the added tasks' trees. Newest processes first: most likely the new listener.
    */
   private async findOwners(unknown: Set<number>, recheck: Set<number>, added: ReadonlySet<string>, roots: ReadonlyMap<string, number>): Promise<void> {
-    const members = taskOfEachMember(await readProcessTableAsync(), roots);
+    const members = taskOfEachMember(await processTable.read(), roots);
     const pids = [...members.keys()].sort((a, b) => b - a);
     await inBatches(pids, async (pid) => {
       const taskId = members.get(pid) as string;
@@ -238,14 +241,9 @@ export class PortScanner {
     for (const inode of unknown) this.owners.set(inode, NOT_OURS);
   }
 
-  /** `ps` for the trees, then `lsof` for their LISTEN sockets: two processes per look, so no caching to do. */
+  /** The process table (`ps` on macOS), then `lsof` for the trees' LISTEN sockets: two processes per look, so no caching to do. */
   private async scanLsof(roots: ReadonlyMap<string, number>): Promise<Map<string, ListeningPort[]>> {
-    const table = new Map<number, ProcessInfo>();
-    for (const line of (await this.run('ps', ['-A', '-o', 'pid=,ppid='])).split('\n')) {
-      const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-      if (pid > 0) table.set(pid, { pid, ppid, pgid: 0, state: 'S', startTicks: 0 });
-    }
-    const members = taskOfEachMember(table, roots);
+    const members = taskOfEachMember(await processTable.read(), roots);
     const result = new Map<string, ListeningPort[]>();
     if (members.size === 0) return result;
     const output = await this.run('lsof', ['-nP', '-a', '-iTCP', '-sTCP:LISTEN', '-p', [...members.keys()].join(','), '-Fptn']);

@@ -13,6 +13,7 @@
 // readers skip that run of zeros (`DroppedRange.lostAt`). The steps run back to back in a worker thread
 // (logTrimWorker.ts), so that gap is microseconds.
 import { Worker } from 'node:worker_threads';
+import { platform } from '../platform';
 import { workerBundlePath } from './workerBundle';
 
 export const DEFAULT_MAX_LOG_BYTES = 256 * 1024 * 1024;
@@ -25,7 +26,7 @@ const WORKER_BUNDLE = 'logTrimWorker.js';
 export class LogTrimmer {
   private cap = DEFAULT_MAX_LOG_BYTES;
   /** Windows fills the skipped part of a file with real zeros: trimming would free nothing there. */
-  readonly available = process.platform !== 'win32';
+  readonly available = platform.trimsLogs;
   private readonly worker: TrimWorker;
 
   constructor(maxLogBytes: number, workerIdleStopMs?: number) {

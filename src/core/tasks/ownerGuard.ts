@@ -9,12 +9,14 @@
 // them, its own guard assumes the duties, and the earlier guard is told to stand down (SIGUSR1), after
 // checking by start time that it is still that guard. Each instance leaves a small record in
 // <logDir>/hosts/ so a later one can find its owner and guard; nothing is ever identified by pid alone.
-// Linux only (it needs /proc); elsewhere tasks are killed when their manager is disposed, as before.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Linux (the table from /proc) and macOS (from `ps`: start times then have one-second steps); not on
+// Windows, where tasks are killed when their manager is disposed and a crash leaves them running.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import GUARD_SCRIPT from './ownerGuard.sh';
-import { hasProcFs, isDead, readProcess, TASK_MARKER_ENV } from './processTree';
+import { platform } from '../platform';
+import { isDead, processTable, psProgram, TASK_MARKER_ENV } from './processTable';
 
 /** `$0` of every guard: with its instance right after it, what tells a guard apart from any other shell. */
 const GUARD_NAME = 'background-agent-guard';
@@ -22,7 +24,7 @@ export const HOSTS_FOLDER = 'hosts';
 /** Instance ids (task.ts newInstanceId) are this alphabet only, so they can go into the guard's pattern as they are. */
 const INSTANCE_PATTERN = /^[2-9a-z]{6}$/;
 
-/** A process named for good: its pid and when it started (ticks since boot), on this boot. */
+/** A process named for good: its pid and when it started (in the process table's encoding), on this boot. */
 export interface ProcessId {
   readonly pid: number;
   readonly startTicks: number;
@@ -50,7 +52,7 @@ export interface GuardedInstance {
 
 /** A live (not zombie) process's id, read now. */
 export function processId(pid: number): ProcessId | undefined {
-  const info = readProcess(pid);
+  const info = processTable.readOne(pid);
   return info && !isDead(info) ? { pid, startTicks: info.startTicks } : undefined;
 }
 
@@ -63,10 +65,8 @@ export function instanceOf(marker: string): string {
   return marker.slice(0, marker.indexOf('.'));
 }
 
-let bootIdCache: string | undefined;
 export function bootId(): string {
-  bootIdCache ??= readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
-  return bootIdCache;
+  return processTable.bootId();
 }
 
 /** The guard of one manager instance. */
@@ -79,7 +79,8 @@ export class OwnerGuard {
 
   /** Starts the guard and writes the host record; undefined where it cannot run (no /proc, no /bin/sh). */
   static start(logDir: string, instance: string, graceMs: number): OwnerGuard | undefined {
-    if (!hasProcFs || !INSTANCE_PATTERN.test(instance)) return undefined;
+    const mode = platform.guard;
+    if (mode === undefined || !INSTANCE_PATTERN.test(instance)) return undefined;
     const folder = join(logDir, HOSTS_FOLDER);
     const seconds = String(Math.max(0, Math.ceil(graceMs / 1000)));
     const env = { ...process.env };
@@ -87,7 +88,7 @@ export class OwnerGuard {
     delete env[TASK_MARKER_ENV];
     try {
       mkdirSync(folder, { recursive: true });
-      const args = ['-c', GUARD_SCRIPT, GUARD_NAME, instance, seconds, claimDir(logDir, instance), TASK_MARKER_ENV];
+      const args = ['-c', GUARD_SCRIPT, GUARD_NAME, instance, seconds, claimDir(logDir, instance), TASK_MARKER_ENV, mode];
       const child = spawn('/bin/sh', args, { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env });
       child.on('error', () => undefined);
       child.stdin?.on('error', () => undefined);
@@ -184,12 +185,22 @@ export function claim(logDir: string, instance: string): boolean {
 /** That very guard still runs, and still waits (it has not begun killing). */
 export function isGuard(record: HostRecord): boolean {
   if (!stillRuns(record.guard)) return false;
+  return guardInstanceOf(record.guard.pid) === record.instance;
+}
+
+/** The instance a guard process was started for (its argument after GUARD_NAME), read from its command line. */
+function guardInstanceOf(pid: number): string | undefined {
   try {
-    const args = readFileSync(`/proc/${record.guard.pid}/cmdline`, 'latin1').split('\0');
-    const at = args.indexOf(GUARD_NAME);
-    return at > 0 && args[at + 1]?.split('|')[0] === record.instance;
+    if (platform.guard === 'proc') {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+      const at = args.indexOf(GUARD_NAME);
+      return at > 0 ? args[at + 1]?.split('|')[0] : undefined;
+    }
+    // ps joins the arguments with spaces (the script before it shows its newlines as it likes).
+    const line = execFileSync(psProgram(), ['-ww', '-o', 'args=', '-p', String(pid)], { encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
+    return new RegExp(`${GUARD_NAME} ([2-9a-z]{6})[| ]`).exec(line)?.[1];
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { delimiter, join } from 'node:path';
 import { DirectProcess, taskShell } from './directSpawn';
 import { stillRuns, type ProcessId } from './ownerGuard';
+import { platform } from '../platform';
 import { exitOfStatus, isShellName, ShellLauncher } from './shellLauncher';
 import type { ProcessResult, SpawnMode, StartProcessOptions, TaskProcess } from './types';
 
@@ -27,7 +28,7 @@ export class ProcessRunner {
     mode: SpawnMode = 'auto',
     private readonly launcherEvents: { started(pid: number): void; gone(pid: number): void } = { started: () => undefined, gone: () => undefined },
   ) {
-    this.setsid = mode === 'auto' && process.platform === 'linux' ? findExecutable('setsid') : undefined;
+    this.setsid = mode === 'auto' && platform.launcher ? findExecutable('setsid') : undefined;
   }
 
   start(options: StartProcessOptions): TaskProcess {

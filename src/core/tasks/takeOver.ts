@@ -23,7 +23,9 @@ import {
   type OwnerGuard,
   type ProcessId,
 } from './ownerGuard';
-import { findMarkedProcesses, hasProcFs, readMarker, readProcess, terminateTrees } from './processTree';
+import { platform } from '../platform';
+import { processTable } from './processTable';
+import { terminateTrees } from './processTree';
 import type { TaskSnapshot } from './types';
 
 /** What became of an earlier owner of this log folder. */
@@ -72,7 +74,7 @@ export class TakeOver {
   /** `exitPath`: the task's exit file (TaskLog.exitPath). */
   decide(snapshot: TaskSnapshot, exitPath: string): Resumption {
     const info = snapshot.reattach;
-    if (!info || snapshot.pid === undefined || !hasProcFs) return { interrupted: WINDOW_CLOSED };
+    if (!info || snapshot.pid === undefined || platform.guard === undefined) return { interrupted: WINDOW_CLOSED };
     const id = { pid: snapshot.pid, startTicks: info.startTicks };
     let host = this.guardOf.get(instanceOf(info.marker));
     // Claimed only with a guard of our own to take the duties over (else the earlier guard keeps them and
@@ -175,7 +177,7 @@ export class TakeOver {
 }
 
 function readRecords(logDir: string): HostRecord[] {
-  if (!hasProcFs) return [];
+  if (platform.guard === undefined) return [];
   const folder = join(logDir, HOSTS_FOLDER);
   try {
     return readdirSync(folder)
@@ -208,11 +210,11 @@ function judge(logDir: string, record: HostRecord): EarlierHost {
 async function killLeftovers(records: readonly HostRecord[], keep: ReadonlySet<string>, graceMs: number): Promise<number> {
   const since = new Map(records.filter((r) => r.bootId === bootId()).flatMap((r) => r.guards.map((g) => [g.instance, g.since] as const)));
   if (since.size === 0) return 0;
-  const pids = await findMarkedProcesses((marker) => since.has(instanceOf(marker)) && !keep.has(marker));
+  const pids = await processTable.marked((marker) => since.has(instanceOf(marker)) && !keep.has(marker));
   const targets = pids.flatMap((pid) => {
-    const marker = readMarker(pid);
+    const marker = processTable.markerOf(pid);
     const from = marker === undefined ? undefined : since.get(instanceOf(marker));
-    const info = readProcess(pid);
+    const info = processTable.readOne(pid);
     return marker && from !== undefined && info && info.startTicks >= from ? [{ pid, marker }] : [];
   });
   await terminateTrees(targets, graceMs);

@@ -1,7 +1,9 @@
 // Killing tasks' process trees: on cancel or timeout (graceful, awaited), after a task's shell exited but
 // left processes behind, and at shutdown (SIGKILL, synchronous). The manager decides *when*; this module
 // knows *how* and what "gone" means for a record.
-import { findMarkedProcesses, hasProcFs, killTreesNow, terminateTrees, type KillTarget } from './processTree';
+import { platform } from '../platform';
+import { processTable } from './processTable';
+import { killTreesNow, terminateTrees, type KillTarget } from './processTree';
 import type { Task } from './task';
 
 /** After the tree is gone, how long the shell's exit event may take before we stop waiting for it. */
@@ -37,7 +39,7 @@ export async function killTasks(records: readonly Task[], context: KillContext):
       // At most PID_WAIT_MS: a start stuck in a hung folder (network mount) must not hang the cancel;
       // the marker search below still finds whatever did start.
       await atMost(Promise.all(fresh.map((r) => r.process?.started)), PID_WAIT_MS);
-      const targets = fresh.flatMap((r) => (!r.running ? [] : [r.pid === undefined ? { marker: r.marker } : { pid: r.pid, marker: r.marker }]));
+      const targets = fresh.flatMap((r) => (!r.running ? [] : [{ pid: r.pid, marker: r.marker, startedAt: r.startedAt }]));
       await terminateTrees(targets, context.killGraceMs, context.lifetime);
     })();
     for (const record of fresh) killing.set(record, kill);
@@ -53,14 +55,15 @@ export async function killTasks(records: readonly Task[], context: KillContext):
 
 /**
  * The shell exited on its own but may have left processes behind: `cmd &` stays in its process group
- * (checked at once, cheaply); a `setsid` or double-forked one only carries the task's marker, found by
- * reading processes' environments. That search costs CPU the running tasks need (measured: 50-150 ms
- * later completion for 200 tasks ending together), so it waits until ends have been quiet for a moment
- * and covers every task that ended meanwhile.
+ * (checked at once, cheaply, where there are groups); a `setsid` or double-forked one only carries the
+ * task's marker, found by reading processes' environments (/proc, `ps -E`); on Windows, where neither
+ * exists, an orphan still names the shell as its parent (killPlan.ts findMembers). That search costs CPU
+ * the running tasks need (measured: 50-150 ms later completion for 200 tasks ending together), so it
+ * waits until ends have been quiet for a moment and covers every task that ended meanwhile.
  */
 export class LeftoverSweeper {
-  private readonly markers = new Set<string>();
-  /** Leftovers were born after their task's shell: processes with lower pids need no look (see findMarkedProcesses). */
+  private readonly pending: KillTarget[] = [];
+  /** Leftovers were born after their task's shell: processes with lower pids need no look (see ProcessTableSource.marked). */
   private lowestPid = Number.POSITIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private firstPendingAt = 0;
@@ -68,14 +71,13 @@ export class LeftoverSweeper {
   constructor(private readonly context: KillContext) {}
 
   check(record: Task): void {
-    if (record.killReason || process.platform === 'win32') return;
+    if (record.killReason) return;
     if (record.pid !== undefined && groupExists(record.pid)) {
       void terminateTrees([{ pid: record.pid, marker: record.marker }], this.context.killGraceMs, this.context.lifetime);
       return;
     }
-    if (!hasProcFs) return;
-    if (this.markers.size === 0) this.firstPendingAt = Date.now();
-    this.markers.add(record.marker);
+    if (this.pending.length === 0) this.firstPendingAt = Date.now();
+    this.pending.push({ pid: record.pid, ended: true, marker: record.marker, startedAt: record.startedAt });
     // No pid (the launcher was lost before reporting it): every process is a candidate.
     this.lowestPid = Math.min(this.lowestPid, record.pid ?? 0);
     clearTimeout(this.timer);
@@ -85,22 +87,23 @@ export class LeftoverSweeper {
 
   dispose(): void {
     clearTimeout(this.timer);
-    this.markers.clear();
+    this.pending.length = 0;
   }
 
   private async sweep(): Promise<void> {
     this.timer = undefined;
-    const markers = new Set(this.markers);
+    const targets = this.pending.splice(0);
     const lowestPid = this.lowestPid;
-    this.markers.clear();
     this.lowestPid = Number.POSITIVE_INFINITY;
     try {
-      const found = await findMarkedProcesses(markers, lowestPid);
-      if (found.length > 0 && !this.context.lifetime.aborted) {
-        await terminateTrees([...markers].map((marker) => ({ marker })), this.context.killGraceMs, this.context.lifetime);
+      // Where markers can be read, one cheap search first: most ends leave nothing.
+      if (platform.readsMarkers) {
+        const found = await processTable.marked(new Set(targets.map((t) => t.marker)), lowestPid);
+        if (found.length === 0) return;
       }
+      if (!this.context.lifetime.aborted) await terminateTrees(targets, this.context.killGraceMs, this.context.lifetime);
     } catch {
-      // /proc unreadable: nothing more we can do for these.
+      // The table cannot be read: nothing more we can do for these.
     }
   }
 }
@@ -110,14 +113,14 @@ export function killAllNow(records: Iterable<Task>): void {
   const targets: KillTarget[] = [];
   for (const record of records) {
     if (!record.marker) continue; // restored: not ours
-    // A finished task's pid may belong to someone else by now; its marker still finds escaped descendants.
-    targets.push(record.running && record.pid !== undefined ? { pid: record.pid, marker: record.marker } : { marker: record.marker });
+    // A finished task's pid may belong to someone else by now; its marker (or, on Windows, its orphans' parent pid) still finds escaped descendants.
+    targets.push({ pid: record.pid, ended: !record.running, marker: record.marker, startedAt: record.startedAt });
   }
   killTreesNow(targets);
 }
 
 function groupExists(pgid: number): boolean {
-  if (process.platform === 'win32') return false;
+  if (platform.kills !== 'signals') return false;
   try {
     process.kill(-pgid, 0);
     return true;
