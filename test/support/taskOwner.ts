@@ -10,6 +10,7 @@
 //   {"dispose": true}                           -> {"disposed": true}, then it exits
 //   {"release": true}                           -> {"released": true}: disposed, but the process lives on
 // and on its own: {"ready": [snapshots], "restoreMs"}, {"ended": snapshot}, {"notified": notification}.
+import './pretendDarwinWhenAsked';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { BackgroundManager } from '../../src/core/tasks/backgroundManager';
