@@ -1,5 +1,6 @@
 // The system prompt: who the agent is, where it works, and how to use background tasks well. Kept
 // free of anything that changes between requests (time, task lists) so the cached prefix stays valid.
+import { platform } from '../platform';
 
 export interface SystemPromptOptions {
   cwd: string;
@@ -8,12 +9,11 @@ export interface SystemPromptOptions {
 }
 
 export function buildSystemPrompt(options: SystemPromptOptions): string {
-  const platform = options.platform ?? process.platform;
-  const shell = options.shell ?? (platform === 'win32' ? process.env.ComSpec ?? 'cmd.exe' : process.env.SHELL ?? '/bin/sh');
+  const os = options.platform ?? platform.os;
   return [
     'You are Background Agent, a coding agent working in the user\'s workspace through tools.',
     `Workspace folder: ${options.cwd}`,
-    `Platform: ${platform}; commands run in ${shell}.`,
+    `Platform: ${os}; ${shellLine(os, options.shell)}`,
     '',
     'How to work:',
     '- Read before you edit; keep changes small and explain them briefly.',
@@ -24,4 +24,12 @@ export function buildSystemPrompt(options: SystemPromptOptions): string {
     '- Never start a command that waits for keyboard input; stdin is closed.',
     '- When you are done, say what you did and what is still running.',
   ].join('\n');
+}
+
+/** Which shell reads the commands. On Windows every task runs in Windows PowerShell (tasks/windowsShell.ts). */
+function shellLine(platform: NodeJS.Platform, shell: string | undefined): string {
+  if (shell === undefined && platform === 'win32') {
+    return 'commands run in Windows PowerShell 5.1 (powershell.exe), also those of the `bash` tool: write PowerShell, not bash (separate commands with `;` or new lines, not `&&`).';
+  }
+  return `commands run in ${shell ?? process.env.SHELL ?? '/bin/sh'}.`;
 }

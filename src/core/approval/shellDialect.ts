@@ -4,12 +4,13 @@
 //   zsh: glob qualifiers `*(e:'cmd':)` run code, `=cmd` expands to a path, `${(e)x}` evaluates;
 //   POSIX sh (dash, ash, ksh…): `$'…'` is no quoting there (`sh -c "echo \$'\\'; touch p #'"` runs touch);
 //   others (fish, PowerShell, cmd, csh…): only a command of plain words means the same everywhere.
-import { basename } from 'node:path';
+import { win32 } from 'node:path';
 
 export type ShellDialect = 'bash' | 'zsh' | 'posix' | 'other';
 
+/** The dialect of a shell's path, on any OS: `\` and `/` both separate (win32's basename reads both). */
 export function dialectOf(shell: string): ShellDialect {
-  const name = basename(shell).toLowerCase().replace(/\.exe$/, '');
+  const name = win32.basename(shell).toLowerCase().replace(/\.exe$/, '');
   if (name === 'bash') return 'bash';
   if (name === 'zsh') return 'zsh';
   if (['sh', 'dash', 'ash', 'ksh', 'mksh', 'pdksh', 'yash', 'posh'].includes(name)) return 'posix';

@@ -4,10 +4,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { platform } from '../platform';
 import { exitOfStatus } from './shellLauncher';
 import type { ProcessResult, StartProcessOptions, TaskProcess } from './types';
+import { powershellPath, windowsShellArgs } from './windowsShell';
 
-const isWindows = process.platform === 'win32';
+const isWindows = platform.windows;
 
 let loginShell: string | undefined;
 
@@ -31,13 +33,14 @@ function passwordShell(): string | undefined {
   }
 }
 
-/** The program that runs every task's command line: the user's shell, or cmd.exe on Windows. */
+/** The program that runs every task's command line: the user's shell, or Windows PowerShell on Windows. */
 export function taskShell(): string {
-  return isWindows ? process.env.ComSpec || 'cmd.exe' : userShell();
+  return isWindows ? powershellPath(process.env) : userShell();
 }
 
 function shellArgs(command: string): { file: string; args: string[] } {
-  return { file: taskShell(), args: isWindows ? ['/d', '/s', '/c', `"${command}"`] : ['-c', command] };
+  // Windows: powershell.exe with the command as base64 (windowsShell.ts); nothing to quote.
+  return isWindows ? windowsShellArgs(command, process.env) : { file: taskShell(), args: ['-c', command] };
 }
 
 /**
@@ -67,7 +70,6 @@ export class DirectProcess implements TaskProcess {
         stdio: wrapped ? ['ignore', fd, 'ignore', fd] : ['ignore', fd, fd],
         detached: !isWindows,
         windowsHide: true,
-        windowsVerbatimArguments: isWindows,
       });
     } catch (error) {
       // Invalid arguments (e.g. a NUL byte in the command) throw synchronously; report like any spawn error.
