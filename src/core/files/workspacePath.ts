@@ -5,6 +5,7 @@
 // what realpath could not name. This is the check before use; verifiedOpen.ts checks again after opening.
 import { lstat, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { platform } from '../platform';
 
 export type ResolvedPath =
   | {
@@ -20,6 +21,8 @@ export type ResolvedPath =
 
 export async function resolveInWorkspace(workspace: string, requested: string, field = 'path'): Promise<ResolvedPath> {
   if (requested.includes('\0')) return { ok: false, message: `\`${field}\` must not contain a NUL character.` };
+  const windowsName = platform.windows ? windowsNameProblem(requested) : undefined;
+  if (windowsName) return { ok: false, message: `\`${field}\` "${requested}" ${windowsName}; use the name as it is on disk.` };
   let root: string;
   try {
     root = await realpath(workspace);
@@ -40,12 +43,33 @@ export async function resolveInWorkspace(workspace: string, requested: string, f
   return { ok: true, root, absolute: real.path, display: path.relative(root, real.path) || '.' };
 }
 
-/** True when `candidate` is `root` or below it. Both must be absolute; `..notes` is a name, not a way up. */
-export function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
+/**
+ * True when `candidate` is `root` or below it. Both must be absolute; `..notes` is a name, not a way up.
+ * `pathApi` is this OS's by default (tests pass path.win32 or path.posix). On Windows, relative() compares
+ * case-insensitively, as the file system does, and gives an absolute path for another drive or share
+ * (`C:\` → `D:\`, `\\server\share` → `\\server\other`): outside.
+ */
+export function isInside(root: string, candidate: string, pathApi: typeof path.posix | typeof path.win32 = path): boolean {
+  const rel = pathApi.relative(root, candidate);
   if (rel === '') return true;
-  if (path.isAbsolute(rel)) return false;
-  return rel !== '..' && !rel.startsWith(`..${path.sep}`);
+  if (pathApi.isAbsolute(rel)) return false;
+  return rel !== '..' && !rel.startsWith(`..${pathApi.sep}`);
+}
+
+/**
+ * What Windows would change in a name before using it, so the path the checks see is not the file that
+ * is written: a trailing dot or space is dropped (`.git.` is `.git`, `.vscode ` is `.vscode`, even when
+ * they do not exist yet), `name:stream` is a hidden stream of `name`, and CON, NUL, COM1… are devices.
+ */
+export function windowsNameProblem(requested: string): string | undefined {
+  const withoutDrive = requested.replace(/^[A-Za-z]:(?=[\\/]|$)/, '');
+  for (const name of withoutDrive.split(/[\\/]/)) {
+    if (name === '' || name === '.' || name === '..') continue;
+    if (/[. ]$/.test(name)) return `has a name ending in a dot or a space ("${name}"), which Windows drops`;
+    if (name.includes(':')) return `has a colon in a name ("${name}"), which Windows reads as a drive or a data stream`;
+    if (/^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\.|$)/i.test(name)) return `names a Windows device ("${name}")`;
+  }
+  return undefined;
 }
 
 type Resolution = { kind: 'real'; path: string } | { kind: 'dangling'; at: string } | { kind: 'unresolvable'; at: string; code: string };
