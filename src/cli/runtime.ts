@@ -1,6 +1,6 @@
 // Everything one CLI run owns: a task manager with its log folder, the agent session, the printer wired to
 // both. shutdown() kills every task and removes the logs; an exit hook does the same if the process dies early.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createAgentSession } from '../core/agent/session';
@@ -11,6 +11,7 @@ import { BackgroundManager } from '../core/tasks/backgroundManager';
 import type { Disposable } from '../core/tasks/types';
 import { DEFAULT_MAX_TOKENS, type CliOptions } from './args';
 import { CliApprover } from './cliApprover';
+import { removeLogFolder } from './logFolder';
 import { Printer } from './printer';
 
 export interface Runtime {
@@ -47,7 +48,7 @@ export function createRuntime(options: CliOptions, autoResume: boolean): Runtime
   // Last resort if the process exits without shutdown() (an uncaught error): kill synchronously, drop the logs.
   const onExit = (): void => {
     manager.dispose();
-    rmSync(logDir, { recursive: true, force: true });
+    removeLogFolder(logDir);
   };
   process.on('exit', onExit);
 
@@ -67,7 +68,7 @@ export function createRuntime(options: CliOptions, autoResume: boolean): Runtime
         for (const subscription of subscriptions) subscription.dispose();
         session.dispose();
         manager.dispose();
-        rmSync(logDir, { recursive: true, force: true });
+        removeLogFolder(logDir);
         process.off('exit', onExit);
       })();
       return shutdown;
