@@ -1,5 +1,6 @@
 // `backgroundAgent.maxLogSizeMB`: how much of a task's log stays on disk. Applied to the manager at once
-// and again whenever the setting changes (running tasks included).
+// and again whenever the setting changes (running tasks included). Linux and macOS only: on Windows the
+// trimmer is not available (logTrimmer.ts), so the value is kept but no log is trimmed there.
 import * as vscode from 'vscode';
 import type { BackgroundManager } from '../../core/tasks/backgroundManager';
 
