@@ -260,6 +260,16 @@ class ProcSource implements ProcessTableSource {
   }
 }
 
+/** Whether a pid exists (a zombie does; EPERM: someone else's, which exists). */
+function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 // ---- macOS: ps.
 
 /** C locale and UTC, so lstart reads the same everywhere. */
@@ -275,24 +285,41 @@ export function psProgram(): string {
   return ['/bin/ps', '/usr/bin/ps'].find((file) => existsSync(file)) ?? 'ps';
 }
 
+/** How long a full reading answers readOne: every followed task asks four times a second (processRunner.ts). */
+const PS_SNAPSHOT_MS = 1000;
+
 class PsSource implements ProcessTableSource {
   readonly kind = 'ps';
   private readonly ps = psProgram();
   /** Which of PS_ENV_ARGS this ps takes, once known. */
   private envArgs: string[] | undefined;
   private boot: string | undefined;
+  private snapshot: { readonly at: number; readonly table: Map<number, ProcessInfo> } | undefined;
 
   async read(): Promise<Map<number, ProcessInfo>> {
-    return parsePsTable(await this.run(PS_TABLE_ARGS).catch(() => ''));
+    return this.keep(parsePsTable(await this.run(PS_TABLE_ARGS).catch(() => '')));
   }
 
   readSync(): Map<number, ProcessInfo> {
-    return parsePsTable(this.runSync(PS_TABLE_ARGS) ?? '');
+    return this.keep(parsePsTable(this.runSync(PS_TABLE_ARGS) ?? ''));
   }
 
+  /**
+   * Each look is a blocking `ps`, so it is spared where it can be: a pid that does not exist needs none; one
+   * in a reading younger than a second is answered from it (pollers of many tasks share one `ps -A` a second).
+   */
   readOne(pid: number): ProcessInfo | undefined {
-    // `ps -p` exits 1 when the pid does not exist: that is an answer, not a failure.
+    if (!exists(pid)) return undefined;
+    if (this.snapshot === undefined || Date.now() - this.snapshot.at > PS_SNAPSHOT_MS) this.readSync();
+    const known = this.snapshot?.table.get(pid);
+    if (known) return known;
+    // Newer than the reading (a task that just started): `ps -p` exits 1 when it is gone by now, an answer too.
     return parsePsTable(this.runSync(['-o', 'pid=,ppid=,pgid=,stat=,lstart=', '-p', String(pid)]) ?? '').get(pid);
+  }
+
+  private keep(table: Map<number, ProcessInfo>): Map<number, ProcessInfo> {
+    this.snapshot = { at: Date.now(), table };
+    return table;
   }
 
   async marked(wanted: MarkerFilter): Promise<number[]> {
