@@ -60,7 +60,7 @@ describe('parsers', () => {
     assert.equal(psStartOf(Date.UTC(2026, 11, 2, 1, 0, 10, 999)), 20261202010010);
   });
 
-  it('reads this machine\'s own ps (procps, the same options and C/UTC locale) with our process in it', () => {
+  it('reads this machine\'s own ps (procps, the same options and C/UTC locale) with our process in it', { skip: process.platform === 'win32' ? 'no ps on Windows' : false }, () => {
     const text = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,pgid=,stat=,lstart='], { env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' }, encoding: 'latin1' });
     const self = parsePsTable(text).get(process.pid);
     assert.equal(self?.ppid, process.ppid);
@@ -68,11 +68,11 @@ describe('parsers', () => {
   });
 
   it('finds the marker in ps -E lines: the last one (the environment follows the arguments), whole words only', () => {
-    assert.deepEqual(parsePsEnvironment(MAC_PS_E, new Set(['ab3cde.t1'])), [5200, 5210]);
+    assert.deepEqual(parsePsEnvironment(MAC_PS_E, new Set(['ab3cde.t1'])), new Map([[5200, 'ab3cde.t1'], [5210, 'ab3cde.t1']]));
     // 5301 names ab3cde.t1 in its arguments, but its environment says zz9zzz.t7.
-    assert.deepEqual(parsePsEnvironment(MAC_PS_E, new Set(['zz9zzz.t7'])), [5301]);
-    assert.deepEqual(parsePsEnvironment(' 7 sh XBACKGROUND_AGENT_TASK_ID=ab3cde.t1 Y=1\n 8 sh BACKGROUND_AGENT_TASK_ID=ab3cde.t1x', new Set(['ab3cde.t1'])), []);
-    assert.deepEqual(parsePsEnvironment(MAC_PS_E, (marker) => marker.startsWith('ab3cde.')), [5200, 5210]);
+    assert.deepEqual([...parsePsEnvironment(MAC_PS_E, new Set(['zz9zzz.t7']))], [[5301, 'zz9zzz.t7']]);
+    assert.equal(parsePsEnvironment(' 7 sh XBACKGROUND_AGENT_TASK_ID=ab3cde.t1 Y=1\n 8 sh BACKGROUND_AGENT_TASK_ID=ab3cde.t1x', new Set(['ab3cde.t1'])).size, 0);
+    assert.deepEqual([...parsePsEnvironment(MAC_PS_E, (marker) => marker.startsWith('ab3cde.')).keys()], [5200, 5210]);
   });
 
   it('reads /proc stat lines whose names hold spaces and parentheses', () => {
@@ -82,16 +82,18 @@ describe('parsers', () => {
   });
 
   it('reads the CIM script\'s lines (Windows, CRLF), with 0 where Windows gives no creation time', () => {
-    const table = parseCimTable('0 0 0\r\n4 0 20261201080000123\r\n7100 7000 20261202010010500\r\n\r\nWARNING: junk\r\n');
+    const table = parseCimTable('0 0 0\r\n4 0 20261201080000123\r\n7100 7000 20261202010010501\r\n\r\nWARNING: junk\r\n');
     assert.equal(table.size, 3);
-    assert.deepEqual(table.get(7100), { pid: 7100, ppid: 7000, pgid: 7100, state: 'R', startTicks: 20261202010010500 });
-    assert.equal(cimStartOf(Date.UTC(2026, 11, 2, 1, 0, 10, 500)), 20261202010010500);
+    // Kept to the millisecond (as one 17-digit number it would pass 2^53 and lose the last digit).
+    assert.deepEqual(table.get(7100), { pid: 7100, ppid: 7000, pgid: 7100, state: 'R', startTicks: Date.UTC(2026, 11, 2, 1, 0, 10, 501) });
+    assert.equal(table.get(0)?.startTicks, 0);
+    assert.equal(cimStartOf(Date.UTC(2026, 11, 2, 1, 0, 10, 500)), Date.UTC(2026, 11, 2, 1, 0, 10, 500));
   });
 });
 
 describe('members on macOS (ps)', () => {
   const table = parsePsTable(MAC_PS);
-  const marked = parsePsEnvironment(MAC_PS_E, new Set(['ab3cde.t1']));
+  const marked = [...parsePsEnvironment(MAC_PS_E, new Set(['ab3cde.t1'])).keys()];
 
   it('a cancel: the shell, its child, the setsid grandchild and its child by parent links, the daemon by its marker; not the zombie, not us, not strangers', () => {
     assert.deepEqual(pids(findMembers(table, { roots: [5200], known: known(5200), marked, self: 5100 })), [5200, 5201, 5202, 5203, 5210]);
@@ -106,15 +108,18 @@ describe('members on macOS (ps)', () => {
     const earlier = new Map<number, number | undefined>([[5200, 20261202010010], [5202, 20261202010011]]);
     assert.deepEqual(pids(findMembers(reparented, { roots: [5200], known: earlier, self: 5100 })), [5200, 5202, 5203]);
     const reused = parsePsTable(MAC_PS.replace(' 5202  5201  5202 Ss   Wed Dec  2 01:00:11 2026', ' 5202     1  5202 Ss   Wed Dec  2 01:05:00 2026').replace(/^ 5201 .*$/m, ''));
-    assert.deepEqual(pids(findMembers(reused, { roots: [5200], known: earlier, self: 5100 })), [5200]);
+    // The new 5202 is not ours; 5203, which names the old one as its parent and started before the new one, still is.
+    assert.deepEqual(pids(findMembers(reused, { roots: [5200], known: earlier, self: 5100 })), [5200, 5203]);
   });
 
-  it('an ended task (its shell gone): what stayed in its group and what carries its marker; never a new process that got its pid', () => {
-    const ended = parsePsTable(MAC_PS.replace(/^ 5200 .*$/m, '').replace(' 5201  5200  5200 S ', ' 5201     1  5200 S '));
-    assert.deepEqual(pids(findMembers(ended, { roots: [5200], known: known(), marked, self: 5100 })), [5201, 5202, 5203, 5210]);
-    const reusedRoot = parsePsTable(`${MAC_PS.replace(/^ 5200 .*$/m, ' 5200   412  5200 Ss   Wed Dec  2 02:00:00 2026')}`);
-    const found = pids(findMembers(reusedRoot, { roots: [5200], known: known(), self: 5100 }));
-    assert.ok(!found.includes(5200), `${found}`);
+  it('an ended task (its shell gone) is found by its marker alone: a stranger that got its pid, and the stranger\'s group, are never touched', () => {
+    // 5200 was reused by a pipeline whose leader exited: its group 5200 lives on in 5400 and 5401.
+    const reused = parsePsTable(`${MAC_PS.replace(/^ 5200 .*$/m, '')}\n 5400   412  5200 S    Wed Dec  2 03:00:00 2026\n 5401   412  5200 S    Wed Dec  2 03:00:00 2026`);
+    const found = pids(findMembers(reused, { roots: [], known: known(), marked: [5210], self: 5100 }));
+    assert.deepEqual(found, [5210]);
+    const members = findMembers(reused, { roots: [], known: known(), marked: [5210], self: 5100 });
+    const steps = planSignals(members, [], 'SIGKILL', { ownGroup: 5100, protectedGroups: new Set() });
+    assert.deepEqual(steps, [{ kind: 'signal', target: -5210, signal: 'SIGKILL' }, { kind: 'signal', target: 5210, signal: 'SIGKILL' }]);
   });
 
   it('the signals: TERM to every group but ours and the protected ones, then to every pid', () => {
@@ -150,18 +155,33 @@ describe('members on Windows (CIM snapshot)', () => {
   it('a cancel: the whole tree from the snapshot, every pid named (taskkill /T alone misses orphans)', () => {
     const members = findMembers(parseCimTable(WIN_CIM), { roots: [7100], known: known(7100), notBefore, self: 7000 });
     assert.deepEqual(pids(members), [7100, 7101, 7102]);
-    assert.deepEqual(planTaskkill(members, false, TASKKILL), [{ kind: 'run', file: TASKKILL, args: ['/T', '/PID', '7100', '/PID', '7101', '/PID', '7102'] }]);
-    assert.deepEqual(planTaskkill(members, true, TASKKILL)[0], { kind: 'run', file: TASKKILL, args: ['/T', '/F', '/PID', '7100', '/PID', '7101', '/PID', '7102'] });
+    // Forcefully (console programs have no gentle stop), each by its pid: not /T, which would follow parent
+    // pids without the start times.
+    assert.deepEqual(planTaskkill(members, TASKKILL), [{ kind: 'run', file: TASKKILL, args: ['/F', '/PID', '7100', '/PID', '7101', '/PID', '7102'] }]);
   });
+
+  const orphansOf = (endedAt: number) => [{ pid: 7100, bornAfter: notBefore, bornBefore: cimStartOf(endedAt + 2000) }];
+  const endedAt = Date.UTC(2026, 11, 2, 1, 20, 0);
 
   it('the shell exited and left node running: its orphans still name the gone pid as parent and are found', () => {
     const table = parseCimTable(WIN_CIM.replace(/^7100 .*$/m, ''));
-    assert.deepEqual(pids(findMembers(table, { roots: [7100], known: known(), notBefore, self: 7000 })), [7101, 7102]);
+    assert.deepEqual(pids(findMembers(table, { roots: [], known: known(), orphansOf: orphansOf(endedAt), notBefore, self: 7000 })), [7101, 7102]);
   });
 
   it('the shell\'s pid was given to a newer process: only what started before that holder is the task\'s', () => {
     const table = parseCimTable(`${WIN_CIM.replace(/^7100 .*$/m, '7100 6000 20261202013000000')}\r\n7160 7100 20261202013000500`);
-    assert.deepEqual(pids(findMembers(table, { roots: [7100], known: known(), notBefore, self: 7000 })), [7101, 7102]);
+    assert.deepEqual(pids(findMembers(table, { roots: [], known: known(), orphansOf: orphansOf(Date.UTC(2026, 11, 2, 2, 0, 0)), notBefore, self: 7000 })), [7101, 7102]);
+  });
+
+  it('a child born after the task ended is not its orphan, even when nobody holds the shell\'s pid (a short-lived stranger got it meanwhile)', () => {
+    const table = parseCimTable(`${WIN_CIM.replace(/^7100 .*$/m, '')}\r\n8200 7100 20261202012500000`);
+    assert.deepEqual(pids(findMembers(table, { roots: [], known: known(), orphansOf: orphansOf(endedAt), notBefore, self: 7000 })), [7101, 7102]);
+  });
+
+  it('a member seen in an earlier reading that is gone now still has its orphans (started during the kill, under a killed parent)', () => {
+    const earlier = new Map<number, number | undefined>([[7100, Date.UTC(2026, 11, 2, 1, 0, 10)], [7101, Date.UTC(2026, 11, 2, 1, 0, 11)]]);
+    const table = parseCimTable(`${WIN_CIM.replace(/^710[01] .*$/gm, '')}\r\n7300 7101 20261202010500000`);
+    assert.deepEqual(pids(findMembers(table, { roots: [7100], known: earlier, notBefore, self: 7000 })), [7102, 7300]);
   });
 
   it('a parent pid that names a newer process is no parent link (a child cannot start before its parent)', () => {
@@ -177,13 +197,14 @@ describe('members on Windows (CIM snapshot)', () => {
 
   it('splits a large tree over taskkill commands of at most 100 pids', () => {
     const many = Array.from({ length: 250 }, (_, i) => ({ pid: 10000 + i, ppid: 1, pgid: 10000 + i, state: 'R', startTicks: 1 }));
-    const steps = planTaskkill(many, true, TASKKILL);
-    assert.deepEqual(steps.map((s) => (s.kind === 'run' ? s.args.length : 0)), [202, 202, 102]);
+    const steps = planTaskkill(many, TASKKILL);
+    assert.deepEqual(steps.map((s) => (s.kind === 'run' ? s.args.length : 0)), [201, 201, 101]);
   });
 });
 
 /** A table source that plays back recorded readings, one per read (the last one repeats). */
-function playback(kind: 'cim' | 'ps', readings: string[], parse: (text: string) => Map<number, ProcessInfo>, marked: number[] = []): ProcessTableSource & { reads: number } {
+function playback(kind: 'cim' | 'ps', readings: string[], parse: (text: string) => Map<number, ProcessInfo>, markedPids: number[] = []): ProcessTableSource & { reads: number } {
+  const marked = new Map(markedPids.map((pid) => [pid, 'ab3cde.t1']));
   let at = 0;
   const next = () => parse(readings[Math.min(at++, readings.length - 1)]);
   return {
@@ -222,24 +243,32 @@ describe('the executor on Windows, through a fake signal sink', () => {
   const startedAt = Date.UTC(2026, 11, 2, 1, 0, 10);
   const after = WIN_CIM.replace(/^71(00|01|02) .*$/gm, '');
 
-  it('taskkill from the Windows folder (never PATH): gently, then /F after the grace, until the snapshot shows none left', async () => {
-    const table = playback('cim', [WIN_CIM, WIN_CIM, WIN_CIM.replace(/^7100 .*$/m, ''), after], parseCimTable);
+  it('taskkill /F from the Windows folder (never PATH) on every member of the snapshot, read again until none is left; what a member starts meanwhile gets its own', async () => {
+    const spawnedDuring = `${WIN_CIM.replace(/^7100 .*$/m, '')}\r\n7300 7101 20261202010500000`;
+    const table = playback('cim', [WIN_CIM, spawnedDuring, WIN_CIM.replace(/^710[01] .*$/gm, ''), after], parseCimTable);
     const sink = recordingSink();
     const system: KillSystem = { platform: windows, table, sink, self: 7000, env };
-    await terminateTrees([{ pid: 7100, marker: 'ab3cde.t1', startedAt }], 0, undefined, system);
+    await terminateTrees([{ pid: 7100, marker: 'ab3cde.t1', startedAt }], 5000, undefined, system);
     assert.equal(taskkillPath(env), 'D:\\WINDOWS\\System32\\taskkill.exe');
     assert.deepEqual(sink.steps, [
-      { kind: 'run', file: 'D:\\WINDOWS\\System32\\taskkill.exe', args: ['/T', '/PID', '7100', '/PID', '7101', '/PID', '7102'] },
-      { kind: 'run', file: 'D:\\WINDOWS\\System32\\taskkill.exe', args: ['/T', '/F', '/PID', '7100', '/PID', '7101', '/PID', '7102'] },
+      { kind: 'run', file: 'D:\\WINDOWS\\System32\\taskkill.exe', args: ['/F', '/PID', '7100', '/PID', '7101', '/PID', '7102'] },
+      { kind: 'run', file: 'D:\\WINDOWS\\System32\\taskkill.exe', args: ['/F', '/PID', '7101', '/PID', '7102', '/PID', '7300'] },
     ]);
     assert.ok(table.reads >= 4, `${table.reads} readings: it looked again until the tree was gone`);
   });
 
-  it('at shutdown: one snapshot, one forced taskkill of every member, the orphans of ended tasks included', () => {
-    const table = playback('cim', [WIN_CIM.replace(/^7100 .*$/m, '')], parseCimTable);
+  it('with no snapshot to be had (PowerShell or WMI failing), each shell with its tree as taskkill finds it, unchecked', async () => {
+    const table = playback('cim', [''], parseCimTable);
     const sink = recordingSink();
-    killTreesNow([{ pid: 7100, ended: true, marker: 'ab3cde.t1', startedAt }], { platform: windows, table, sink, self: 7000, env });
-    assert.deepEqual(sink.steps, [{ kind: 'run', file: 'D:\\WINDOWS\\System32\\taskkill.exe', args: ['/T', '/F', '/PID', '7101', '/PID', '7102'] }]);
+    await terminateTrees([{ pid: 7100, marker: 'ab3cde.t1', startedAt }], 5000, undefined, { platform: windows, table, sink, self: 7000, env });
+    assert.deepEqual(sink.steps, [{ kind: 'run', file: 'D:\\WINDOWS\\System32\\taskkill.exe', args: ['/T', '/F', '/PID', '7100'] }]);
+  });
+
+  it('at shutdown: one snapshot, one forced taskkill of every member, the orphans of ended tasks (born while they ran) included', () => {
+    const table = playback('cim', [`${WIN_CIM.replace(/^7100 .*$/m, '')}\r\n8200 7100 20261202030000000`], parseCimTable);
+    const sink = recordingSink();
+    killTreesNow([{ pid: 7100, marker: 'ab3cde.t1', startedAt, endedAt: Date.UTC(2026, 11, 2, 1, 20, 0) }], { platform: windows, table, sink, self: 7000, env });
+    assert.deepEqual(sink.steps, [{ kind: 'run', file: 'D:\\WINDOWS\\System32\\taskkill.exe', args: ['/F', '/PID', '7101', '/PID', '7102'] }]);
   });
 });
 
@@ -262,7 +291,7 @@ describe('the executor on macOS, through a fake signal sink', () => {
   it('at shutdown, a finished task\'s escaped daemon is found by its marker alone and killed', () => {
     const table = playback('ps', [MAC_PS.replace(/^ 52(00|01|02|03) .*$/gm, '')], parsePsTable, [5210]);
     const sink = recordingSink();
-    killTreesNow([{ pid: 5200, ended: true, marker: 'ab3cde.t1', startedAt }], { platform: mac, table, sink, self: 5100, env: {} });
+    killTreesNow([{ pid: 5200, marker: 'ab3cde.t1', startedAt, endedAt: Date.UTC(2026, 11, 2, 1, 20, 0) }], { platform: mac, table, sink, self: 5100, env: {} });
     assert.deepEqual(sink.steps, [
       { kind: 'signal', target: -5210, signal: 'SIGKILL' },
       { kind: 'signal', target: 5210, signal: 'SIGKILL' },

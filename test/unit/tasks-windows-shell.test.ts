@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildSystemPrompt } from '../../src/core/agent/systemPrompt';
 import { dialectOf } from '../../src/core/approval/shellDialect';
-import { POWERSHELL_OPTIONS, powershellPath, powershellScript, STARTER_HEAD, STARTER_TAIL, windowsShellArgs } from '../../src/core/tasks/windowsShell';
+import { MAX_INLINE_SCRIPT, POWERSHELL_OPTIONS, powershellPath, powershellScript, STARTER_HEAD, STARTER_TAIL, windowsShellArgs } from '../../src/core/tasks/windowsShell';
 
 /** The script inside the `-Command` starter: the starter is fixed text around base64 only. */
 const decode = (starter: string) => {
@@ -72,12 +72,25 @@ describe('Windows: the script around a command', () => {
     assert.match(before, /\$ProgressPreference = 'SilentlyContinue'/);
   });
 
-  it('sets the exit code after the command: $? first, then $LASTEXITCODE, else 1', () => {
+  it('sets the exit code after the command: $? first, then a native program\'s own code (0 included), else 1', () => {
     const after = script.slice(script.indexOf(command) + command.length);
     // An empty line first: a trailing backtick or an open statement cannot take the next line in.
     assert.match(after, /^\r\n\r\n/);
     const tail = after.trim().split('\r\n');
-    assert.deepEqual(tail, ['if ($?) { exit 0 }', 'if ($LASTEXITCODE) { exit $LASTEXITCODE }', 'exit 1']);
+    assert.deepEqual(tail, ['if ($?) { exit 0 }', 'if ($null -ne $LASTEXITCODE) { exit $LASTEXITCODE }', 'exit 1']);
+    // $null until a native program runs: a cmdlet's failure is then 1, and a program that wrote to stderr but exited 0 is 0.
+    const before = script.slice(0, script.indexOf(command)).trim().split('\r\n');
+    assert.equal(before.at(-1), '$global:LASTEXITCODE = $null');
+  });
+
+  it('a command too long for Windows\' command line goes to a script file beside the log, read by a fixed starter', () => {
+    const long = `Write-Output '${'x'.repeat(12_000)}'\nnpm test`;
+    const launch = windowsShellArgs(long, { SystemRoot: 'C:\\Windows' }, "C:\\Users\\o'neil\\logs\\t1.log.ps1");
+    assert.deepEqual(launch.scriptFile, { path: "C:\\Users\\o'neil\\logs\\t1.log.ps1", text: powershellScript(long) });
+    assert.equal(launch.args.at(-1), "Invoke-Expression ([IO.File]::ReadAllText('C:\\Users\\o''neil\\logs\\t1.log.ps1', [Text.Encoding]::UTF8))");
+    assert.ok(launch.args.join(' ').length < 32_000);
+    assert.equal(windowsShellArgs('npm test', {}, 'C:\\x.ps1').scriptFile, undefined);
+    assert.ok(MAX_INLINE_SCRIPT + 200 < 32_767);
   });
 
   it('leaves an `exit N` in the command as it is, so it ends PowerShell before the tail', () => {

@@ -15,7 +15,7 @@ import { TASK_MARKER_ENV } from './processTable';
 import { cwdProblem, newInstanceId, newTaskId, Task, type OutputMemory } from './task';
 import { killAllNow, killTasks, LeftoverSweeper, type KillContext } from './taskKiller';
 import { exitPathOf, LogFolder, OutputWatcher } from './taskLog';
-import { OwnerGuard, processId } from './ownerGuard';
+import { OwnerGuard, processId, withProcessId } from './ownerGuard';
 import { checkOutputPattern } from './outputPattern';
 import { waitUntilReady, type ReadyConditions, type ReadyOutcome } from './readiness';
 import { TakeOver } from './takeOver';
@@ -159,9 +159,17 @@ export class BackgroundManager implements TaskManager {
 
   /** Its start time names it for good; the guard stops it and its descendants even if they lose the marker. */
   private pidKnown(record: Task, pid: number): void {
-    const id = processId(pid);
-    record.pidKnown(pid, id?.startTicks);
-    if (id && record.running) this.guard?.track(id);
+    record.pidKnown(pid);
+    let later = false;
+    withProcessId(pid, (id) => {
+      if (!id) return;
+      record.pidKnown(pid, id.startTicks);
+      if (!record.running) return;
+      this.guard?.track(id);
+      // Read from `ps` a moment after the start: the snapshot saved for a reload needs it (taskPersistence).
+      if (later) this.emit({ type: 'output', task: record.snapshot() });
+    });
+    later = true;
     this.ports.refresh();
   }
 

@@ -2,7 +2,7 @@
 // `setsid`, an environment variable name /bin/sh cannot assign) or when asked to. The child gets the log
 // file as stdout and stderr, so its output still never passes through Node and keeps its exact order.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { platform } from '../platform';
 import { exitOfStatus } from './shellLauncher';
@@ -38,9 +38,13 @@ export function taskShell(): string {
   return isWindows ? powershellPath(process.env) : userShell();
 }
 
-function shellArgs(command: string): { file: string; args: string[] } {
-  // Windows: powershell.exe with the command as base64 (windowsShell.ts); nothing to quote.
-  return isWindows ? windowsShellArgs(command, process.env) : { file: taskShell(), args: ['-c', command] };
+function shellArgs(command: string, logPath: string): { file: string; args: string[] } {
+  if (!isWindows) return { file: taskShell(), args: ['-c', command] };
+  // powershell.exe with the command as base64 (windowsShell.ts): nothing to quote. A command too long for
+  // Windows' command line goes to a script file beside its log.
+  const launch = windowsShellArgs(command, process.env, `${logPath}.ps1`);
+  if (launch.scriptFile) writeFileSync(launch.scriptFile.path, launch.scriptFile.text);
+  return launch;
 }
 
 /**
@@ -58,10 +62,10 @@ export class DirectProcess implements TaskProcess {
 
   constructor(private readonly options: StartProcessOptions) {
     const wrapped = options.exitPath !== undefined && !isWindows;
-    const { file, args } = wrapped ? { file: '/bin/sh', args: ['-c', EXIT_FILE_WRAPPER, taskShell(), options.command, options.exitPath as string] } : shellArgs(options.command);
     let child: ChildProcess | undefined;
     let fd: number | undefined;
     try {
+      const { file, args } = wrapped ? { file: '/bin/sh', args: ['-c', EXIT_FILE_WRAPPER, taskShell(), options.command, options.exitPath as string] } : shellArgs(options.command, options.logPath);
       fd = openSync(options.logPath, 'w');
       child = spawn(file, args, {
         cwd: options.cwd,

@@ -4,73 +4,79 @@
 import { isDead, type ProcessInfo, type ProcessTable } from './processTable';
 
 export interface MembersQuery {
-  /**
-   * The tasks' shells. A root may be gone (its task ended, or it was killed first): see findMembers. Only
-   * those in `known` may be members themselves: an ended task's pid may be someone else's by now.
-   */
+  /** The tasks' shells that run (or ran until this kill): their process groups are the tasks'. */
   readonly roots: readonly number[];
   /**
-   * Processes known to be members, with their start when known (found by an earlier reading: a member
-   * re-parented since stays one). The same pid with another start is someone else now.
+   * Processes known to be members, with their start when known (the roots; members found by an earlier
+   * reading: one re-parented since stays one). The same pid with another start is someone else now.
    */
   readonly known: ReadonlyMap<number, number | undefined>;
   /** Pids whose environment carries one of the tasks' markers. */
   readonly marked?: Iterable<number>;
   /** No member started before this (the earliest task's start, in the table's encoding), if known. */
   readonly notBefore?: number;
+  /**
+   * Shells of tasks that already ended, on a system without markers (Windows): their children that
+   * started within the task's life (`bornAfter`..`bornBefore`) are still theirs.
+   */
+  readonly orphansOf?: readonly OrphanedBy[];
   /** This process: never a member. */
   readonly self: number;
 }
 
+export interface OrphanedBy {
+  readonly pid: number;
+  readonly bornAfter?: number;
+  readonly bornBefore?: number;
+}
+
 /**
- * The live members: the roots, the marked, whatever is in a root's process group (a `cmd &` its shell
+ * The live members: the known, the marked, whatever is in a root's process group (a `cmd &` its shell
  * left behind), and every descendant of those by parent links, each started no earlier than its parent
  * (a parent pid may name a newer process that got a dead parent's pid: Windows never updates parent
- * pids). A root that is gone still has its orphans: processes whose parent pid is the root's and that
- * started after the task (and before whoever holds that pid now). Pid 1 and this process never are.
+ * pids). A known member that is gone still has its orphans: Windows leaves them naming it as their
+ * parent (POSIX re-parents them, so there this finds nothing); so does an ended task's shell, within
+ * the task's life. Whoever holds a gone parent's pid now, and what started after it, is not the task's.
+ * Pid 1 and this process never are.
  */
 export function findMembers(table: ProcessTable, query: MembersQuery): ProcessInfo[] {
   const notBefore = query.notBefore ?? Number.NEGATIVE_INFINITY;
   const members = new Map<number, ProcessInfo>();
-  const add = (info: ProcessInfo | undefined): void => {
-    if (info && info.pid > 1 && info.pid !== query.self && info.startTicks >= notBefore) members.set(info.pid, info);
+  const add = (info: ProcessInfo | undefined): boolean => {
+    if (!info || info.pid <= 1 || info.pid === query.self || info.startTicks < notBefore || members.has(info.pid)) return false;
+    members.set(info.pid, info);
+    return true;
   };
+  const gone: OrphanedBy[] = [...(query.orphansOf ?? [])];
   for (const [pid, start] of query.known) {
     const info = table.get(pid);
     if (info && (start === undefined || info.startTicks === start)) add(info);
+    else if (start !== undefined) gone.push({ pid, bornAfter: start });
   }
   for (const pid of query.marked ?? []) add(table.get(pid));
 
-  const roots = new Set(query.roots);
-  // A gone root's pid: its orphans still name it as parent (Windows), until a newer process holds it.
-  const goneRoots = new Map<number, number>();
-  for (const root of roots) {
-    if (members.has(root)) continue;
-    const holder = table.get(root);
-    goneRoots.set(root, holder ? holder.startTicks : Number.POSITIVE_INFINITY);
-  }
   const children = new Map<number, ProcessInfo[]>();
   for (const info of table.values()) {
     const list = children.get(info.ppid);
     if (list) list.push(info);
     else children.set(info.ppid, [info]);
-    // A group lives as long as one of its members and its id is not given to a new process meanwhile: a
-    // gone root's group (nobody holds its pid) is still the task's.
-    if (roots.has(info.pgid) && info.pgid !== info.pid && (members.has(info.pgid) || goneRoots.get(info.pgid) === Number.POSITIVE_INFINITY)) {
-      const leader = members.get(info.pgid);
-      if (!leader || info.startTicks >= leader.startTicks) add(info);
-    }
   }
-  for (const [root, heldSince] of goneRoots) {
-    for (const child of children.get(root) ?? []) if (child.startTicks < heldSince) add(child);
+  const roots = new Set(query.roots);
+  for (const info of table.values()) {
+    const leader = members.get(info.pgid);
+    if (leader && roots.has(info.pgid) && info.startTicks >= leader.startTicks) add(info);
+  }
+  for (const parent of gone) {
+    const heldSince = table.get(parent.pid)?.startTicks ?? Number.POSITIVE_INFINITY;
+    const after = parent.bornAfter ?? Number.NEGATIVE_INFINITY;
+    const before = Math.min(parent.bornBefore ?? Number.POSITIVE_INFINITY, heldSince - 1);
+    for (const child of children.get(parent.pid) ?? []) if (child.startTicks >= after && child.startTicks <= before) add(child);
   }
   const queue = [...members.values()];
   while (queue.length > 0) {
     const parent = queue.pop() as ProcessInfo;
     for (const child of children.get(parent.pid) ?? []) {
-      if (members.has(child.pid) || child.startTicks < parent.startTicks) continue;
-      add(child);
-      if (members.has(child.pid)) queue.push(child);
+      if (child.startTicks >= parent.startTicks && add(child)) queue.push(child);
     }
   }
   return [...members.values()].filter((info) => !isDead(info));
@@ -104,15 +110,21 @@ export function planSignals(members: readonly ProcessInfo[], roots: readonly num
 const PIDS_PER_TASKKILL = 100;
 
 /**
- * Windows: every member by its own pid, from the snapshot taken before anything dies (`/T` alone misses
- * descendants whose parent already exited). Without `force`, taskkill asks windows to close (console
- * programs ignore it); `force` ends them.
+ * Windows: every member by its own pid, from the snapshot taken before anything dies, forcefully (a
+ * console program has no gentle stop taskkill could send; without /F it only asks windows to close).
+ * Not `/T`: taskkill would follow parent pids itself, without the start times that tell a reused pid
+ * apart; what a member starts meanwhile is in the next reading.
  */
-export function planTaskkill(members: readonly ProcessInfo[], force: boolean, taskkill: string): KillStep[] {
+export function planTaskkill(members: readonly ProcessInfo[], taskkill: string): KillStep[] {
   const steps: KillStep[] = [];
   for (let i = 0; i < members.length; i += PIDS_PER_TASKKILL) {
     const pids = members.slice(i, i + PIDS_PER_TASKKILL).flatMap((info) => ['/PID', String(info.pid)]);
-    steps.push({ kind: 'run', file: taskkill, args: ['/T', ...(force ? ['/F'] : []), ...pids] });
+    steps.push({ kind: 'run', file: taskkill, args: ['/F', ...pids] });
   }
   return steps;
+}
+
+/** Windows, when no snapshot can be had: each shell with its tree as taskkill finds it (`/T`), unchecked. */
+export function planBlindTaskkill(roots: readonly number[], taskkill: string): KillStep[] {
+  return roots.length === 0 ? [] : [{ kind: 'run', file: taskkill, args: ['/T', '/F', ...roots.flatMap((pid) => ['/PID', String(pid)])] }];
 }

@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import GUARD_SCRIPT from './ownerGuard.sh';
 import { platform } from '../platform';
-import { isDead, processTable, psProgram, TASK_MARKER_ENV } from './processTable';
+import { isDead, processTable, psProgram, TASK_MARKER_ENV, type ProcessTable } from './processTable';
 
 /** `$0` of every guard: with its instance right after it, what tells a guard apart from any other shell. */
 const GUARD_NAME = 'background-agent-guard';
@@ -50,10 +50,36 @@ export interface GuardedInstance {
   readonly since: number;
 }
 
-/** A live (not zombie) process's id, read now. */
+/** A live (not zombie) process's id, read now; undefined where no guard runs (Windows: nothing to name it for). */
 export function processId(pid: number): ProcessId | undefined {
+  if (platform.guard === undefined) return undefined;
   const info = processTable.readOne(pid);
   return info && !isDead(info) ? { pid, startTicks: info.startTicks } : undefined;
+}
+
+/**
+ * Hands `use` the process's id: at once from /proc; from the next `ps` reading elsewhere, so a task's
+ * start never waits for a blocking `ps` (many starting together share readings).
+ */
+export function withProcessId(pid: number, use: (id: ProcessId | undefined) => void): void {
+  if (platform.guard === undefined) return use(undefined);
+  if (processTable.kind === 'proc') return use(processId(pid));
+  const fromTable = async (): Promise<ProcessId | undefined> => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      // A shared reading begun before this process existed may not have it: one more.
+      const info = (await sharedReading()).get(pid);
+      if (info) return isDead(info) ? undefined : { pid, startTicks: info.startTicks };
+    }
+    return undefined;
+  };
+  void fromTable().then(use, () => use(undefined));
+}
+
+let reading: Promise<ProcessTable> | undefined;
+/** Starts of many tasks at once share one reading (a kill never does: it needs one begun after it). */
+function sharedReading(): Promise<ProcessTable> {
+  reading ??= processTable.read().finally(() => (reading = undefined));
+  return reading;
 }
 
 /** True while that very process runs (the same pid started at the same tick, not a zombie). */
@@ -89,7 +115,9 @@ export class OwnerGuard {
     try {
       mkdirSync(folder, { recursive: true });
       const args = ['-c', GUARD_SCRIPT, GUARD_NAME, instance, seconds, claimDir(logDir, instance), TASK_MARKER_ENV, mode];
-      const child = spawn('/bin/sh', args, { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env });
+      // The system's tools only (ps, awk, grep, sleep), and no folder of the person's as its own.
+      env.PATH = '/usr/bin:/bin:/usr/sbin:/sbin';
+      const child = spawn('/bin/sh', args, { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env, cwd: '/' });
       child.on('error', () => undefined);
       child.stdin?.on('error', () => undefined);
       // Neither the guard nor its pipe keeps this process alive.

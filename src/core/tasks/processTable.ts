@@ -25,7 +25,7 @@ export interface ProcessInfo {
   readonly state: string;
   /**
    * When it started, as a number that only orders and identifies (with the pid, names one process for good:
-   * pids are reused): ticks since boot (proc), UTC YYYYMMDDhhmmss (ps), UTC YYYYMMDDhhmmssfff (cim).
+   * pids are reused): ticks since boot (proc), UTC YYYYMMDDhhmmss (ps), ms since the epoch (cim).
    */
   readonly startTicks: number;
 }
@@ -48,11 +48,11 @@ export interface ProcessTableSource {
   /** One process now, blocking (cheap on /proc; a `ps -p` elsewhere). */
   readOne(pid: number): ProcessInfo | undefined;
   /**
-   * Pids of live processes whose environment carries a wanted marker (none where environments cannot be
-   * read). `bornAfterPid`: a hint that older processes cannot carry it (used where pids grow, /proc).
+   * Live processes whose environment carries a wanted marker, with that marker (none where environments
+   * cannot be read). `bornAfterPid`: a hint that older processes cannot carry it (used where pids grow, /proc).
    */
-  marked(wanted: MarkerFilter, bornAfterPid?: number): Promise<number[]>;
-  markedSync(wanted: MarkerFilter): number[];
+  marked(wanted: MarkerFilter, bornAfterPid?: number): Promise<Map<number, string>>;
+  markedSync(wanted: MarkerFilter): Map<number, string>;
   /** The marker of one process, if it has one and it can be read. */
   markerOf(pid: number): string | undefined;
   /** What tells this boot (or this pid namespace) apart from the next: start times are only valid within it. */
@@ -92,9 +92,9 @@ export function psStartOf(ms: number): number {
   return Number(new Date(ms).toISOString().replace(/\D/g, '').slice(0, 14));
 }
 
-/** A moment in the CIM source's start encoding. */
+/** A moment in the CIM source's start encoding (ms since the epoch, as it is). */
 export function cimStartOf(ms: number): number {
-  return Number(new Date(ms).toISOString().replace(/\D/g, '').slice(0, 17));
+  return ms;
 }
 
 /** Lines of `ps -A -o pid=,ppid=,pgid=,stat=,lstart=` (TZ=UTC, LC_ALL=C). */
@@ -117,16 +117,16 @@ export function parsePsTable(text: string): Map<number, ProcessInfo> {
  * (the environment comes after the arguments); a process that merely names a marker in its arguments
  * would be taken for a carrier: only processes of the same user, and only with that exact marker.
  */
-export function parsePsEnvironment(text: string, wanted: MarkerFilter): number[] {
+export function parsePsEnvironment(text: string, wanted: MarkerFilter): Map<number, string> {
   const accept = wants(wanted);
   const pattern = new RegExp(`(?:^|\\s)${TASK_MARKER_ENV}=([2-9a-z]{6}\\.[\\w-]+)(?=\\s|$)`, 'g');
-  const found: number[] = [];
+  const found = new Map<number, string>();
   for (const line of text.split('\n')) {
     const pid = Number.parseInt(line, 10);
     if (!Number.isSafeInteger(pid)) continue;
     let marker: string | undefined;
     for (const match of line.slice(line.search(/\d/) + String(pid).length).matchAll(pattern)) marker = match[1];
-    if (marker !== undefined && accept(marker)) found.push(pid);
+    if (marker !== undefined && accept(marker)) found.set(pid, marker);
   }
   return found;
 }
@@ -141,12 +141,19 @@ export const CIM_SCRIPT =
 export function parseCimTable(text: string): Map<number, ProcessInfo> {
   const table = new Map<number, ProcessInfo>();
   for (const line of text.split(/\r?\n/)) {
-    const match = /^\s*(\d+)\s+(\d+)\s+(\d+)\s*$/.exec(line);
+    const match = /^\s*(\d+)\s+(\d+)\s+(\d{17}|0)\s*$/.exec(line);
     if (!match) continue;
     const pid = Number(match[1]);
-    table.set(pid, { pid, ppid: Number(match[2]), pgid: pid, state: 'R', startTicks: Number(match[3]) });
+    table.set(pid, { pid, ppid: Number(match[2]), pgid: pid, state: 'R', startTicks: cimTime(match[3]) });
   }
   return table;
+}
+
+/** yyyyMMddHHmmssfff (UTC) as ms since the epoch: as one number it would pass 2^53 and lose its last digits. */
+function cimTime(text: string): number {
+  if (text === '0') return 0;
+  const part = (from: number, to: number) => Number(text.slice(from, to));
+  return Date.UTC(part(0, 4), part(4, 6) - 1, part(6, 8), part(8, 10), part(10, 12), part(12, 14), part(14, 17));
 }
 
 /** The marker in a NUL-separated environment (/proc/<pid>/environ). */
@@ -221,31 +228,31 @@ class ProcSource implements ProcessTableSource {
    * processes here). Zombies have no environment left. Only pids above `bornAfterPid` are read, unless
    * pids wrapped around since (the last pid handed out is then below it): then all are.
    */
-  async marked(wanted: MarkerFilter, bornAfterPid = 0): Promise<number[]> {
+  async marked(wanted: MarkerFilter, bornAfterPid = 0): Promise<Map<number, string>> {
     const accept = wants(wanted);
     const lastPid = Number(await readFile('/proc/sys/kernel/ns_last_pid', 'latin1').catch(() => '0'));
     const floor = lastPid >= bornAfterPid ? bornAfterPid : 0;
     const pids = (await readdir('/proc')).filter(isPidName).map(Number).filter((pid) => pid > floor);
-    const found: number[] = [];
+    const found = new Map<number, string>();
     // A few reads in flight at a time: hundreds of completions in one turn would block it just the same.
     await inBatches(pids, async (pid) => {
       if (pid === process.pid || pid === 1) return;
       const env = await readFile(`/proc/${pid}/environ`).catch(() => undefined);
       const marker = env && markerIn(env);
-      if (marker !== undefined && accept(marker)) found.push(pid);
+      if (marker !== undefined && accept(marker)) found.set(pid, marker);
     });
     return found;
   }
 
-  markedSync(wanted: MarkerFilter): number[] {
+  markedSync(wanted: MarkerFilter): Map<number, string> {
     const accept = wants(wanted);
-    const found: number[] = [];
+    const found = new Map<number, string>();
     for (const name of readdirSync('/proc')) {
       if (!isPidName(name)) continue;
       const pid = Number(name);
       if (pid === process.pid || pid === 1) continue;
       const marker = this.markerOf(pid);
-      if (marker !== undefined && accept(marker)) found.push(pid);
+      if (marker !== undefined && accept(marker)) found.set(pid, marker);
     }
     return found;
   }
@@ -277,6 +284,8 @@ const PS_ENV = { ...process.env, LC_ALL: 'C', TZ: 'UTC' };
 const PS_TABLE_ARGS = ['-A', '-o', 'pid=,ppid=,pgid=,stat=,lstart='];
 /** Environments: macOS's `-E`; Linux procps refuses it ("unsupported SysV option") and takes BSD `e`. */
 const PS_ENV_ARGS = [['-A', '-E', '-ww', '-o', 'pid=,command='], ['-A', '-ww', '-o', 'pid=,command=', 'e']];
+/** A reading that takes longer has hung (WMI can): it counts as failed, and the kill goes on without it. */
+const TABLE_TIMEOUT_MS = 10_000;
 /** A table of thousands of processes with their environments runs to megabytes. */
 const PS_MAX_BUFFER = 64 * 1024 * 1024;
 
@@ -322,18 +331,18 @@ class PsSource implements ProcessTableSource {
     return table;
   }
 
-  async marked(wanted: MarkerFilter): Promise<number[]> {
+  async marked(wanted: MarkerFilter): Promise<Map<number, string>> {
     return this.ownFiltered(parsePsEnvironment(await this.environments().catch(() => ''), wanted));
   }
 
-  markedSync(wanted: MarkerFilter): number[] {
+  markedSync(wanted: MarkerFilter): Map<number, string> {
     for (const args of this.envArgs ? [this.envArgs] : PS_ENV_ARGS) {
       const text = this.runSync(args, true);
       if (text === undefined) continue;
       this.envArgs = args;
       return this.ownFiltered(parsePsEnvironment(text, wanted));
     }
-    return [];
+    return new Map();
   }
 
   markerOf(pid: number): string | undefined {
@@ -341,10 +350,7 @@ class PsSource implements ProcessTableSource {
       const text = this.runSync([...args.filter((arg) => arg !== '-A'), '-p', String(pid)], true);
       if (text === undefined) continue;
       this.envArgs = args;
-      let marker: string | undefined;
-      const line = text.split('\n').find((l) => Number.parseInt(l, 10) === pid) ?? '';
-      parsePsEnvironment(line, (m) => ((marker = m), true));
-      return marker;
+      return parsePsEnvironment(text, () => true).get(pid);
     }
     return undefined;
   }
@@ -359,8 +365,10 @@ class PsSource implements ProcessTableSource {
     return psStartOf(ms);
   }
 
-  private ownFiltered(pids: number[]): number[] {
-    return pids.filter((pid) => pid !== process.pid && pid !== 1);
+  private ownFiltered(found: Map<number, string>): Map<number, string> {
+    found.delete(process.pid);
+    found.delete(1);
+    return found;
   }
 
   private async environments(): Promise<string> {
@@ -376,7 +384,7 @@ class PsSource implements ProcessTableSource {
 
   private run(args: readonly string[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile(this.ps, args, { env: PS_ENV, maxBuffer: PS_MAX_BUFFER, encoding: 'latin1' }, (error, stdout) => {
+      execFile(this.ps, args, { env: PS_ENV, maxBuffer: PS_MAX_BUFFER, encoding: 'latin1', timeout: TABLE_TIMEOUT_MS }, (error, stdout) => {
         // Exit status 1 with output: some pid vanished meanwhile; the rest is still the table.
         if (error && !stdout) reject(error);
         else resolve(stdout);
@@ -387,7 +395,7 @@ class PsSource implements ProcessTableSource {
   /** `strict`: a failing ps means this form is not understood (undefined), not an empty answer. */
   private runSync(args: readonly string[], strict = false): string | undefined {
     try {
-      return execFileSync(this.ps, args, { env: PS_ENV, maxBuffer: PS_MAX_BUFFER, encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'] });
+      return execFileSync(this.ps, args, { env: PS_ENV, maxBuffer: PS_MAX_BUFFER, encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'], timeout: TABLE_TIMEOUT_MS });
     } catch (error) {
       const stdout = (error as { stdout?: string }).stdout;
       return strict && !stdout ? undefined : stdout ?? '';
@@ -404,13 +412,13 @@ class CimSource implements ProcessTableSource {
 
   read(): Promise<Map<number, ProcessInfo>> {
     return new Promise((resolve) => {
-      execFile(powershellPath(process.env), CIM_ARGS, { windowsHide: true, maxBuffer: PS_MAX_BUFFER }, (_error, stdout) => resolve(parseCimTable(stdout ?? '')));
+      execFile(powershellPath(process.env), CIM_ARGS, { windowsHide: true, maxBuffer: PS_MAX_BUFFER, timeout: TABLE_TIMEOUT_MS }, (_error, stdout) => resolve(parseCimTable(stdout ?? '')));
     });
   }
 
   readSync(): Map<number, ProcessInfo> {
     try {
-      return parseCimTable(execFileSync(powershellPath(process.env), CIM_ARGS, { windowsHide: true, maxBuffer: PS_MAX_BUFFER, encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'] }));
+      return parseCimTable(execFileSync(powershellPath(process.env), CIM_ARGS, { windowsHide: true, maxBuffer: PS_MAX_BUFFER, encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'], timeout: TABLE_TIMEOUT_MS }));
     } catch {
       return new Map();
     }
@@ -420,12 +428,12 @@ class CimSource implements ProcessTableSource {
     return this.readSync().get(pid);
   }
 
-  async marked(): Promise<number[]> {
-    return [];
+  async marked(): Promise<Map<number, string>> {
+    return new Map();
   }
 
-  markedSync(): number[] {
-    return [];
+  markedSync(): Map<number, string> {
+    return new Map();
   }
 
   markerOf(): string | undefined {

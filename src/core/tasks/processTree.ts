@@ -7,7 +7,7 @@
 // POSIX: SIGTERM to groups and pids, SIGKILL after the grace; Windows: taskkill.exe, then taskkill /F.
 // Done when the table shows none of them alive.
 import { execFile, execFileSync } from 'node:child_process';
-import { findMembers, planSignals, planTaskkill, type KillStep } from './killPlan';
+import { findMembers, planBlindTaskkill, planSignals, planTaskkill, type KillStep, type OrphanedBy } from './killPlan';
 import { platform as currentPlatform, type Platform } from '../platform';
 import { processTable, type ProcessInfo, type ProcessTable, type ProcessTableSource } from './processTable';
 import { taskkillPath } from './windowsShell';
@@ -22,11 +22,17 @@ const START_SLACK_MS = 2000;
 /** What to kill: a task's shell pid (its group and descendants) and/or its environment marker. */
 export interface KillTarget {
   readonly pid?: number;
-  /** The shell has exited (the task ended): its pid is not signalled, only what it left (its group, its orphans). */
-  readonly ended?: boolean;
+  /** The shell's start in the table's encoding (Task.pidStartTicks), where known: the pid alone may be reused. */
+  readonly pidStart?: number;
   readonly marker: string;
   /** When the task started (ms since the epoch): nothing that started earlier is its process. */
   readonly startedAt?: number;
+  /**
+   * When the task ended (ms since the epoch), if it did: its pid may be someone else's by now, so it is
+   * never signalled. What the task left is found by its marker; where there are none (Windows), by the
+   * shell's orphans that started while the task ran.
+   */
+  readonly endedAt?: number;
 }
 
 /** Where kills go: the real one signals and runs taskkill; tests record what would be sent. */
@@ -92,8 +98,8 @@ export function protectProcessGroup(pgid: number): { dispose(): void } {
   return { dispose: () => protectedGroups.delete(pgid) };
 }
 
-function rootsOf(targets: readonly KillTarget[], ended: boolean): number[] {
-  return targets.flatMap((t) => (t.pid === undefined || Boolean(t.ended) !== ended ? [] : [t.pid]));
+function liveRoots(targets: readonly KillTarget[]): KillTarget[] {
+  return targets.filter((t) => t.pid !== undefined && t.endedAt === undefined);
 }
 
 /** The earliest start among the targets, in the table's encoding (undefined where it cannot be compared). */
@@ -107,22 +113,31 @@ function notBeforeOf(targets: readonly KillTarget[], table: ProcessTableSource):
 class TreeReading {
   /** The shells still running: signalled, groups and all. */
   readonly roots: number[];
-  /** Every root, the ended ones too (their groups and orphans are members). */
-  private readonly allRoots: number[];
+  private readonly orphansOf: OrphanedBy[];
   private readonly markers: Set<string>;
   private readonly notBefore: number | undefined;
   /** Members stay members after their parent dies and they are re-parented. */
   private readonly known = new Map<number, number | undefined>();
+  /** The last reading failed (no table at all): kills go out unchecked, and nothing can be verified. */
+  blind = false;
 
   constructor(
     targets: readonly KillTarget[],
     private readonly system: KillSystem,
   ) {
-    this.roots = rootsOf(targets, false);
-    this.allRoots = [...this.roots, ...rootsOf(targets, true)];
+    const { table, platform } = system;
+    const live = liveRoots(targets);
+    this.roots = live.map((t) => t.pid as number);
+    for (const target of live) this.known.set(target.pid as number, target.pidStart);
     this.markers = new Set(targets.map((t) => t.marker));
-    this.notBefore = notBeforeOf(targets, system.table);
-    for (const root of this.roots) this.known.set(root, undefined);
+    this.notBefore = notBeforeOf(targets, table);
+    // Without markers (Windows), an ended task's leftovers are found as its shell's orphans, born while it ran.
+    this.orphansOf = platform.readsMarkers
+      ? []
+      : targets.flatMap((t) => {
+          if (t.pid === undefined || t.endedAt === undefined || t.startedAt === undefined) return [];
+          return [{ pid: t.pid, bornAfter: table.startOf(t.startedAt - START_SLACK_MS), bornBefore: table.startOf(t.endedAt + START_SLACK_MS) }];
+        });
   }
 
   get size(): number {
@@ -137,25 +152,30 @@ class TreeReading {
     const wantsMarkers = scanMarkers && this.system.platform.readsMarkers && this.markers.size > 0;
     const [current, marked] = await Promise.all([
       fast ? table.readSync() : table.read(),
-      !wantsMarkers ? [] : fast ? table.markedSync(this.markers) : table.marked(this.markers),
+      !wantsMarkers ? new Map<number, string>() : fast ? table.markedSync(this.markers) : table.marked(this.markers),
     ]);
     return this.membersIn(current, marked);
   }
 
   readSync(): ProcessInfo[] {
     const { table } = this.system;
-    const marked = this.system.platform.readsMarkers && this.markers.size > 0 ? table.markedSync(this.markers) : [];
+    const marked = this.system.platform.readsMarkers && this.markers.size > 0 ? table.markedSync(this.markers) : new Map<number, string>();
     return this.membersIn(table.readSync(), marked);
   }
 
   steps(members: readonly ProcessInfo[], force: boolean, roots = this.roots): KillStep[] {
     const { platform, env } = this.system;
-    if (platform.kills === 'taskkill') return planTaskkill(members, force, taskkillPath(env));
-    return planSignals(members, roots, force ? 'SIGKILL' : 'SIGTERM', { ownGroup: ownProcessGroup(this.system), protectedGroups });
+    if (platform.kills === 'taskkill') return this.blind ? planBlindTaskkill(roots, taskkillPath(env)) : planTaskkill(members, taskkillPath(env));
+    // Blind: the shells by pid and group, as they were given.
+    const targets = this.blind ? roots.map((pid) => ({ pid, ppid: 0, pgid: pid, state: 'R', startTicks: 0 })) : members;
+    return planSignals(targets, roots, force ? 'SIGKILL' : 'SIGTERM', { ownGroup: ownProcessGroup(this.system), protectedGroups });
   }
 
-  private membersIn(current: ProcessTable, marked: readonly number[]): ProcessInfo[] {
-    const found = findMembers(current, { roots: this.allRoots, known: this.known, marked, notBefore: this.notBefore, self: this.system.self });
+  private membersIn(current: ProcessTable, marked: ReadonlyMap<number, string>): ProcessInfo[] {
+    // No system has an empty process table: the reading failed (ps or PowerShell missing, hung, refused).
+    this.blind = current.size === 0;
+    const query = { roots: this.roots, known: this.known, marked: marked.keys(), notBefore: this.notBefore, orphansOf: this.orphansOf, self: this.system.self };
+    const found = findMembers(current, query);
     for (const info of found) this.known.set(info.pid, info.startTicks);
     return found;
   }
@@ -181,18 +201,25 @@ export function killTreesNow(targets: readonly KillTarget[], system: KillSystem 
 }
 
 /**
- * Ends the whole tree of every target gently (SIGTERM; taskkill without /F), forcefully whatever is left
- * after `graceMs`; resolves once none of their processes is alive (zombies count as gone: they cannot run
- * any more), or when `signal` aborts (the owner is shutting down and has already killed everything).
+ * Ends the whole tree of every target gently (SIGTERM), forcefully whatever is left after `graceMs`
+ * (SIGKILL; on Windows taskkill /F at once: console programs have no gentle stop it could send); resolves
+ * once none of their processes is alive (zombies count as gone: they cannot run any more), or when
+ * `signal` aborts (the owner is shutting down and has already killed everything).
  */
 export async function terminateTrees(targets: readonly KillTarget[], graceMs: number, signal?: AbortSignal, system: KillSystem = thisSystem): Promise<void> {
   if (targets.length === 0) return;
   const reading = new TreeReading(targets, system);
   let alive = await reading.read(true);
-  await send(reading.steps(alive, false), system.sink);
+  let forced = system.platform.kills === 'taskkill';
+  await send(reading.steps(alive, forced), system.sink);
+  if (reading.blind) {
+    // No table to check against: the grace, then the forceful round, and no verification.
+    if (!forced) await delay(graceMs, signal);
+    if (!forced && !signal?.aborted) await send(reading.steps([], true), system.sink);
+    return;
+  }
   const killAt = Date.now() + graceMs;
-  let forced = false;
-  let giveUpAt = Number.POSITIVE_INFINITY;
+  let giveUpAt = forced ? Date.now() + KILL_GIVE_UP_MS : Number.POSITIVE_INFINITY;
   while (alive.length > 0 && Date.now() < giveUpAt && !signal?.aborted) {
     await delay(KILL_POLL_MS, signal);
     if (!forced && Date.now() >= killAt) {

@@ -210,12 +210,13 @@ function judge(logDir: string, record: HostRecord): EarlierHost {
 async function killLeftovers(records: readonly HostRecord[], keep: ReadonlySet<string>, graceMs: number): Promise<number> {
   const since = new Map(records.filter((r) => r.bootId === bootId()).flatMap((r) => r.guards.map((g) => [g.instance, g.since] as const)));
   if (since.size === 0) return 0;
-  const pids = await processTable.marked((marker) => since.has(instanceOf(marker)) && !keep.has(marker));
-  const targets = pids.flatMap((pid) => {
-    const marker = processTable.markerOf(pid);
-    const from = marker === undefined ? undefined : since.get(instanceOf(marker));
-    const info = processTable.readOne(pid);
-    return marker && from !== undefined && info && info.startTicks >= from ? [{ pid, marker }] : [];
+  const marked = await processTable.marked((marker) => since.has(instanceOf(marker)) && !keep.has(marker));
+  if (marked.size === 0) return 0;
+  const table = await processTable.read();
+  const targets = [...marked].flatMap(([pid, marker]) => {
+    const from = since.get(instanceOf(marker));
+    const info = table.get(pid);
+    return from !== undefined && info && info.startTicks >= from ? [{ pid, pidStart: info.startTicks, marker }] : [];
   });
   await terminateTrees(targets, graceMs);
   return targets.length;

@@ -139,9 +139,14 @@ export class Task {
     return this.pidValue;
   }
 
-  /** When its shell started (ticks since boot), where known: with the pid, it names that process for good. */
+  /** When its shell started (in the process table's encoding), where known: with the pid, it names that process for good. */
   get pidStartTicks(): number | undefined {
     return this.startTicks;
+  }
+
+  /** When it ended (ms since the epoch), once it has. */
+  get endedAt(): number | undefined {
+    return this.endedAtValue;
   }
 
   get process(): TaskProcess | undefined {

@@ -39,7 +39,7 @@ export async function killTasks(records: readonly Task[], context: KillContext):
       // At most PID_WAIT_MS: a start stuck in a hung folder (network mount) must not hang the cancel;
       // the marker search below still finds whatever did start.
       await atMost(Promise.all(fresh.map((r) => r.process?.started)), PID_WAIT_MS);
-      const targets = fresh.flatMap((r) => (!r.running ? [] : [{ pid: r.pid, marker: r.marker, startedAt: r.startedAt }]));
+      const targets = fresh.flatMap((r) => (!r.running ? [] : [{ pid: r.pid, pidStart: r.pidStartTicks, marker: r.marker, startedAt: r.startedAt }]));
       await terminateTrees(targets, context.killGraceMs, context.lifetime);
     })();
     for (const record of fresh) killing.set(record, kill);
@@ -73,11 +73,12 @@ export class LeftoverSweeper {
   check(record: Task): void {
     if (record.killReason) return;
     if (record.pid !== undefined && groupExists(record.pid)) {
-      void terminateTrees([{ pid: record.pid, marker: record.marker }], this.context.killGraceMs, this.context.lifetime);
+      // The group still exists, so its id is still this task's (a group's id is not reused while it lives).
+      void terminateTrees([{ pid: record.pid, marker: record.marker, startedAt: record.startedAt }], this.context.killGraceMs, this.context.lifetime);
       return;
     }
     if (this.pending.length === 0) this.firstPendingAt = Date.now();
-    this.pending.push({ pid: record.pid, ended: true, marker: record.marker, startedAt: record.startedAt });
+    this.pending.push({ pid: record.pid, marker: record.marker, startedAt: record.startedAt, endedAt: record.endedAt ?? Date.now() });
     // No pid (the launcher was lost before reporting it): every process is a candidate.
     this.lowestPid = Math.min(this.lowestPid, record.pid ?? 0);
     clearTimeout(this.timer);
@@ -99,7 +100,7 @@ export class LeftoverSweeper {
       // Where markers can be read, one cheap search first: most ends leave nothing.
       if (platform.readsMarkers) {
         const found = await processTable.marked(new Set(targets.map((t) => t.marker)), lowestPid);
-        if (found.length === 0) return;
+        if (found.size === 0) return;
       }
       if (!this.context.lifetime.aborted) await terminateTrees(targets, this.context.killGraceMs, this.context.lifetime);
     } catch {
@@ -113,8 +114,10 @@ export function killAllNow(records: Iterable<Task>): void {
   const targets: KillTarget[] = [];
   for (const record of records) {
     if (!record.marker) continue; // restored: not ours
-    // A finished task's pid may belong to someone else by now; its marker (or, on Windows, its orphans' parent pid) still finds escaped descendants.
-    targets.push({ pid: record.pid, ended: !record.running, marker: record.marker, startedAt: record.startedAt });
+    // A finished task's pid may belong to someone else by now: only its marker (or, on Windows, its shell's
+    // orphans born while it ran) still finds escaped descendants.
+    const ended = record.running ? {} : { endedAt: record.endedAt ?? Date.now() };
+    targets.push({ pid: record.pid, pidStart: record.pidStartTicks, marker: record.marker, startedAt: record.startedAt, ...ended });
   }
   killTreesNow(targets);
 }

@@ -15,9 +15,14 @@
 //   - then sets the exit code. At the top level, an `exit N` in the command ends PowerShell with N before
 //     the lines after it run, so it always wins. Otherwise the status is the last command's, as in
 //     bash: `$?` (the first thing read after the command, before anything else can change it) is true →
-//     0; false → `$LASTEXITCODE` when a native program set one (nonzero), else 1 (a failed cmdlet).
+//     0; false → `$LASTEXITCODE` when a native program ran (it starts out $null), else 1 (a failed
+//     cmdlet). A native program's own code wins even when it is 0 with `$?` false: PowerShell 5.1 turns
+//     a native program's stderr lines into error records when its stderr is redirected, and git, npm or
+//     cargo write progress there; a success must not read as a failure. The price: a cmdlet that fails
+//     last after a native program succeeded gives 0 (its error is in the log).
 //     Without this tail powershell.exe ends with 1 for any failure, never with the program's own code.
-//     (When a cmdlet fails last after a native program failed earlier, the program's code is given.)
+// Windows' command line holds 32,767 characters; a command whose base64 would not fit (about 11,000
+// characters) is written to a script file beside the task's log, which the starter reads instead.
 //   An empty line separates the command from that tail: a command ending in a line continuation (a
 //   backtick) or an unfinished statement then cannot swallow the tail's first line into itself.
 import * as path from 'node:path';
@@ -50,18 +55,34 @@ export function powershellScript(command: string): string {
     "$ProgressPreference = 'SilentlyContinue'",
     '[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false',
     '$OutputEncoding = [Console]::OutputEncoding',
+    '$global:LASTEXITCODE = $null',
     command,
     '',
     'if ($?) { exit 0 }',
-    'if ($LASTEXITCODE) { exit $LASTEXITCODE }',
+    'if ($null -ne $LASTEXITCODE) { exit $LASTEXITCODE }',
     'exit 1',
   ].join('\r\n');
 }
 
-/** The program and arguments that run `command` on Windows. */
-export function windowsShellArgs(command: string, env: NodeJS.ProcessEnv): { file: string; args: string[] } {
-  const encoded = Buffer.from(powershellScript(command), 'utf16le').toString('base64');
-  return { file: powershellPath(env), args: [...POWERSHELL_OPTIONS, '-Command', `${STARTER_HEAD}${encoded}${STARTER_TAIL}`] };
+/** Base64 beyond this would not fit Windows' command line (32,767 characters with the program and options). */
+export const MAX_INLINE_SCRIPT = 30_000;
+
+export interface WindowsLaunch {
+  readonly file: string;
+  readonly args: string[];
+  /** A script too long for the command line: to be written (UTF-8) at `path` before the start. */
+  readonly scriptFile?: { readonly path: string; readonly text: string };
+}
+
+/** The program and arguments that run `command` on Windows; `scriptPath`: where a long script goes. */
+export function windowsShellArgs(command: string, env: NodeJS.ProcessEnv, scriptPath?: string): WindowsLaunch {
+  const script = powershellScript(command);
+  const encoded = Buffer.from(script, 'utf16le').toString('base64');
+  const file = powershellPath(env);
+  if (encoded.length <= MAX_INLINE_SCRIPT || scriptPath === undefined) return { file, args: [...POWERSHELL_OPTIONS, '-Command', `${STARTER_HEAD}${encoded}${STARTER_TAIL}`] };
+  // In a single-quoted PowerShell string only a quote is special: it is doubled.
+  const starter = `Invoke-Expression ([IO.File]::ReadAllText('${scriptPath.replace(/'/g, "''")}', [Text.Encoding]::UTF8))`;
+  return { file, args: [...POWERSHELL_OPTIONS, '-Command', starter], scriptFile: { path: scriptPath, text: script } };
 }
 
 /** Windows spells variable names in any case; a copied environment object does not look them up that way. */
