@@ -122,6 +122,14 @@ describe('members on macOS (ps)', () => {
     assert.deepEqual(steps, [{ kind: 'signal', target: -5210, signal: 'SIGKILL' }, { kind: 'signal', target: 5210, signal: 'SIGKILL' }]);
   });
 
+  it('a shell that just exited left `cmd &` in its group: while nobody holds the shell\'s pid, the group is the task\'s, marker or not', () => {
+    const left = parsePsTable(`${MAC_PS.replace(/^ 5200 .*$/m, '')}\n 5230     1  5200 S    Wed Dec  2 01:00:13 2026`);
+    assert.deepEqual(pids(findMembers(left, { roots: [5200], known: known(5200), self: 5100 })), [5201, 5202, 5203, 5230]);
+    // Once a stranger holds that pid (so the old group is gone: POSIX gives out no live group's id), group 5200 is the stranger's.
+    const held = parsePsTable(`${MAC_PS.replace(/^ 5200 .*$/m, ' 5200   412  5200 Ss   Wed Dec  2 03:00:00 2026').replace(/^ 520[123] .*$/gm, '')}\n 5230  5200  5200 S    Wed Dec  2 03:00:01 2026`);
+    assert.deepEqual(pids(findMembers(held, { roots: [5200], known: new Map([[5200, 20261202010010]]), self: 5100 })), []);
+  });
+
   it('the signals: TERM to every group but ours and the protected ones, then to every pid', () => {
     const members = findMembers(table, { roots: [5200], known: known(5200), marked, self: 5100 });
     const steps = planSignals(members, [5200], 'SIGTERM', { ownGroup: 5100, protectedGroups: new Set([5202]) });
@@ -193,6 +201,12 @@ describe('members on Windows (CIM snapshot)', () => {
   it('nothing that started before the task is a member, even by its pid', () => {
     const table = parseCimTable(WIN_CIM);
     assert.deepEqual(pids(findMembers(table, { roots: [7150], known: known(7150), notBefore, self: 7000 })), []);
+  });
+
+  it('a running task whose shell is already gone at the first reading still has its orphans (no start of the shell known)', () => {
+    const table = parseCimTable(WIN_CIM.replace(/^7100 .*$/m, ''));
+    const orphans = [{ pid: 7100, bornAfter: notBefore }];
+    assert.deepEqual(pids(findMembers(table, { roots: [7100], known: known(7100), orphansOf: orphans, notBefore, self: 7000 })), [7101, 7102]);
   });
 
   it('splits a large tree over taskkill commands of at most 100 pids', () => {
@@ -269,6 +283,41 @@ describe('the executor on Windows, through a fake signal sink', () => {
     const sink = recordingSink();
     killTreesNow([{ pid: 7100, marker: 'ab3cde.t1', startedAt, endedAt: Date.UTC(2026, 11, 2, 1, 20, 0) }], { platform: windows, table, sink, self: 7000, env });
     assert.deepEqual(sink.steps, [{ kind: 'run', file: 'D:\\WINDOWS\\System32\\taskkill.exe', args: ['/F', '/PID', '7101', '/PID', '7102'] }]);
+  });
+});
+
+describe('the executor when a reading fails or a pid was given out again', () => {
+  const mac = platformFor('darwin', false);
+  const startedAt = Date.UTC(2026, 11, 2, 1, 0, 10);
+
+  it('a failed reading in the middle of a kill is no "all gone": the forceful round still goes to what is known', async () => {
+    // Every reading after the first fails (ps hangs): the kill cannot check, and gives up after the forceful round.
+    const table = playback('ps', [MAC_PS, ''], parsePsTable, [5200, 5210]);
+    const sink = recordingSink();
+    await terminateTrees([{ pid: 5200, marker: 'ab3cde.t1', startedAt }], 30, undefined, { platform: mac, table, sink, self: 5100, env: {} });
+    const kill = sink.steps.filter((s) => s.kind === 'signal' && s.signal === 'SIGKILL').map((s) => (s as { target: number }).target);
+    assert.ok(kill.includes(5203), `SIGKILL went to ${kill}`);
+  });
+
+  it('a shell whose pid a reading shows held by another program: its group is never signalled, by name or as a group', async () => {
+    // The shell was reaped with its tree gone; a stranger got its pid and leads a group of its own.
+    const held = `${MAC_PS.replace(/^ 5200 .*$/m, ' 5200   412  5200 Ss   Wed Dec  2 03:00:00 2026').replace(/^ 52(01|02|03|10) .*$/gm, '')}\n 5231  5200  5200 S    Wed Dec  2 03:00:01 2026`;
+    const table = playback('ps', [held], parsePsTable);
+    const sink = recordingSink();
+    await terminateTrees([{ pid: 5200, pidStart: 20261202010010, marker: 'ab3cde.t1', startedAt }], 30, undefined, { platform: mac, table, sink, self: 5100, env: {} });
+    assert.deepEqual(sink.steps, []);
+  });
+
+  it('with no table at all, the shells by pid and group, TERM then KILL after the grace, unchecked', async () => {
+    const table = playback('ps', [''], parsePsTable);
+    const sink = recordingSink();
+    await terminateTrees([{ pid: 5200, marker: 'ab3cde.t1', startedAt }], 20, undefined, { platform: mac, table, sink, self: 5100, env: {} });
+    assert.deepEqual(sink.steps, [
+      { kind: 'signal', target: -5200, signal: 'SIGTERM' },
+      { kind: 'signal', target: 5200, signal: 'SIGTERM' },
+      { kind: 'signal', target: -5200, signal: 'SIGKILL' },
+      { kind: 'signal', target: 5200, signal: 'SIGKILL' },
+    ]);
   });
 });
 

@@ -87,7 +87,10 @@ describe('Windows: the script around a command', () => {
     const long = `Write-Output '${'x'.repeat(12_000)}'\nnpm test`;
     const launch = windowsShellArgs(long, { SystemRoot: 'C:\\Windows' }, "C:\\Users\\o'neil\\logs\\t1.log.ps1");
     assert.deepEqual(launch.scriptFile, { path: "C:\\Users\\o'neil\\logs\\t1.log.ps1", text: powershellScript(long) });
-    assert.equal(launch.args.at(-1), "Invoke-Expression ([IO.File]::ReadAllText('C:\\Users\\o''neil\\logs\\t1.log.ps1', [Text.Encoding]::UTF8))");
+    const starter = launch.args.at(-1) ?? '';
+    const path64 = /FromBase64String\('([A-Za-z0-9+/]+=*)'\)/.exec(starter)?.[1] ?? '';
+    assert.equal(Buffer.from(path64, 'base64').toString('utf16le'), "C:\\Users\\o'neil\\logs\\t1.log.ps1");
+    assert.equal(starter, `Invoke-Expression ([IO.File]::ReadAllText([Text.Encoding]::Unicode.GetString([Convert]::FromBase64String('${path64}')), [Text.Encoding]::UTF8))`);
     assert.ok(launch.args.join(' ').length < 32_000);
     assert.equal(windowsShellArgs('npm test', {}, 'C:\\x.ps1').scriptFile, undefined);
     assert.ok(MAX_INLINE_SCRIPT + 200 < 32_767);

@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import { platform } from '../platform';
 import { exitOfStatus } from './shellLauncher';
 import type { ProcessResult, StartProcessOptions, TaskProcess } from './types';
-import { powershellPath, windowsShellArgs } from './windowsShell';
+import { longScriptPathOf, powershellPath, windowsShellArgs } from './windowsShell';
 
 const isWindows = platform.windows;
 
@@ -42,7 +42,7 @@ function shellArgs(command: string, logPath: string): { file: string; args: stri
   if (!isWindows) return { file: taskShell(), args: ['-c', command] };
   // powershell.exe with the command as base64 (windowsShell.ts): nothing to quote. A command too long for
   // Windows' command line goes to a script file beside its log.
-  const launch = windowsShellArgs(command, process.env, `${logPath}.ps1`);
+  const launch = windowsShellArgs(command, process.env, longScriptPathOf(logPath));
   if (launch.scriptFile) writeFileSync(launch.scriptFile.path, launch.scriptFile.text);
   return launch;
 }

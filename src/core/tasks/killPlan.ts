@@ -61,10 +61,13 @@ export function findMembers(table: ProcessTable, query: MembersQuery): ProcessIn
     if (list) list.push(info);
     else children.set(info.ppid, [info]);
   }
+  // A running task's group: with its shell, or without it once nobody holds the shell's pid (a group's
+  // id is not given to a new process while the group lives: a `cmd &` its shell left is still the task's).
   const roots = new Set(query.roots);
   for (const info of table.values()) {
+    if (!roots.has(info.pgid) || info.pgid === info.pid) continue;
     const leader = members.get(info.pgid);
-    if (leader && roots.has(info.pgid) && info.startTicks >= leader.startTicks) add(info);
+    if (leader ? info.startTicks >= leader.startTicks : !table.has(info.pgid)) add(info);
   }
   for (const parent of gone) {
     const heldSince = table.get(parent.pid)?.startTicks ?? Number.POSITIVE_INFINITY;
@@ -124,7 +127,10 @@ export function planTaskkill(members: readonly ProcessInfo[], taskkill: string):
   return steps;
 }
 
-/** Windows, when no snapshot can be had: each shell with its tree as taskkill finds it (`/T`), unchecked. */
-export function planBlindTaskkill(roots: readonly number[], taskkill: string): KillStep[] {
-  return roots.length === 0 ? [] : [{ kind: 'run', file: taskkill, args: ['/T', '/F', ...roots.flatMap((pid) => ['/PID', String(pid)])] }];
+/**
+ * Windows, when no snapshot can be had: each shell with its tree as taskkill finds it (`/T`), and the
+ * members an earlier reading found, unchecked.
+ */
+export function planBlindTaskkill(pids: readonly number[], taskkill: string): KillStep[] {
+  return pids.length === 0 ? [] : [{ kind: 'run', file: taskkill, args: ['/T', '/F', ...pids.flatMap((pid) => ['/PID', String(pid)])] }];
 }

@@ -286,6 +286,8 @@ const PS_TABLE_ARGS = ['-A', '-o', 'pid=,ppid=,pgid=,stat=,lstart='];
 const PS_ENV_ARGS = [['-A', '-E', '-ww', '-o', 'pid=,command='], ['-A', '-ww', '-o', 'pid=,command=', 'e']];
 /** A reading that takes longer has hung (WMI can): it counts as failed, and the kill goes on without it. */
 const TABLE_TIMEOUT_MS = 10_000;
+/** A blocking CIM reading (at shutdown) waits less: VS Code gives deactivation a few seconds. */
+const SYNC_CIM_TIMEOUT_MS = 3000;
 /** A table of thousands of processes with their environments runs to megabytes. */
 const PS_MAX_BUFFER = 64 * 1024 * 1024;
 
@@ -385,8 +387,9 @@ class PsSource implements ProcessTableSource {
   private run(args: readonly string[]): Promise<string> {
     return new Promise((resolve, reject) => {
       execFile(this.ps, args, { env: PS_ENV, maxBuffer: PS_MAX_BUFFER, encoding: 'latin1', timeout: TABLE_TIMEOUT_MS }, (error, stdout) => {
-        // Exit status 1 with output: some pid vanished meanwhile; the rest is still the table.
-        if (error && !stdout) reject(error);
+        // Exit status 1 with output: some pid vanished meanwhile; the rest is still the table. Killed (timed
+        // out): what came may be half of it, which must not read as "the others are gone".
+        if (error && (!stdout || error.killed || error.signal)) reject(error);
         else resolve(stdout);
       });
     });
@@ -397,7 +400,8 @@ class PsSource implements ProcessTableSource {
     try {
       return execFileSync(this.ps, args, { env: PS_ENV, maxBuffer: PS_MAX_BUFFER, encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'], timeout: TABLE_TIMEOUT_MS });
     } catch (error) {
-      const stdout = (error as { stdout?: string }).stdout;
+      const { stdout, signal } = error as { stdout?: string; signal?: string };
+      if (signal) return strict ? undefined : ''; // timed out: half a table is no table
       return strict && !stdout ? undefined : stdout ?? '';
     }
   }
@@ -412,13 +416,14 @@ class CimSource implements ProcessTableSource {
 
   read(): Promise<Map<number, ProcessInfo>> {
     return new Promise((resolve) => {
-      execFile(powershellPath(process.env), CIM_ARGS, { windowsHide: true, maxBuffer: PS_MAX_BUFFER, timeout: TABLE_TIMEOUT_MS }, (_error, stdout) => resolve(parseCimTable(stdout ?? '')));
+      execFile(powershellPath(process.env), CIM_ARGS, { windowsHide: true, maxBuffer: PS_MAX_BUFFER, timeout: TABLE_TIMEOUT_MS }, (error, stdout) => resolve(error ? new Map() : parseCimTable(stdout ?? '')));
     });
   }
 
   readSync(): Map<number, ProcessInfo> {
     try {
-      return parseCimTable(execFileSync(powershellPath(process.env), CIM_ARGS, { windowsHide: true, maxBuffer: PS_MAX_BUFFER, encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'], timeout: TABLE_TIMEOUT_MS }));
+      // Blocking (shutdown): not long; after it, the kill goes on without a snapshot (taskkill /T).
+      return parseCimTable(execFileSync(powershellPath(process.env), CIM_ARGS, { windowsHide: true, maxBuffer: PS_MAX_BUFFER, encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'], timeout: SYNC_CIM_TIMEOUT_MS }));
     } catch {
       return new Map();
     }

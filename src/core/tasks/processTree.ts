@@ -4,12 +4,12 @@
 // that double-forked and were re-parented, which parent links no longer reach; not on Windows, which
 // shows no environments: there the snapshot taken before the kill, with each process's parent and start,
 // stands in). killPlan.ts decides from each reading; this module reads, sends and reads again:
-// POSIX: SIGTERM to groups and pids, SIGKILL after the grace; Windows: taskkill.exe, then taskkill /F.
+// POSIX: SIGTERM to groups and pids, SIGKILL after the grace; Windows: taskkill.exe /F at once.
 // Done when the table shows none of them alive.
 import { execFile, execFileSync } from 'node:child_process';
 import { findMembers, planBlindTaskkill, planSignals, planTaskkill, type KillStep, type OrphanedBy } from './killPlan';
 import { platform as currentPlatform, type Platform } from '../platform';
-import { processTable, type ProcessInfo, type ProcessTable, type ProcessTableSource } from './processTable';
+import { isDead, processTable, type ProcessInfo, type ProcessTable, type ProcessTableSource } from './processTable';
 import { taskkillPath } from './windowsShell';
 
 /** How often to look whether killed processes are gone. */
@@ -17,7 +17,13 @@ const KILL_POLL_MS = 10;
 /** After the last, forceful round, how long to wait for processes to vanish before giving up (uninterruptible sleep). */
 const KILL_GIVE_UP_MS = 3000;
 /** Start times read by `ps` have one-second steps: a task's processes may show a start up to this much before the task's. */
-const START_SLACK_MS = 2000;
+const PS_START_SLACK_MS = 2000;
+/** CIM's are to the millisecond, on the same clock as ours. */
+const CIM_START_SLACK_MS = 100;
+
+function slackOf(table: ProcessTableSource): number {
+  return table.kind === 'cim' ? CIM_START_SLACK_MS : PS_START_SLACK_MS;
+}
 
 /** What to kill: a task's shell pid (its group and descendants) and/or its environment marker. */
 export interface KillTarget {
@@ -106,19 +112,21 @@ function liveRoots(targets: readonly KillTarget[]): KillTarget[] {
 function notBeforeOf(targets: readonly KillTarget[], table: ProcessTableSource): number | undefined {
   const starts = targets.map((t) => t.startedAt);
   if (starts.length === 0 || starts.some((s) => s === undefined)) return undefined;
-  return table.startOf(Math.min(...(starts as number[])) - START_SLACK_MS);
+  return table.startOf(Math.min(...(starts as number[])) - slackOf(table));
 }
 
 /** Everything of the targets one reading of the table shows, and the steps to send them. */
 class TreeReading {
-  /** The shells still running: signalled, groups and all. */
-  readonly roots: number[];
+  /** The shells still running. */
+  private readonly roots: number[];
+  /** Roots whose pid the last reading showed held by a process that is not the task's: never signalled. */
+  private readonly lost = new Set<number>();
   private readonly orphansOf: OrphanedBy[];
   private readonly markers: Set<string>;
   private readonly notBefore: number | undefined;
   /** Members stay members after their parent dies and they are re-parented. */
   private readonly known = new Map<number, number | undefined>();
-  /** The last reading failed (no table at all): kills go out unchecked, and nothing can be verified. */
+  /** The last reading failed (no table at all, or a timed-out one): nothing can be checked. */
   blind = false;
 
   constructor(
@@ -131,12 +139,15 @@ class TreeReading {
     for (const target of live) this.known.set(target.pid as number, target.pidStart);
     this.markers = new Set(targets.map((t) => t.marker));
     this.notBefore = notBeforeOf(targets, table);
-    // Without markers (Windows), an ended task's leftovers are found as its shell's orphans, born while it ran.
+    // Without markers (Windows), a shell's orphans (born while its task ran) are found by their parent pid:
+    // an ended task's, and a running one's whose shell is gone by the first reading.
+    const slack = slackOf(table);
     this.orphansOf = platform.readsMarkers
       ? []
       : targets.flatMap((t) => {
-          if (t.pid === undefined || t.endedAt === undefined || t.startedAt === undefined) return [];
-          return [{ pid: t.pid, bornAfter: table.startOf(t.startedAt - START_SLACK_MS), bornBefore: table.startOf(t.endedAt + START_SLACK_MS) }];
+          if (t.pid === undefined || t.startedAt === undefined) return [];
+          const bornBefore = t.endedAt === undefined ? undefined : table.startOf(t.endedAt);
+          return [{ pid: t.pid, bornAfter: table.startOf(t.startedAt - slack), bornBefore }];
         });
   }
 
@@ -163,20 +174,38 @@ class TreeReading {
     return this.membersIn(table.readSync(), marked);
   }
 
-  steps(members: readonly ProcessInfo[], force: boolean, roots = this.roots): KillStep[] {
+  /** `withGroups`: the running shells' groups too (the first and the forceful round; later ones go by pid). */
+  steps(members: readonly ProcessInfo[], force: boolean, withGroups = true): KillStep[] {
     const { platform, env } = this.system;
-    if (platform.kills === 'taskkill') return this.blind ? planBlindTaskkill(roots, taskkillPath(env)) : planTaskkill(members, taskkillPath(env));
-    // Blind: the shells by pid and group, as they were given.
-    const targets = this.blind ? roots.map((pid) => ({ pid, ppid: 0, pgid: pid, state: 'R', startTicks: 0 })) : members;
-    return planSignals(targets, roots, force ? 'SIGKILL' : 'SIGTERM', { ownGroup: ownProcessGroup(this.system), protectedGroups });
+    const roots = withGroups ? this.roots.filter((pid) => !this.lost.has(pid)) : [];
+    if (this.blind) {
+      // Unchecked: the running shells and whatever an earlier reading found.
+      const others = [...this.known.keys()].filter((pid) => !this.roots.includes(pid));
+      if (platform.kills === 'taskkill') return planBlindTaskkill([...roots, ...others], taskkillPath(env));
+      const guessed = [...roots.map((pid) => ({ pid, pgid: pid })), ...others.map((pid) => ({ pid, pgid: 0 }))];
+      return planSignals(guessed.map((p) => ({ ...p, ppid: 0, state: 'R', startTicks: 0 })), roots, force ? 'SIGKILL' : 'SIGTERM', this.limits());
+    }
+    if (platform.kills === 'taskkill') return planTaskkill(members, taskkillPath(env));
+    return planSignals(members, roots, force ? 'SIGKILL' : 'SIGTERM', this.limits());
+  }
+
+  private limits(): { ownGroup: number; protectedGroups: ReadonlySet<number> } {
+    return { ownGroup: ownProcessGroup(this.system), protectedGroups };
   }
 
   private membersIn(current: ProcessTable, marked: ReadonlyMap<number, string>): ProcessInfo[] {
     // No system has an empty process table: the reading failed (ps or PowerShell missing, hung, refused).
     this.blind = current.size === 0;
+    if (this.blind) return [];
     const query = { roots: this.roots, known: this.known, marked: marked.keys(), notBefore: this.notBefore, orphansOf: this.orphansOf, self: this.system.self };
     const found = findMembers(current, query);
     for (const info of found) this.known.set(info.pid, info.startTicks);
+    const ours = new Set(found.map((info) => info.pid));
+    for (const root of this.roots) {
+      const holder = current.get(root);
+      // Held by a live process that is not the task's: the shell was reaped and its pid given to someone else.
+      if (holder && !isDead(holder) && !ours.has(root)) this.lost.add(root);
+    }
     return found;
   }
 }
@@ -212,27 +241,32 @@ export async function terminateTrees(targets: readonly KillTarget[], graceMs: nu
   let alive = await reading.read(true);
   let forced = system.platform.kills === 'taskkill';
   await send(reading.steps(alive, forced), system.sink);
-  if (reading.blind) {
-    // No table to check against: the grace, then the forceful round, and no verification.
-    if (!forced) await delay(graceMs, signal);
-    if (!forced && !signal?.aborted) await send(reading.steps([], true), system.sink);
+  if (reading.blind && !forced) {
+    // No table to check against: the grace, then the forceful round, unchecked.
+    await delay(graceMs, signal);
+    if (!signal?.aborted) await send(reading.steps([], true), system.sink);
     return;
   }
+  if (reading.blind) return;
   const killAt = Date.now() + graceMs;
   let giveUpAt = forced ? Date.now() + KILL_GIVE_UP_MS : Number.POSITIVE_INFINITY;
   while (alive.length > 0 && Date.now() < giveUpAt && !signal?.aborted) {
     await delay(KILL_POLL_MS, signal);
     if (!forced && Date.now() >= killAt) {
       forced = true;
-      alive = await reading.read(true);
+      const next = await reading.read(true);
+      // A failed reading tells nothing: the forceful round goes to what is known (steps() when blind).
+      if (!reading.blind) alive = next;
       giveUpAt = Date.now() + KILL_GIVE_UP_MS;
       await send(reading.steps(alive, true), system.sink);
       continue;
     }
     const before = reading.size;
-    alive = await reading.read(false);
+    const next = await reading.read(false);
+    if (reading.blind) continue;
+    alive = next;
     // Something forked while dying: it gets the same treatment (by pid: the groups had theirs).
-    if (reading.size > before) await send(reading.steps(alive, forced, []), system.sink);
+    if (reading.size > before) await send(reading.steps(alive, forced, false), system.sink);
   }
 }
 

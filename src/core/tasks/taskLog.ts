@@ -9,6 +9,7 @@ import type { LogTrimmer } from './logTrimmer';
 import { HeadTailBuffer } from './outputBuffer';
 import { readLogEdgesSync, readLogSlice } from './outputText';
 import type { DroppedRange, OutputSlice } from './types';
+import { longScriptPathOf } from './windowsShell';
 
 /** The first bytes of a log are never dropped. */
 const HEAD_KEEP_BYTES = 1024 * 1024;
@@ -151,7 +152,8 @@ export class TaskLog {
 
   /** Deletes the files (a task that is forgotten). */
   async remove(): Promise<void> {
-    await Promise.all([this.path, this.exitPath].map((file) => rm(file, { force: true }).catch(() => undefined)));
+    const files = [this.path, this.exitPath, longScriptPathOf(this.path)];
+    await Promise.all(files.map((file) => rm(file, { force: true }).catch(() => undefined)));
   }
 
   private async trim(trimmer: LogTrimmer, from: number): Promise<void> {

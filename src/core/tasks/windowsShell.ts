@@ -74,14 +74,20 @@ export interface WindowsLaunch {
   readonly scriptFile?: { readonly path: string; readonly text: string };
 }
 
+/** Where a task's script goes when it is too long for the command line: beside its log (deleted with it). */
+export function longScriptPathOf(logPath: string): string {
+  return `${logPath}.ps1`;
+}
+
 /** The program and arguments that run `command` on Windows; `scriptPath`: where a long script goes. */
 export function windowsShellArgs(command: string, env: NodeJS.ProcessEnv, scriptPath?: string): WindowsLaunch {
   const script = powershellScript(command);
   const encoded = Buffer.from(script, 'utf16le').toString('base64');
   const file = powershellPath(env);
   if (encoded.length <= MAX_INLINE_SCRIPT || scriptPath === undefined) return { file, args: [...POWERSHELL_OPTIONS, '-Command', `${STARTER_HEAD}${encoded}${STARTER_TAIL}`] };
-  // In a single-quoted PowerShell string only a quote is special: it is doubled.
-  const starter = `Invoke-Expression ([IO.File]::ReadAllText('${scriptPath.replace(/'/g, "''")}', [Text.Encoding]::UTF8))`;
+  // The path as base64 too: PowerShell takes ‘ ’ ‚ ‛ for quotes as well, and a folder may be named with them.
+  const path64 = Buffer.from(scriptPath, 'utf16le').toString('base64');
+  const starter = `Invoke-Expression ([IO.File]::ReadAllText([Text.Encoding]::Unicode.GetString([Convert]::FromBase64String('${path64}')), [Text.Encoding]::UTF8))`;
   return { file, args: [...POWERSHELL_OPTIONS, '-Command', starter], scriptFile: { path: scriptPath, text: script } };
 }
 
