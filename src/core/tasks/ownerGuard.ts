@@ -225,7 +225,7 @@ function guardInstanceOf(pid: number): string | undefined {
       return at > 0 ? args[at + 1]?.split('|')[0] : undefined;
     }
     // ps joins the arguments with spaces (the script before it shows its newlines as it likes).
-    const line = execFileSync(psProgram(), ['-ww', '-o', 'args=', '-p', String(pid)], { encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
+    const line = execFileSync(psProgram(), ['-ww', '-o', 'args=', '-p', String(pid)], { encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' }, timeout: 5000 });
     return new RegExp(`${GUARD_NAME} ([2-9a-z]{6})[| ]`).exec(line)?.[1];
   } catch {
     return undefined;

@@ -58,6 +58,9 @@ export interface KillSystem {
   readonly env: NodeJS.ProcessEnv;
 }
 
+/** A taskkill that takes longer is stuck (a process in a driver call): the next reading shows what is left. */
+const TASKKILL_TIMEOUT_MS = 10_000;
+
 const realSink: KillSink = {
   signal(target, signal) {
     try {
@@ -67,11 +70,11 @@ const realSink: KillSink = {
     }
   },
   run(file, args) {
-    return new Promise((resolve) => execFile(file, args, { windowsHide: true }, () => resolve()));
+    return new Promise((resolve) => execFile(file, args, { windowsHide: true, timeout: TASKKILL_TIMEOUT_MS }, () => resolve()));
   },
   runSync(file, args) {
     try {
-      execFileSync(file, args, { windowsHide: true, stdio: 'ignore' });
+      execFileSync(file, args, { windowsHide: true, stdio: 'ignore', timeout: TASKKILL_TIMEOUT_MS / 2 });
     } catch {
       // Some were gone already: taskkill says so and still ends the rest.
     }
