@@ -16,7 +16,7 @@ export interface MembersQuery {
   /** No member started before this (the earliest task's start, in the table's encoding), if known. */
   readonly notBefore?: number;
   /**
-   * Shells of tasks that already ended, on a system without markers (Windows): their children that
+   * Tasks' shells on a system without markers (Windows), ended or gone by now: their children that
    * started within the task's life (`bornAfter`..`bornBefore`) are still theirs.
    */
   readonly orphansOf?: readonly OrphanedBy[];
