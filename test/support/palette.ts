@@ -12,14 +12,15 @@ export async function runFromPalette(page: Page, title: string): Promise<void> {
   const palette = page.locator('.quick-input-widget');
   const input = palette.getByRole('textbox', { name: 'input' });
   const dialogButton = page.locator('.monaco-dialog-box').getByRole('button', { name: title.replace(/^.*: /, '') });
+  const option = palette.getByRole('option', { name: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).first();
   for (let attempt = 1; ; attempt++) {
     if (await dialogButton.isVisible()) return dialogButton.click();
     await page.keyboard.press('Control+Shift+P');
-    const shown = await input.waitFor({ timeout: 5_000 }).then(() => true, () => false);
-    if (shown) break;
-    if (attempt === 4) throw new Error(`the command palette did not open to run "${title}"`);
+    // The palette closes when something else takes focus (a webview focusing its input a moment later):
+    // then the whole step is tried again, not only the opening.
+    const filled = await input.fill(`>${title}`, { timeout: 5_000 }).then(() => true, () => false);
+    if (filled && (await option.click({ timeout: 10_000 }).then(() => true, () => false))) return;
+    if (attempt === 4) throw new Error(`the command palette did not open or closed again before running "${title}"`);
     await page.locator('#workbench\\.parts\\.statusbar').click({ position: { x: 400, y: 5 } }).catch(() => undefined);
   }
-  await input.fill(`>${title}`);
-  await palette.getByRole('option', { name: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).first().click();
 }
