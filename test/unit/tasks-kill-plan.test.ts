@@ -235,7 +235,6 @@ function playback(kind: 'cim' | 'ps', readings: string[], parse: (text: string) 
     readOne: () => undefined,
     marked: async () => marked,
     markedSync: () => marked,
-    markerOf: () => undefined,
     bootId: () => 'recorded',
     startOf: (ms) => (kind === 'cim' ? cimStartOf(ms) : psStartOf(ms)),
   };

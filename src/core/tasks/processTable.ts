@@ -53,8 +53,6 @@ export interface ProcessTableSource {
    */
   marked(wanted: MarkerFilter, bornAfterPid?: number): Promise<Map<number, string>>;
   markedSync(wanted: MarkerFilter): Map<number, string>;
-  /** The marker of one process, if it has one and it can be read. */
-  markerOf(pid: number): string | undefined;
   /** What tells this boot (or this pid namespace) apart from the next: start times are only valid within it. */
   bootId(): string;
   /** A moment (ms since the epoch) in this source's start encoding; undefined where starts are not clock times (proc). */
@@ -215,7 +213,7 @@ class ProcSource implements ProcessTableSource {
     return table;
   }
 
-  markerOf(pid: number): string | undefined {
+  private markerOf(pid: number): string | undefined {
     try {
       return markerIn(readFileSync(`/proc/${pid}/environ`));
     } catch {
@@ -347,16 +345,6 @@ class PsSource implements ProcessTableSource {
     return new Map();
   }
 
-  markerOf(pid: number): string | undefined {
-    for (const args of this.envArgs ? [this.envArgs] : PS_ENV_ARGS) {
-      const text = this.runSync([...args.filter((arg) => arg !== '-A'), '-p', String(pid)], true);
-      if (text === undefined) continue;
-      this.envArgs = args;
-      return parsePsEnvironment(text, () => true).get(pid);
-    }
-    return undefined;
-  }
-
   bootId(): string {
     // When pid 1 started: the boot (or, in a container, the pid namespace) that start times belong to.
     this.boot ??= `ps:${this.readOne(1)?.startTicks ?? 'unknown'}`;
@@ -439,10 +427,6 @@ class CimSource implements ProcessTableSource {
 
   markedSync(): Map<number, string> {
     return new Map();
-  }
-
-  markerOf(): string | undefined {
-    return undefined;
   }
 
   bootId(): string {
