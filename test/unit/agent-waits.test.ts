@@ -54,11 +54,13 @@ describe('agent: waits until ready', () => {
     h.server.enqueue(
       toolCalls([
         { name: 'background_run', id: 'toolu_srv', input: { command: 'sleep 0.3; echo up > state; echo listening; sleep 600', wait_for: 'listening' } },
-        { name: 'background_run', id: 'toolu_e2e', input: { command: 'cat state > seen; sleep 600' } },
+        { name: 'background_run', id: 'toolu_e2e', input: { command: 'cat state > seen.part; mv seen.part seen; sleep 600' } },
       ]),
       textReply('Both started.'),
     );
     await h.session.send('start the server, then the tests');
+    // `seen` appears whole (mv), so an empty read means the second task ran before the first was ready,
+    // never that the shell had opened the file and cat had not written yet.
     await until(() => existsSync(join(h!.workspace, 'seen')), 'the second task to run');
     assert.equal(readFileSync(join(h.workspace, 'seen'), 'utf8'), 'up\n', 'it started after the first was ready');
   });
