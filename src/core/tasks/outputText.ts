@@ -234,20 +234,25 @@ export async function readLogSlice(
   }
 }
 
-/** Reads the first and last bytes of a log synchronously: the preview of a task restored from disk. */
-export function readLogEdgesSync(path: string, headBytes: number, tailBytes: number, lostAt?: number): { head: Buffer; tail: Buffer; totalBytes: number } {
+/**
+ * Reads the first and last bytes of a log synchronously: the preview of a task restored from disk.
+ * Neither reaches into `dropped` (the hole a trim left reads as zeros): the head stops where it begins,
+ * and the tail starts where it ends when the bytes kept after it are fewer than `tailBytes` (a trim that
+ * found only lost zeros to keep writes back just what came after them, maybe one line).
+ */
+export function readLogEdgesSync(path: string, headBytes: number, tailBytes: number, dropped?: DroppedRange): { head: Buffer; tail: Buffer; totalBytes: number } {
   const fd = openSync(path, READ_FLAGS);
   try {
     const totalBytes = fstatSync(fd).size;
-    const head = Buffer.allocUnsafe(Math.min(headBytes, totalBytes));
+    const head = Buffer.allocUnsafe(Math.min(headBytes, totalBytes, dropped?.from ?? Infinity));
     readSync(fd, head, 0, head.length, 0);
-    const tailLength = Math.min(tailBytes, totalBytes - head.length);
-    const tail = Buffer.allocUnsafe(tailLength);
-    const at = totalBytes - tailLength;
-    readSync(fd, tail, 0, tailLength, at);
+    const at = Math.max(totalBytes - tailBytes, head.length, dropped && dropped.to <= totalBytes ? dropped.to : 0);
+    const tail = Buffer.allocUnsafe(totalBytes - at);
+    readSync(fd, tail, 0, tail.length, at);
+    const lostAt = dropped?.lostAt;
     const oneByte = Buffer.alloc(1);
     const zeroAt = (position: number) => readSync(fd, oneByte, 0, 1, position) === 1 && oneByte[0] === 0;
-    const inRun = lostAt !== undefined && at > lostAt && tailLength > 0 && tail[0] === 0 && zeroAt(lostAt) && zeroAt(at - 1);
+    const inRun = lostAt !== undefined && at > lostAt && tail.length > 0 && tail[0] === 0 && zeroAt(lostAt) && zeroAt(at - 1);
     return { head, tail: withoutLostZeros(tail, at, lostAt, inRun).bytes, totalBytes };
   } finally {
     closeSync(fd);

@@ -98,7 +98,7 @@ export class TaskLog {
     // Mid-trim the newest bytes may be missing from the file: what was read before will do for a moment.
     if (this.buffer && this.trimming) return this.buffer;
     try {
-      const edges = readLogEdgesSync(this.path, headBytes, tailBytes, this.droppedRange?.lostAt);
+      const edges = readLogEdgesSync(this.path, headBytes, tailBytes, this.droppedRange);
       this.buffer = HeadTailBuffer.fromEdges(edges.head, edges.tail, edges.totalBytes, headBytes, tailBytes);
     } catch {
       this.buffer ??= new HeadTailBuffer(headBytes, tailBytes);
