@@ -86,6 +86,21 @@ export class OwnerProcess {
     this.child.stdin?.write(`${JSON.stringify(command)}\n`);
   }
 
+  /** What the owner sent so far, one short entry per message (for a failure's message). */
+  private summary(): string {
+    return this.seen
+      .map((m) => {
+        const [kind, value] = Object.entries(m)[0] ?? ['?', undefined];
+        if (Array.isArray(value)) return `${kind}[${value.map((t: TaskSnapshot) => `${t.id} ${t.status}${t.reattach ? ' reattach' : ''}`).join(', ')}]`;
+        if (value && typeof value === 'object') {
+          const v = value as { id?: string; taskId?: string; status?: string; exitCode?: number };
+          return `${kind} ${v.id ?? v.taskId} ${v.status ?? ''}${v.exitCode === undefined ? '' : ` ${v.exitCode}`}`;
+        }
+        return kind;
+      })
+      .join('; ');
+  }
+
   /** The first message (seen already or to come) for which `pick` returns a value. */
   private next<T>(pick: (m: Message) => T | undefined, timeoutMs = 20_000): Promise<T> {
     return new Promise((resolve, reject) => {
@@ -104,7 +119,7 @@ export class OwnerProcess {
       const wake = (): void => void look();
       const timer = setTimeout(() => {
         this.waiting.delete(wake);
-        reject(new Error(`The task owner (pid ${this.child.pid}) did not send what was awaited in ${timeoutMs} ms`));
+        reject(new Error(`The task owner (pid ${this.child.pid}) did not send what was awaited in ${timeoutMs} ms; it sent: ${this.summary()}`));
       }, timeoutMs);
       if (!look()) this.waiting.add(wake);
     });

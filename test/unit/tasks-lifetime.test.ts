@@ -2,7 +2,7 @@
 // (test/support/taskOwner.ts) over one log folder and kills them the ways owners die: SIGKILL, SIGTERM,
 // SIGHUP. The next owner on the same folder plays the window after a reload.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -122,10 +122,16 @@ describe('an owner with a grace (an extension host) that dies', () => {
   it('a task that ends between the two owners reports its real exit code, whichever comes first', async () => {
     const dir = await folder();
     const { owner: first } = await owner(dir, 5000);
-    // Ends spread around the moment the next owner restores, so some end before and some after it looks.
+    // Ends spread around the moment the next owner restores, so some end before and some after it looks;
+    // all after the first owner is gone (`go`), however long starting them took on a loaded machine (a
+    // task that ended while the first owner lived was its to report).
+    const go = path.join(dir, 'go');
     const tasks = [];
-    for (let i = 0; i < 8; i++) tasks.push(await first.start(`sleep ${(0.3 + i * 0.1).toFixed(1)}; exit ${10 + i}`, 'conv-race'));
+    for (let i = 0; i < 8; i++) {
+      tasks.push(await first.start(`while [ ! -e ${go} ]; do sleep 0.02; done; sleep ${(0.1 * i).toFixed(1)}; exit ${10 + i}`, 'conv-race'));
+    }
     await first.kill('SIGKILL');
+    writeFileSync(go, '');
     await new Promise((resolve) => setTimeout(resolve, 300));
     const { owner: second } = await owner(dir, 5000);
     for (const [i, task] of tasks.entries()) {
