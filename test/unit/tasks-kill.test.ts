@@ -40,6 +40,8 @@ async function startTree(): Promise<{ id: string; pids: number[] }> {
   const pids = await Promise.all(pidFiles.map(readPid));
   assert.equal(task.status, 'running');
   for (const pid of pids) assert.ok(isAlive(pid), `pid ${pid} runs before the cancel`);
+  // The grandchild writes its pid in the background: the shell may not have reached `echo ready` yet.
+  await until(() => env.manager.outputPreview(task.id).includes('ready'), 'the tree to say ready');
   return { id: task.id, pids: [await pidOf(env.manager, task.id), ...pids] };
 }
 
